@@ -56,6 +56,7 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = "import sys, cnnlib; print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))"
+    code = ("import sys, cnnlib; "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,0 +1,241 @@
+"""The checking engine and the course's concept checkers.
+
+A checker never shows the expected answer. It says whether the answer is right, and when it
+is not, which idea to reconsider (and, for common mistakes, which mistake it looks like).
+An answer left as ``...`` (or ``None``, or a function that raises ``NotImplementedError``)
+reports "not attempted" instead of failing, so a half-done notebook still runs to the end.
+
+Every checker returns a :class:`Feedback`, which shows as a coloured box with a symbol in a
+notebook (the symbol and the words carry the meaning, not only the colour) and as a line of
+text elsewhere. ``bool(feedback)`` is ``True`` only for a correct answer.
+
+Examples
+--------
+>>> output_size(5, input_size=7, kernel_size=3)
+Feedback('output size of a 7-wide input, 3-wide kernel', 'correct', ...)
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import shapes
+
+__all__ = [
+    "Feedback",
+    "is_missing",
+    "check_value",
+    "check_function",
+    "output_size",
+    "conv_params",
+    "receptive_field",
+]
+
+CORRECT, WRONG, NOT_ATTEMPTED = "correct", "wrong", "not attempted"
+_SYMBOL = {CORRECT: "✔", WRONG: "✘", NOT_ATTEMPTED: "…"}
+# Okabe-Ito colours (safe for colour-blind readers); the symbol repeats the meaning.
+_COLOUR = {CORRECT: "#009E73", WRONG: "#D55E00", NOT_ATTEMPTED: "#999999"}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking one answer.
+
+    Attributes
+    ----------
+    question : str
+        What was checked, in words.
+    status : {"correct", "wrong", "not attempted"}
+    message : str
+        What to reconsider (never the expected answer).
+    """
+
+    question: str
+    status: str
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.status == CORRECT
+
+    def __str__(self) -> str:
+        text = f"{_SYMBOL[self.status]} {self.question}: {self.status}"
+        return f"{text}. {self.message}" if self.message else text
+
+    def __repr__(self) -> str:
+        return f"Feedback({self.question!r}, {self.status!r}, ...)"
+
+    def _repr_html_(self) -> str:
+        colour = _COLOUR[self.status]
+        return (
+            f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0;'
+            f'font-size:1.05em"><b>{_SYMBOL[self.status]} {html.escape(self.question)}: '
+            f"{self.status}</b>"
+            + (f"<br>{html.escape(self.message)}" if self.message else "")
+            + "</div>"
+        )
+
+
+def is_missing(answer) -> bool:
+    """Whether an answer is still the blank a student was given (``...`` or ``None``)."""
+    return answer is Ellipsis or answer is None
+
+
+def _same(answer, expected, rtol: float, atol: float) -> bool:
+    """Compare numbers, tuples/lists and arrays; shapes must match exactly."""
+    try:
+        a = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    e = np.asarray(expected, dtype=float)
+    return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
+
+
+def check_value(question: str, answer, expected, hint: str, *, rtol: float = 0.0,
+                atol: float = 0.0, mistakes: dict | None = None) -> Feedback:
+    """Compare an answer with the expected value and explain what to reconsider.
+
+    Parameters
+    ----------
+    question : str
+        What is being asked, shown in the feedback.
+    answer : number, tuple, list or ndarray
+        The student's answer (``...`` means not attempted).
+    expected : number, tuple, list or ndarray
+        The right answer; it is never shown.
+    hint : str
+        What to reconsider when the answer is wrong.
+    rtol, atol : float
+        Tolerances for floating-point answers (exact by default).
+    mistakes : dict, optional
+        ``{wrong_value: explanation}`` for common mistakes, checked before the generic hint.
+    """
+    if is_missing(answer):
+        return Feedback(question, NOT_ATTEMPTED,
+                        "Replace the ... with your answer and run the cell.")
+    if _same(answer, expected, rtol, atol):
+        return Feedback(question, CORRECT, "Well done.")
+    for wrong, explanation in (mistakes or {}).items():
+        if _same(answer, wrong, rtol, atol):
+            return Feedback(question, WRONG, explanation)
+    shape_a, shape_e = np.shape(answer), np.shape(expected)
+    if shape_a != shape_e:
+        what = "a single number" if shape_e == () else f"{len(shape_e)}-axis shape {shape_e}"
+        return Feedback(question, WRONG, f"The answer should be {what}. {hint}")
+    if isinstance(answer, float) and not answer.is_integer() and isinstance(expected, int):
+        return Feedback(question, WRONG, f"Sizes and counts are whole numbers. {hint}")
+    return Feedback(question, WRONG, hint)
+
+
+def check_function(question: str, function, reference, cases, hint: str, *,
+                   rtol: float = 1e-5, atol: float = 1e-8) -> Feedback:
+    """Call a student's function on test cases and compare with a reference implementation.
+
+    Parameters
+    ----------
+    function : callable
+        The student's function. Raising ``NotImplementedError`` means not attempted.
+    reference : callable
+        The trusted implementation, called with the same arguments.
+    cases : sequence of (args, kwargs)
+        Arguments for both functions; they are copied, so neither can modify them.
+    hint : str
+        What to reconsider when a case gives a wrong result.
+    """
+    for number, (args, kwargs) in enumerate(cases, start=1):
+        try:
+            got = function(*_copy(args), **_copy(kwargs))
+        except NotImplementedError:
+            return Feedback(question, NOT_ATTEMPTED, "Write the function body and run the cell.")
+        except Exception as error:  # a student's bug must not stop the notebook
+            return Feedback(question, WRONG,
+                            f"Case {number} raised {type(error).__name__}: {error}")
+        want = reference(*_copy(args), **_copy(kwargs))
+        if np.shape(got) != np.shape(want):
+            return Feedback(question, WRONG,
+                            f"Case {number}: the result has shape {np.shape(got)}, "
+                            f"expected {np.shape(want)}. {hint}")
+        if not _same(got, want, rtol, atol):
+            return Feedback(question, WRONG, f"Case {number} gives different values. {hint}")
+    return Feedback(question, CORRECT, f"All {len(cases)} cases agree.")
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    return value
+
+
+def output_size(answer, input_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                dilation: int = 1) -> Feedback:
+    """Check an output size ``o = floor((i + 2p - d(k - 1) - 1) / s) + 1``."""
+    question = f"output size of a {input_size}-wide input, {kernel_size}-wide kernel" + "".join(
+        f", {name} {value}" for name, value, default in
+        (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))
+        if value != default)
+    expected = shapes.conv_output_size(input_size, kernel_size, stride, padding, dilation)
+    k_eff = shapes.effective_kernel_size(kernel_size, dilation)
+    mistakes = {
+        (input_size + padding - k_eff) // stride + 1:
+            "Padding is added on both sides: the padded input is i + 2p wide.",
+        (input_size + 2 * padding - k_eff) / (stride + 1):
+            "The +1 goes after the division: o = (i + 2p - k) / s + 1, not (i + 2p - k) / (s + 1).",
+        (input_size + 2 * padding - k_eff) / stride + 1:
+            "When the stride does not divide evenly, round down: a window that would run "
+            "past the edge is not used.",
+    }
+    if dilation != 1:
+        mistakes[(input_size + 2 * padding - kernel_size) // stride + 1] = (
+            "A dilated kernel spans d(k - 1) + 1 cells, not k.")
+    mistakes.pop(expected, None)
+    return check_value(question, answer, expected,
+                       "Count how many window positions fit in the padded input.",
+                       mistakes=mistakes)
+
+
+def conv_params(answer, in_channels: int, out_channels: int, kernel_size, groups: int = 1,
+                bias: bool = True) -> Feedback:
+    """Check a parameter count ``(k_h k_w C_in / groups + bias) C_out``."""
+    question = (f"parameters of a conv layer {in_channels} -> {out_channels} channels, "
+                f"kernel {kernel_size}" + (f", groups {groups}" if groups != 1 else ""))
+    expected = shapes.conv_params(in_channels, out_channels, kernel_size, groups, bias)
+    ks = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
+    area = math.prod(ks)
+    mistakes = {
+        shapes.conv_params(in_channels, out_channels, kernel_size, groups, bias=False):
+            "Each filter also has one bias.",
+        (area + bias) * out_channels:
+            "A filter is as deep as its input: it has k x k x C_in weights.",
+        area * in_channels // groups + bias:
+            "There is one filter per output channel.",
+    }
+    if groups != 1:
+        mistakes[shapes.conv_params(in_channels, out_channels, kernel_size, 1, bias)] = (
+            "With groups, each filter sees only C_in / groups input channels.")
+    mistakes.pop(expected, None)
+    return check_value(question, answer, expected,
+                       "Count the weights of one filter, add its bias, then multiply by the "
+                       "number of filters.", mistakes=mistakes)
+
+
+def receptive_field(answer, layers) -> Feedback:
+    """Check the receptive field of the last layer of a stack of :class:`shapes.Window`."""
+    layers = list(layers)
+    question = "receptive field of " + " -> ".join(
+        f"k{w.kernel_size}s{w.stride}" for w in layers)
+    expected = shapes.receptive_fields(layers)[-1].rf
+    naive_sum = 1 + sum(w.kernel_size - 1 for w in layers)
+    mistakes = {}
+    if naive_sum != expected:
+        mistakes[naive_sum] = ("Strides multiply: a layer after a stride-s layer steps s input "
+                               "pixels per output, so its kernel adds (k - 1) times the jump.")
+    return check_value(question, answer, expected,
+                       "Use r_out = r_in + (k - 1) * jump, with the jump the product of the "
+                       "earlier strides.", mistakes=mistakes)
