@@ -30,6 +30,8 @@ def as_tuple(value, n: int, name: str, minimum: int) -> tuple[int, ...]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return (check_int(value, name, minimum),) * n
     try:
+        if isinstance(value, str):
+            raise TypeError
         items = tuple(value)
     except TypeError:
         raise TypeError(
