@@ -45,7 +45,8 @@ def as_tuple(value, n: int, name: str, minimum: int) -> tuple[int, ...]:
     return tuple(check_int(v, f"{name}[{i}]", minimum) for i, v in enumerate(items))
 
 
-def check_array(x, name: str, ndim: int | tuple[int, ...], layout: str = "") -> np.ndarray:
+def check_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
+                layout: str = "") -> np.ndarray:
     """Check that ``x`` is a floating-point numpy array with the expected number of axes.
 
     Parameters
@@ -54,8 +55,8 @@ def check_array(x, name: str, ndim: int | tuple[int, ...], layout: str = "") -> 
         The array to check. Lists are not converted: cnnlib works on numpy arrays.
     name : str
         Parameter name used in error messages.
-    ndim : int or tuple of int
-        Allowed numbers of axes.
+    ndim : int or tuple of int, optional
+        Allowed numbers of axes (any number when omitted).
     layout : str, optional
         Axis names for the message, e.g. ``"(N, C, H, W)"``.
     """
@@ -64,9 +65,11 @@ def check_array(x, name: str, ndim: int | tuple[int, ...], layout: str = "") -> 
             f"{name} must be a numpy array, got {type(x).__name__}. "
             f"Convert it with np.asarray({name}, dtype=np.float32)."
         )
-    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    allowed = (x.ndim,) if ndim is None else (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if x.ndim not in allowed:
         expected = " or ".join(str(a) for a in allowed)
+        if len(allowed) > 2 and allowed == tuple(range(allowed[0], allowed[-1] + 1)):
+            expected = f"{allowed[0]} to {allowed[-1]}"
         where = f" {layout}" if layout else ""
         raise ValueError(
             f"{name} must have {expected} axes{where}, got shape {x.shape} ({x.ndim} axes)."
@@ -78,3 +81,43 @@ def check_array(x, name: str, ndim: int | tuple[int, ...], layout: str = "") -> 
             f"Convert it with {name}.astype(np.float32)."
         )
     return x
+
+
+
+def check_number(value, name: str, low: float, high: float = np.inf,
+                  low_inclusive: bool = True) -> float:
+    """Return ``value`` as a float after checking it is a real number in the given range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    above = value >= low if low_inclusive else value > low
+    if not (above and value <= high):
+        bounds = f"{'>=' if low_inclusive else '>'} {low}" + (
+            f" and <= {high}" if high != np.inf else "")
+        raise ValueError(f"{name} must be {bounds}, got {value}.")
+    return float(value)
+
+
+def check_axis(dim, ndim: int, name: str = "dim") -> int:
+    """Return axis ``dim`` of an ``ndim``-axis array as a non-negative index (``-1`` is last)."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {dim!r} ({type(dim).__name__}).")
+    if not -ndim <= dim < ndim:
+        raise ValueError(
+            f"{name}={dim} is out of range for an array with {ndim} axes: "
+            f"use a value from {-ndim} to {ndim - 1}."
+        )
+    return int(dim) % ndim
+
+
+def check_dout(dout, shape: tuple, dtype) -> np.ndarray:
+    """Check that the upstream gradient ``dout`` has the forward output's ``shape``.
+
+    Returns ``dout`` in ``dtype`` (the input's), so that gradients keep the input's dtype.
+    """
+    check_array(dout, "dout", np.ndim(dout))
+    if dout.shape != tuple(shape):
+        raise ValueError(
+            f"dout must have the shape of the forward output {tuple(shape)}, got {dout.shape}. "
+            f"Pass the gradient of the loss with respect to this function's output."
+        )
+    return dout.astype(dtype, copy=False)

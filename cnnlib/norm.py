@@ -1,0 +1,232 @@
+"""Normalisation layers: batch normalisation and local response normalisation (AlexNet, 2012).
+
+Batch normalisation (Ioffe & Szegedy, 2015) standardises each *channel* over the batch and
+every spatial position, then scales and shifts it with learnable ``weight`` (gamma) and
+``bias`` (beta)::
+
+    y = (x - mean_c) / sqrt(var_c + eps) * gamma_c + beta_c
+
+Semantics follow ``torch.nn.functional.batch_norm``: in training the batch statistics are used
+(biased variance) and the running statistics are updated in place with the *unbiased*
+variance; in evaluation the running statistics are used.
+
+Local response normalisation divides each activation by the energy of its neighbouring
+channels at the same position, as in ``torch.nn.functional.local_response_norm``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._validate import check_array, check_dout, check_int, check_number
+
+__all__ = [
+    "batch_norm",
+    "batch_norm_backward",
+    "local_response_norm",
+    "local_response_norm_backward",
+]
+
+
+
+
+# --- batch normalisation --------------------------------------------------------------------
+
+def _per_channel(v, name: str, x: np.ndarray) -> np.ndarray | None:
+    """Check a per-channel vector, shape (C,), and reshape it to broadcast against ``x``."""
+    if v is None:
+        return None
+    check_array(v, name, 1, "(C,)")
+    if v.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"{name} has {v.shape[0]} values but x has {x.shape[1]} channels (x.shape[1]): "
+            f"batch norm keeps one {name} value per channel. Give {name} shape ({x.shape[1]},)."
+        )
+    return v.reshape((-1,) + (1,) * (x.ndim - 2)).astype(x.dtype, copy=False)
+
+
+def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    """Check the arguments of :func:`batch_norm`; return the statistics it normalises with.
+
+    Returns ``(axes, mean, var, gamma, beta)``: the reduced axes (all but the channel axis),
+    the per-channel mean and biased variance used (batch statistics in training, running
+    statistics in evaluation) and the broadcastable weight and bias (or ``None``).
+    """
+    check_array(x, "x", (2, 3, 4, 5), "(N, C) or (N, C, *spatial)")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"training must be True or False, got {training!r}.")
+    check_number(momentum, "momentum", 0.0, 1.0)
+    check_number(eps, "eps", 0.0, low_inclusive=False)
+    axes = (0,) + tuple(range(2, x.ndim))
+    stats = [_per_channel(v, name, x)
+             for v, name in ((running_mean, "running_mean"), (running_var, "running_var"))]
+    gamma, beta = _per_channel(weight, "weight", x), _per_channel(bias, "bias", x)
+    if training:
+        if x.size // x.shape[1] < 2:
+            raise ValueError(
+                f"training batch norm needs more than 1 value per channel, got x.shape "
+                f"{x.shape}: a single value has no variance. Use a batch of 2 or more, or "
+                f"training=False."
+            )
+        return axes, x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True), gamma, beta
+    for v, name in zip(stats, ("running_mean", "running_var")):
+        if v is None:
+            raise ValueError(
+                f"{name} is None, but evaluation (training=False) normalises with the running "
+                f"statistics. Pass the running mean and variance, or use training=True."
+            )
+    return axes, stats[0], stats[1], gamma, beta
+
+
+def batch_norm(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: np.ndarray | None = None, bias: np.ndarray | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
+    """Batch normalisation, as ``torch.nn.functional.batch_norm``.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``, per channel ``c = x[:, c]``, with
+    statistics over the batch and all spatial positions.
+
+    In training (``training=True``) ``mean`` and ``var`` are the batch's (``var`` biased,
+    dividing by ``m``, the number of values per channel), and the running statistics, when
+    given, are updated **in place**::
+
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)
+
+    (the running variance is the unbiased one). In evaluation the running statistics are used
+    and nothing is updated.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C) or (N, C, *spatial), float
+    running_mean, running_var : ndarray, shape (C,), or None
+        May be ``None`` in training only (then nothing is tracked). PyTorch starts them at 0
+        and 1.
+    weight, bias : ndarray, shape (C,), optional
+        Learnable scale (gamma) and shift (beta); ``None`` means 1 and 0.
+    training : bool
+    momentum : float in [0, 1]
+    eps : float > 0
+        Added to the variance so that a constant channel does not divide by zero.
+
+    Returns
+    -------
+    ndarray, shape and dtype of ``x``
+    """
+    axes, mean, var, gamma, beta = _batch_norm_inputs(
+        x, running_mean, running_var, weight, bias, training, momentum, eps)
+    y = (x - mean) / np.sqrt(var + eps)
+    if training:
+        m = x.size // x.shape[1]
+        for running, batch in ((running_mean, mean), (running_var, var * m / (m - 1))):
+            if running is not None:
+                running *= 1 - momentum
+                running += momentum * batch.reshape(-1)
+    if gamma is not None:
+        y = y * gamma
+    if beta is not None:
+        y = y + beta
+    return y
+
+
+def batch_norm_backward(dout: np.ndarray, x: np.ndarray, running_mean: np.ndarray | None,
+                        running_var: np.ndarray | None, weight: np.ndarray | None = None,
+                        bias: np.ndarray | None = None, training: bool = False,
+                        momentum: float = 0.1, eps: float = 1e-5):
+    """Gradients of :func:`batch_norm` with respect to ``x``, ``weight`` and ``bias``.
+
+    With ``x_hat = (x - mean) / sqrt(var + eps)`` and ``g = dout * weight``::
+
+        dbias   = sum(dout)             dweight = sum(dout * x_hat)      (per channel)
+        dx (evaluation) = g / sqrt(var + eps)
+        dx (training)   = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
+
+    where the means run over the ``m`` values of each channel: in training the mean and
+    variance depend on ``x`` too, which adds the two correction terms. The running statistics
+    are buffers, not parameters: they get no gradient and are not touched.
+
+    Returns
+    -------
+    (dx, dweight, dbias)
+        ``dx`` shaped like ``x``; ``dweight``, ``dbias`` of shape (C,), or ``None`` when
+        ``weight`` / ``bias`` is ``None``.
+    """
+    axes, mean, var, gamma, _ = _batch_norm_inputs(
+        x, running_mean, running_var, weight, bias, training, momentum, eps)
+    dout = check_dout(dout, x.shape, x.dtype)
+    inv_std = 1 / np.sqrt(var + eps)
+    x_hat = (x - mean) * inv_std
+    g = dout if gamma is None else dout * gamma
+    if training:
+        g = g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes,
+                                                                            keepdims=True)
+    dweight = None if weight is None else (dout * x_hat).sum(axis=axes).astype(weight.dtype)
+    dbias = None if bias is None else dout.sum(axis=axes).astype(bias.dtype)
+    return g * inv_std, dweight, dbias
+
+
+# --- local response normalisation -----------------------------------------------------------
+
+def _channel_window_sum(v: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``out[:, c] = sum(v[:, c - before : c + after + 1])`` over channels, zero outside."""
+    pad = [(0, 0)] * v.ndim
+    pad[1] = (before, after)
+    windows = sliding_window_view(np.pad(v, pad), before + after + 1, axis=1)
+    return windows.sum(axis=-1)
+
+
+def _lrn_inputs(x, size, alpha, beta, k):
+    """Check the arguments of :func:`local_response_norm`; return the denominator base.
+
+    ``D = k + alpha / size * sum of x^2 over the window of channels`` (shape of ``x``).
+    """
+    check_array(x, "x", (3, 4, 5), "(N, C, *spatial)")
+    size = check_int(size, "size", 1)
+    check_number(alpha, "alpha", 0.0)
+    check_number(beta, "beta", 0.0)
+    check_number(k, "k", 0.0, low_inclusive=False)
+    return k + alpha / size * _channel_window_sum(x * x, size // 2, (size - 1) // 2)
+
+
+def local_response_norm(x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> np.ndarray:
+    """Local response normalisation across channels, as ``torch.nn.functional.local_response_norm``.
+
+    ``b_c = a_c / (k + alpha / size * sum_{c'} a_{c'}^2) ** beta``, where ``c'`` runs over the
+    ``size`` channels from ``c - size // 2`` to ``c + (size - 1) // 2`` (missing channels count
+    as 0). PyTorch divides ``alpha`` by ``size``; the AlexNet paper (size 5, alpha 1e-4,
+    beta 0.75, k 2) does not, so its alpha is ``size`` times smaller than PyTorch's.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, *spatial), float
+    size : int
+        Number of neighbouring channels in the window.
+    alpha, beta : float >= 0
+    k : float > 0
+        Keeps the denominator positive.
+
+    Returns
+    -------
+    ndarray, shape and dtype of ``x``
+    """
+    return x * _lrn_inputs(x, size, alpha, beta, k) ** -beta
+
+
+def local_response_norm_backward(dout: np.ndarray, x: np.ndarray, size: int,
+                                 alpha: float = 1e-4, beta: float = 0.75,
+                                 k: float = 1.0) -> np.ndarray:
+    """Gradient of :func:`local_response_norm` with respect to ``x``.
+
+    With ``D_c`` the denominator base of channel ``c``, channel ``j`` enters its own output
+    directly and the denominators of the channels ``c`` whose window contains it
+    (``j - (size - 1) // 2 <= c <= j + size // 2``, the window mirrored)::
+
+        dx_j = dout_j D_j^-beta - 2 alpha beta / size * x_j * sum_c dout_c x_c D_c^(-beta - 1)
+    """
+    d = _lrn_inputs(x, size, alpha, beta, k)
+    dout = check_dout(dout, x.shape, x.dtype)
+    through_denominators = _channel_window_sum(dout * x * d ** (-beta - 1),
+                                               (size - 1) // 2, size // 2)
+    return dout * d ** -beta - 2 * alpha * beta / size * x * through_denominators
