@@ -1,0 +1,133 @@
+"""Tests of cnnlib.summary: a hand-written table, torchinfo's published AlexNet figures, data
+access, error rows, and no allocation."""
+
+import tracemalloc
+from collections import OrderedDict
+
+import pytest
+
+from cnnlib.layers import BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from cnnlib.models import alexnet, vgg16
+from cnnlib.summary import summary
+
+
+def small_model():
+    return Sequential(OrderedDict(
+        features=Sequential(Conv2d(3, 16, 3, padding=1), BatchNorm2d(16), ReLU(), MaxPool2d(2)),
+        flatten=Flatten(),
+        classifier=Linear(16 * 16 * 16, 10),
+    ))
+
+
+# Every number below is worked out by hand for a 3x32x32 input, batch 1:
+#   Conv2d   (3*3*3 + 1) * 16 = 448 params; 3*3*3 * 16 * 32*32 = 442,368 mult-adds
+#   BatchNorm2d  16 + 16 = 32 params (running mean / var are buffers, not counted)
+#   MaxPool2d 32 -> 16;  Flatten 16*16*16 = 4096
+#   Linear   (4096 + 1) * 10 = 40,970 params; 4096 * 10 = 40,960 mult-adds
+#   total params 448 + 32 + 40,970 = 41,450;  mult-adds 483,328 = 483.33 K
+#   input 3*32*32 * 4 B = 12,288 B = 0.01 MB
+#   forward/backward: outputs of layers with params, x2, 4 B:
+#       (16*32*32 + 16*32*32 + 10) * 2 * 4 = 262,352 B = 0.26 MB
+#   params 41,450 * 4 = 165,800 B = 0.17 MB;  total 440,440 B = 0.44 MB
+EXPECTED = """\
+===================================================================================================================
+Layer (type:depth-idx)                   Output Shape              Param #                   Mult-Adds
+===================================================================================================================
+Sequential                               [1, 10]                   --                        --
+├─Sequential: 1-1                        [1, 16, 16, 16]           --                        --
+│    └─Conv2d: 2-1                       [1, 16, 32, 32]           448                       442,368
+│    └─BatchNorm2d: 2-2                  [1, 16, 32, 32]           32                        --
+│    └─ReLU: 2-3                         [1, 16, 32, 32]           --                        --
+│    └─MaxPool2d: 2-4                    [1, 16, 16, 16]           --                        --
+├─Flatten: 1-2                           [1, 4096]                 --                        --
+├─Linear: 1-3                            [1, 10]                   40,970                    40,960
+===================================================================================================================
+Total params: 41,450
+Trainable params: 41,450
+Non-trainable params: 0
+Total mult-adds (K): 483.33
+===================================================================================================================
+Input size (MB): 0.01
+Forward/backward pass size (MB): 0.26
+Params size (MB): 0.17
+Estimated Total Size (MB): 0.44
+==================================================================================================================="""  # noqa: E501
+
+
+def test_text_table_of_a_small_model_matches_the_hand_written_one():
+    assert str(summary(small_model(), (3, 32, 32))) == EXPECTED
+
+
+def test_rows_hold_the_data():
+    rows = summary(small_model(), (3, 32, 32), batch_size=2).rows
+    assert [row.name for row in rows] == ["", "features", "features.0", "features.1",
+                                          "features.2", "features.3", "flatten", "classifier"]
+    conv = rows[2]
+    assert (conv.type, conv.depth, conv.index, conv.label) == ("Conv2d", 2, 1, "Conv2d: 2-1")
+    assert conv.output_shape == (2, 16, 32, 32)
+    assert conv.params == 448 and conv.trainable and conv.kernel_size == (3, 3)
+    assert conv.macs == 2 * 442_368                                    # the whole batch
+    assert rows[1].params == 0 and not rows[1].is_leaf
+
+
+def test_params_by_layer_and_frozen_layers():
+    model = small_model()
+    model["features"].requires_grad_(False)
+    s = summary(model, (3, 32, 32))
+    assert s.params_by_layer() == {"features.0": 448, "features.1": 32, "classifier": 40_970}
+    assert (s.total_params, s.trainable_params, s.non_trainable_params) == (41_450, 40_970, 480)
+
+
+def test_alexnet_totals_match_torchinfo():
+    # The sizes torchinfo prints for torchvision's AlexNet at (1, 3, 224, 224) (its rules, by hand).
+    # Forward/backward by hand: (64*55*55 + 192*27*27 + 384*13*13 + 2*256*13*13
+    #   + 4096 + 4096 + 1000) * 2 * 4 B = 494,184 * 8 = 3,953,472 B.
+    s = summary(alexnet(), (3, 224, 224))
+    assert s.total_params == 61_100_840 and s.non_trainable_params == 0
+    text = str(s)
+    for line in ("Total params: 61,100,840", "Input size (MB): 0.60",
+                 "Forward/backward pass size (MB): 3.95", "Params size (MB): 244.40",
+                 "Estimated Total Size (MB): 248.96"):
+        assert line in text
+    # Weights only: torchinfo, which adds one multiply-add per bias value, shows 714.68M.
+    conv = (11 * 11 * 3 * 64 * 55 * 55 + 5 * 5 * 64 * 192 * 27 * 27 + 3 * 3 * 192 * 384 * 13 * 13
+            + 3 * 3 * 384 * 256 * 13 * 13 + 3 * 3 * 256 * 256 * 13 * 13)
+    assert s.total_mult_adds == conv + 9216 * 4096 + 4096 * 4096 + 4096 * 1000
+    assert "Total mult-adds (M): 714.19" in text
+
+
+def test_input_shape_defaults_to_the_models_own():
+    assert summary(alexnet()).input_shape == (1, 3, 224, 224)
+    with pytest.raises(ValueError, match="input_shape is needed"):
+        summary(small_model())
+
+
+def test_a_broken_model_is_summarised_up_to_the_layer_where_it_breaks():
+    model = Sequential(Conv2d(3, 8, 3), ReLU(), Conv2d(4, 8, 3), ReLU(), Flatten())
+    s = summary(model, (3, 10, 10))
+    assert [row.name for row in s.rows] == ["", "0", "1", "2"]          # stops at the error
+    assert s.rows[3].error == s.error and s.rows[3].output_shape is None
+    assert s.error.startswith("layer 2 (Conv2d) of Sequential received an input of shape "
+                              "(8, 8, 8) (batch axis left out), expected (4, H, W)")
+    text = str(s)
+    assert "│    " not in text and "├─Conv2d: 1-3                            shape error" in text
+    assert f"Shape error: {s.error}" in text
+    assert "Total params: 520" in text           # the rows shown: (27 + 1) * 8 + (36 + 1) * 8
+    assert s.error in s._repr_html_().replace("&#x27;", "'")
+
+
+def test_html_table_has_every_layer_and_the_totals():
+    page = summary(small_model(), (3, 32, 32))._repr_html_()
+    assert page.startswith("<table") and page.endswith("</table>")
+    assert page.count("<tr>") == 1 + 8 + 8                             # header, rows, footer
+    assert "Conv2d (features.0)" in page and "40,970" in page and "Total params" in page
+
+
+def test_summary_allocates_no_arrays():
+    model = vgg16()                                     # 138 million parameters, lazily drawn
+    tracemalloc.start()
+    s = summary(model, (3, 224, 224))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert s.total_params == 138_357_544
+    assert peak < 2_000_000                             # bytes: the weights would be 553 MB
