@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup lab test lint bench
 
+# cnnlib's matrices are small: one BLAS thread per process is faster than two fighting over
+# two cores (pytest -n 2 already runs two processes). Set them yourself to override.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
@@ -27,4 +32,5 @@ test: $(STAMP)
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/conv.py
+	OPENBLAS_NUM_THREADS= OMP_NUM_THREADS= $(BIN)/python benchmarks/conv.py
+	$(BIN)/python benchmarks/explorers.py

@@ -1,0 +1,182 @@
+"""The course's bundled data set, split and served in mini-batches; nothing is downloaded.
+
+``data/digits.csv.gz`` holds 1,797 handwritten digits (0-9) as 8 x 8 grey images: the test
+set of the UCI "Optical Recognition of Handwritten Digits" data set (Alpaydin & Kaynak, 1998;
+CC BY 4.0), as scikit-learn ships it. Each 8 x 8 pixel counts the inked pixels of a 4 x 4 block
+of a 32 x 32 bitmap, so values run from 0 to 16. Each row of the file is 64 pixel values
+(row by row) followed by the label.
+
+    x_train, x_test, y_train, y_test = train_test_split(*load_digits())
+    for x, y in batches(x_train, y_train, batch_size=32, rng=0):
+        ...  # x: (32, 1, 8, 8) float32 in [0, 1], y: (32,) int64
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ._validate import check_array, check_int
+
+__all__ = ["DATA_DIR", "DIGITS_PATH", "load_digits", "resize_bilinear", "train_test_split",
+           "batches"]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DIGITS_PATH = DATA_DIR / "digits.csv.gz"
+
+
+def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """Load the 1,797 bundled 8 x 8 handwritten digits, optionally enlarged.
+
+    Parameters
+    ----------
+    size : int, multiple of 8
+        Height and width of the returned images. Above 8 the digits are enlarged by bilinear
+        interpolation (:func:`resize_bilinear`): no new detail, but strokes several pixels
+        wide with soft edges, which a 5 x 5 filter can find edges on.
+    path : str or Path, optional
+        The ``digits.csv.gz`` file; defaults to :data:`DIGITS_PATH` (the repository's
+        ``data/`` folder).
+    dtype : floating dtype
+        dtype of the images (``np.float64`` for gradient checks).
+
+    Returns
+    -------
+    images : ndarray, shape (1797, 1, size, size)
+        Grey values scaled from 0..16 to [0, 1] (ink = 1), NCHW with one channel.
+    labels : ndarray, shape (1797,), int64
+        The digit shown, 0 to 9.
+    """
+    size = check_int(size, "size", 8)
+    if size % 8:
+        raise ValueError(f"size must be a multiple of 8 (the stored digits are 8 x 8), got "
+                         f"{size}: e.g. 16 doubles the height and width.")
+    path = Path(DIGITS_PATH if path is None else path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"path: no digits file at {path}. It ships in the repository's data/ folder; "
+            f"pass path= to where digits.csv.gz is if cnnlib was installed elsewhere."
+        )
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype must be a floating-point dtype, got {np.dtype(dtype)}: "
+                        f"use np.float32 or np.float64.")
+    table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+    images = (table[:, :64] / 16).reshape(-1, 1, 8, 8)
+    if size != 8:
+        images = resize_bilinear(images, size)
+    return images.astype(dtype), table[:, 64]
+
+
+def _bilinear_weights(n_in: int, n_out: int) -> np.ndarray:
+    """``(n_out, n_in)`` matrix that interpolates a row of ``n_in`` pixels to ``n_out``.
+
+    Output pixel ``j`` samples the input at ``x = (j + 0.5) * n_in / n_out - 0.5`` (pixel
+    centres line up, clamped at the border) and mixes its two neighbours ``floor(x)`` and
+    ``floor(x) + 1`` with weights ``1 - frac(x)`` and ``frac(x)``.
+    """
+    x = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)
+    left = np.floor(x).astype(np.int64)
+    right = np.minimum(left + 1, n_in - 1)
+    weights = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    np.add.at(weights, (rows, left), 1 - (x - left))
+    np.add.at(weights, (rows, right), x - left)
+    return weights
+
+
+def resize_bilinear(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize square images to ``size x size`` by bilinear interpolation.
+
+    Same result as ``torch.nn.functional.interpolate(images, size, mode="bilinear",
+    align_corners=False)``: rows and columns are interpolated one after the other,
+    ``out = A @ image @ A.T`` with ``A`` the 1-D interpolation matrix.
+
+    Parameters
+    ----------
+    images : ndarray, shape (..., H, H), float
+    size : int >= 1
+
+    Returns
+    -------
+    ndarray, shape (..., size, size), dtype of ``images``
+    """
+    check_array(images, "images", range(2, 6), "(..., H, W)")
+    if images.shape[-1] != images.shape[-2]:
+        raise ValueError(f"images must be square (H == W), got shape {images.shape}.")
+    weights = _bilinear_weights(images.shape[-1], check_int(size, "size", 1))
+    return (weights @ images @ weights.T).astype(images.dtype, copy=False)
+
+
+def train_test_split(images: np.ndarray, labels: np.ndarray, test_size: float = 0.25,
+                     seed: int = 0):
+    """Split into a training and a test set, the same way every time (stratified, seeded).
+
+    Within each class, ``round(test_size * count)`` samples chosen by a seeded shuffle go to
+    the test set, so both sets keep the class proportions. Samples keep their original order.
+    Same return order as ``sklearn.model_selection.train_test_split``.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, ...)
+    labels : ndarray, shape (N,), integer
+    test_size : float in (0, 1)
+        Fraction of each class held out for testing.
+    seed : int
+
+    Returns
+    -------
+    x_train, x_test, y_train, y_test : ndarray
+    """
+    _check_pair(images, labels)
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
+            or not 0 < test_size < 1:
+        raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}: "
+                         f"e.g. 0.25 keeps a quarter of each class for testing.")
+    rng = np.random.default_rng(check_int(seed, "seed", 0))
+    is_test = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        is_test[members[:round(test_size * len(members))]] = True
+    return images[~is_test], images[is_test], labels[~is_test], labels[is_test]
+
+
+def batches(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = True,
+            rng=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(x, y)`` mini-batches that cover the data once (one epoch).
+
+    With ``shuffle`` the order is a fresh permutation drawn from ``rng`` (an int seed or a
+    ``numpy.random.Generator``; pass the same Generator every epoch to get a new, reproducible
+    order each time). The last batch is smaller when ``batch_size`` does not divide N.
+
+    Parameters
+    ----------
+    images : ndarray, shape (N, ...)
+    labels : ndarray, shape (N,)
+    batch_size : int >= 1
+    shuffle : bool
+    rng : int, Generator or None
+        Seed or generator for the shuffle (``None``: seed 0).
+    """
+    _check_pair(images, labels)
+    batch_size = check_int(batch_size, "batch_size", 1)
+    order = np.arange(len(labels))
+    if shuffle:
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(0 if rng is None else check_int(rng, "rng", 0))
+        order = rng.permutation(order)
+    for start in range(0, len(order), batch_size):
+        chosen = order[start:start + batch_size]
+        yield images[chosen], labels[chosen]
+
+
+def _check_pair(images, labels) -> None:
+    """``images`` and ``labels`` must be arrays with one label per image."""
+    for name, value in (("images", images), ("labels", labels)):
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}.")
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"labels must have shape (N,) with N = len(images) = {len(images)}, "
+                         f"got shape {labels.shape}: one label per image.")

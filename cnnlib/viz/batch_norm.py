@@ -1,0 +1,122 @@
+"""Batch-norm explorer: one channel's activations before and after normalisation, and the
+running statistics that evaluation mode uses.
+
+Every training step takes a new seeded batch from N(3, 2²) and calls
+:func:`cnnlib.norm.batch_norm`, which updates the running mean and variance in place. In
+training mode the current batch is normalised with its own statistics; in evaluation mode with
+the running ones, which only approach the true 3 and 4 after enough steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..norm import batch_norm
+from .figure import COLORS, BlitFigure, histogram
+
+TRUE_MEAN, TRUE_STD = 3.0, 2.0
+MAX_STEPS = 100
+BEFORE_EDGES = np.linspace(-5, 11, 33)
+AFTER_EDGES = np.linspace(-10, 10, 41)
+
+
+@dataclass(frozen=True)
+class BatchNormState:
+    """Batch size, gamma (weight), beta (bias), train/eval, steps taken, momentum, seed."""
+
+    batch_size: int = 32
+    gamma: float = 1.0
+    beta: float = 0.0
+    training: bool = True
+    steps: int = 10
+    momentum: float = 0.1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class BatchNormView:
+    state: BatchNormState
+    before: np.ndarray             # the current batch, shape (batch_size,)
+    after: np.ndarray              # its normalised, scaled and shifted values
+    running_mean: np.ndarray       # after each step 0..steps, shape (steps + 1,)
+    running_var: np.ndarray
+    text: str
+
+
+@lru_cache(maxsize=32)
+def history(batch_size: int, momentum: float, seed: int):
+    """Batches of all ``MAX_STEPS + 1`` steps and the running statistics after each step.
+
+    Returns ``(batches, means, variances)`` with shapes ``(MAX_STEPS + 1, batch_size, 1)``,
+    ``(MAX_STEPS + 1,)`` and ``(MAX_STEPS + 1,)``; row ``t`` of the statistics is their value
+    after ``t`` steps (row 0: PyTorch's start, mean 0 and variance 1). Cached: moving gamma,
+    beta or the step slider does not recompute it.
+    """
+    rng = np.random.default_rng(seed)
+    batches = rng.normal(TRUE_MEAN, TRUE_STD, size=(MAX_STEPS + 1, batch_size, 1))
+    mean, var = np.zeros(1), np.ones(1)
+    means, variances = [0.0], [1.0]
+    for batch in batches[:-1]:
+        batch_norm(batch, mean, var, training=True, momentum=momentum)  # updates in place
+        means.append(mean[0])
+        variances.append(var[0])
+    return batches, np.array(means), np.array(variances)
+
+
+def compute(state: BatchNormState) -> BatchNormView:
+    """After ``steps`` training steps, normalise the next batch in the chosen mode."""
+    batches, means, variances = history(state.batch_size, state.momentum, state.seed)
+    x = batches[state.steps]
+    now = slice(state.steps, state.steps + 1)
+    mean, var = means[now].copy(), variances[now].copy()
+    gamma, beta = np.array([state.gamma]), np.array([state.beta])
+    y = batch_norm(x, mean, var, gamma, beta, state.training, state.momentum)
+    mode = "training: uses this batch's mean and variance" if state.training else \
+        f"evaluation: uses the running mean {mean[0]:.2f} and variance {var[0]:.2f}"
+    text = (f"batch of {state.batch_size}: mean {x.mean():.2f}, variance {x.var():.2f} → "
+            f"after: mean {y.mean():.2f}, std {y.std():.2f} (γ = {state.gamma:g}, "
+            f"β = {state.beta:g}); {mode}.")
+    return BatchNormView(state, x[:, 0], y[:, 0], means[:state.steps + 1],
+                         variances[:state.steps + 1], text)
+
+
+class BatchNormFigure(BlitFigure):
+    """Histogram before, histogram after, running statistics over the steps."""
+
+    def __init__(self):
+        super().__init__(figsize=(12, 3.6), ncols=3)
+        before, after, running = self.axes
+        before.set(title="before: x", xlim=BEFORE_EDGES[[0, -1]], ylim=(0, 0.5),
+                   ylabel="fraction of the batch")
+        after.set(title="after: γ·x̂ + β", xlim=AFTER_EDGES[[0, -1]], ylim=(0, 0.5))
+        running.set(title="running statistics", xlim=(0, MAX_STEPS), ylim=(0, 6),
+                    xlabel="training steps")
+        for ax in self.axes:
+            ax.grid(alpha=0.3)
+        zeros = np.zeros(len(BEFORE_EDGES) - 1)
+        self.before = self.moving(before.stairs(zeros, BEFORE_EDGES, fill=True,
+                                                color=COLORS[0], alpha=0.8))
+        self.after = self.moving(after.stairs(np.zeros(len(AFTER_EDGES) - 1), AFTER_EDGES,
+                                              fill=True, color=COLORS[1], hatch="//",
+                                              edgecolor="black"))
+        running.axhline(TRUE_MEAN, color=COLORS[2], ls=":", label="true mean 3")
+        running.axhline(TRUE_STD ** 2, color=COLORS[3], ls=":", label="true variance 4")
+        self.mean_line = self.moving(running.plot([], [], color=COLORS[2], lw=2.5,
+                                                  label="running mean")[0])
+        self.var_line = self.moving(running.plot([], [], color=COLORS[3], lw=2.5, ls="--",
+                                                 label="running variance (dashed)")[0])
+        self.now = self.moving(running.axvline(0, color="black", lw=1.5))
+        running.legend(loc="lower right", fontsize=10)
+
+    def update(self, state: BatchNormState) -> BatchNormView:
+        view = compute(state)
+        self.before.set_data(histogram(view.before, BEFORE_EDGES))
+        self.after.set_data(histogram(view.after, AFTER_EDGES))
+        steps = np.arange(state.steps + 1)
+        self.mean_line.set_data(steps, view.running_mean)
+        self.var_line.set_data(steps, view.running_var)
+        self.now.set_xdata([state.steps, state.steps])
+        return view

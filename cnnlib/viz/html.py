@@ -1,0 +1,49 @@
+"""Small HTML pieces around the SVG pictures: notes, formulas, tables."""
+
+from __future__ import annotations
+
+from html import escape
+
+from .style import FONT_FAMILY, OKABE_ITO
+
+_NOTE = {  # kind: (word shown before the text, border colour)
+    "info": ("", OKABE_ITO["blue"]),
+    "ok": ("OK:", OKABE_ITO["bluish_green"]),
+    "warning": ("Note:", OKABE_ITO["orange"]),
+    "error": ("Not possible:", OKABE_ITO["vermillion"]),
+}
+
+
+def note(message: str, kind: str = "info") -> str:
+    """A boxed message; the kind is said in words as well as by the border colour."""
+    word, colour = _NOTE[kind]
+    prefix = f"<b>{word}</b> " if word else ""
+    return (f'<div class="cnnlib-note cnnlib-{kind}" style="border-left:6px solid {colour};'
+            f'padding:4px 10px;margin:4px 0;font-size:16px">{prefix}{escape(message)}</div>')
+
+
+def formula(lines) -> str:
+    """Lines of arithmetic in a monospace block."""
+    body = "<br>".join(escape(line) for line in lines)
+    return (f'<div class="cnnlib-formula" style="font-family:monospace;font-size:17px;'
+            f'margin:4px 0">{body}</div>')
+
+
+def table(header, rows, highlight: int | None = None) -> str:
+    """A plain HTML table; the row ``highlight`` is bold and marked with an arrow."""
+    head = "".join(f"<th style='padding:2px 8px'>{escape(str(h))}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        style = "font-weight:bold;background:#FFF6C2" if i == highlight else ""
+        mark = "&#9654; " if i == highlight else ""
+        cells = "".join(f"<td style='padding:2px 8px;text-align:right'>{escape(str(v))}</td>"
+                        for v in row)
+        body.append(f"<tr style='{style}'><td>{mark}</td>{cells}</tr>")
+    return (f"<table class='cnnlib-table' style='font-size:15px;border-collapse:collapse'>"
+            f"<tr><th></th>{head}</tr>{''.join(body)}</table>")
+
+
+def panel(*parts: str) -> str:
+    """Stack HTML parts in one explorer panel."""
+    return (f'<div class="cnnlib-explorer" style="font-family:{FONT_FAMILY};font-size:16px">'
+            f'{"".join(parts)}</div>')

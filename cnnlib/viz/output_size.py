@@ -1,0 +1,209 @@
+"""Output-size explorer: the padded input, the kernel's positions, the output grid, the formula.
+
+``render_output_size(OutputSizeState(...))`` returns an :class:`OutputSizeView`: the numbers
+shown (taken from :mod:`cnnlib.shapes`) and the HTML/SVG markup. It never raises for a setting
+a student can make: impossible settings come back with an explanation instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import shapes
+from . import svg
+from .html import formula, note, panel
+
+
+@dataclass(frozen=True)
+class OutputSizeState:
+    """One setting of a 2-D convolution (square kernel) on a ``height x width`` input.
+
+    ``step`` picks the output cell (row-major) whose window is drawn; ``transposed`` adds the
+    transposed convolution that maps the output back to the input size.
+    """
+
+    height: int = 7
+    width: int = 7
+    kernel_size: int = 3
+    padding: int | str = 0
+    stride: int = 1
+    dilation: int = 1
+    step: int = 0
+    transposed: bool = False
+
+
+@dataclass(frozen=True)
+class AxisArithmetic:
+    """The output-size arithmetic along one axis."""
+
+    name: str                     # "height" or "width"
+    size: int                     # i
+    padding: tuple[int, int]      # (before, after)
+    output: int | None            # o, None when no window fits
+    uncovered: int                # cells at the end that no window reaches
+    fits: shapes.Fits | None      # suggestions when the stride does not tile the input
+    formula: str
+
+
+@dataclass(frozen=True)
+class OutputSizeView:
+    """What the explorer shows for one state."""
+
+    state: OutputSizeState
+    axes: tuple[AxisArithmetic, ...]      # empty when the padding itself is impossible
+    output_shape: tuple[int, int] | None  # None when the output would be empty
+    window: tuple[int, int] | None        # top-left cell of the drawn window (padded coords)
+    notes: tuple[tuple[str, str], ...]    # (kind, message) pairs, kind as in html.note
+    html: str
+
+
+def _axis(name: str, i: int, state: OutputSizeState) -> AxisArithmetic:
+    k, s, d, p = state.kernel_size, state.stride, state.dilation, state.padding
+    before, after = shapes.resolve_padding(p, k, s, d)
+    span = i + before + after - shapes.effective_kernel_size(k, d)
+    pads = f"2·{before}" if before == after else f"{before} + {after}"
+    text = f"o_{name[0]} = ⌊({i} + {pads} − {d}·({k}−1) − 1) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1"
+    try:
+        o = shapes.conv_output_size(i, k, s, p, d)
+    except ValueError:
+        return AxisArithmetic(name, i, (before, after), None, 0, None,
+                              f"{text}: {span} < 0, no window fits")
+    uncovered = shapes.uncovered_cells(i, k, s, p, d)
+    fits = None
+    if uncovered and before == after:
+        fits = shapes.nearest_fits(i, k, s, before, d)
+    text += f" = {span // s} + 1 = {o}"
+    if uncovered:
+        text += f"   (remainder {uncovered}: the floor drops it)"
+    return AxisArithmetic(name, i, (before, after), o, uncovered, fits, text)
+
+
+def _axis_notes(axis: AxisArithmetic, state: OutputSizeState) -> list[tuple[str, str]]:
+    if axis.output is None:
+        padded = axis.size + sum(axis.padding)
+        k_eff = shapes.effective_kernel_size(state.kernel_size, state.dilation)
+        return [("error", f"Along the {axis.name} the kernel spans {k_eff} cells but the padded "
+                          f"input has only {padded}: no window fits, so the output is empty. "
+                          f"Use a smaller kernel or dilation, more padding, or a larger input.")]
+    if not axis.uncovered:
+        return []
+    message = (f"Stride {state.stride} does not tile the {axis.name}: the last "
+               f"{axis.uncovered} cell(s) are never covered by a window (marked x).")
+    if axis.fits is not None:
+        paddings = ", ".join(map(str, axis.fits.paddings)) or "none (the parity is wrong)"
+        message += f" Paddings that fit with stride {state.stride}: {paddings}."
+        if axis.fits.strides:
+            message += " Strides that fit with this padding: " + ", ".join(
+                map(str, axis.fits.strides)) + "."
+    return [("warning", message)]
+
+
+def _padded_input(state: OutputSizeState, axes, window) -> svg.Piece:
+    (top, bottom), (left, right) = axes[0].padding, axes[1].padding
+    rows, cols = state.height + top + bottom, state.width + left + right
+    kinds = np.full((rows, cols), "input", dtype=object)
+    labels = np.full((rows, cols), "", dtype=object)
+    kinds[:top], kinds[rows - bottom:], kinds[:, :left], kinds[:, cols - right:] = ("pad",) * 4
+    labels[kinds == "pad"] = "0"
+    k_eff = shapes.effective_kernel_size(state.kernel_size, state.dilation)
+    if axes[0].output and axes[1].output:
+        s = state.stride
+        labels[: (axes[0].output - 1) * s + 1: s, : (axes[1].output - 1) * s + 1: s] = "•"
+        covered_rows = (axes[0].output - 1) * s + k_eff
+        covered_cols = (axes[1].output - 1) * s + k_eff
+        kinds[covered_rows:], labels[covered_rows:] = "uncovered", "x"
+        kinds[:, covered_cols:], labels[:, covered_cols:] = "uncovered", "x"
+    if window is not None:
+        taps = window[0] + state.dilation * np.arange(state.kernel_size)
+        tap_cols = window[1] + state.dilation * np.arange(state.kernel_size)
+        kinds[np.ix_(taps, tap_cols)] = "window"
+    pads = "" if top == bottom == left == right == 0 else (
+        f" + padding {top}" if top == bottom == left == right
+        else f" + padding {top},{bottom} (top,bottom) {left},{right} (left,right)")
+    return svg.grid(kinds, labels, role="input",
+                    title=f"input {state.height} × {state.width}{pads}")
+
+
+def _output_grid(shape, step) -> svg.Piece:
+    kinds = np.full(shape, "output", dtype=object)
+    labels = np.full(shape, "", dtype=object)
+    if 0 <= step < kinds.size:
+        kinds.flat[step], labels.flat[step] = "current", "•"
+    return svg.grid(kinds, labels, role="output", title=f"output {shape[0]} × {shape[1]}")
+
+
+def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piece | None]:
+    """Lines, notes and picture of the transposed convolution mapping the output back."""
+    if any(a.padding[0] != a.padding[1] for a in axes):
+        return [], [("info", "The transposed view needs equal padding on both sides "
+                             "(an even kernel with 'same' pads one side more).")], None
+    k, s, d = state.kernel_size, state.stride, state.dilation
+    k_eff = shapes.effective_kernel_size(k, d)
+    lines, sizes = [], []
+    for a in axes:
+        p = a.padding[0]
+        back = shapes.transposed_conv_output_size(a.output, k, s, p, a.uncovered, d)
+        extra = f" + {a.uncovered} (output_padding)" if a.uncovered else ""
+        lines.append(f"transposed: i'_{a.name[0]} = ({a.output}−1)·{s} − 2·{p} + {d}·({k}−1)"
+                     f"{extra} + 1 = {back}")
+        sizes.append(a.output)
+    crop = k_eff - 1 - axes[0].padding[0], k_eff - 1 - axes[1].padding[0]
+    if min(crop) < 0:
+        return lines, [("info", "Here the padding is larger than d·(k−1): the transposed "
+                                "convolution crops its result instead of padding it.")], None
+    rows, cols = ((n - 1) * s + 1 + 2 * q + a.uncovered for n, q, a in zip(sizes, crop, axes))
+    kinds = np.full((rows, cols), "pad", dtype=object)
+    kinds[crop[0]:rows - crop[0] - axes[0].uncovered,
+          crop[1]:cols - crop[1] - axes[1].uncovered] = "zero"
+    kinds[crop[0]: crop[0] + (sizes[0] - 1) * s + 1: s,
+          crop[1]: crop[1] + (sizes[1] - 1) * s + 1: s] = "output"
+    caption = svg.text([f"Transposed convolution: the output spread out with {s - 1} zero(s) "
+                        f"between cells and padded;",
+                        f"a stride-1 kernel spanning {k_eff} cells slides over it and gives back "
+                        f"{rows - k_eff + 1} × {cols - k_eff + 1}."], weight="bold")
+    return lines, [], svg.vstack([caption, svg.grid(kinds, role="transposed")], gap=6)
+
+
+def render_output_size(state: OutputSizeState) -> OutputSizeView:
+    """Compute and draw one output-size setting; never raises for an impossible setting."""
+    try:
+        axes = (_axis("height", state.height, state), _axis("width", state.width, state))
+    except ValueError as error:  # e.g. padding="same" with stride > 1
+        blank = svg.grid(np.full((state.height, state.width), "input", dtype=object),
+                         role="input", title=f"input {state.height} × {state.width}")
+        notes = (("error", str(error)),)
+        html = panel(_summary(state, None), note(str(error), "error"),
+                     svg.document(blank, "input grid"))
+        return OutputSizeView(state, (), None, None, notes, html)
+
+    notes = [n for a in axes for n in _axis_notes(a, state)]
+    shape = None
+    if all(a.output is not None for a in axes):
+        shape = (axes[0].output, axes[1].output)
+    window, pieces, lines = None, [], [a.formula for a in axes]
+    if shape is not None and 0 <= state.step < shape[0] * shape[1]:
+        r, c = divmod(state.step, shape[1])
+        window = (r * state.stride, c * state.stride)
+    pieces.append(_padded_input(state, axes, window))
+    if shape is not None:
+        pieces.append(_output_grid(shape, state.step))
+    extra = None
+    if state.transposed and shape is not None:
+        more_lines, more_notes, extra = _transposed(state, axes)
+        lines += more_lines
+        notes += more_notes
+    kinds = ["input", "pad", "window", "uncovered", "output", "current"]
+    picture = svg.vstack([svg.hstack(pieces), extra, svg.legend(kinds)])
+    description = f"convolution output size {shape}" if shape else "empty convolution output"
+    html = panel(_summary(state, shape), formula(lines),
+                 *(note(text, kind) for kind, text in notes),
+                 svg.document(picture, description))
+    return OutputSizeView(state, axes, shape, window, tuple(notes), html)
+
+
+def _summary(state: OutputSizeState, shape) -> str:
+    out = f"{shape[0]} × {shape[1]}" if shape else "empty"
+    return (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
+            f"input {state.height} × {state.width} → output {out}</div>")

@@ -1,0 +1,137 @@
+"""Pooling explorer: max or average pooling on a small grid (which cell won each max) and on
+a real photograph from ``data/``.
+
+The pooled values come from :mod:`cnnlib.pool`; this module only draws them.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .. import shapes
+from ..pool import avg_pool2d, max_pool2d, max_pool2d_indices
+from . import svg
+from .html import note, panel
+
+#: The small grid pooled in "grid" mode (6x6 whole numbers, fixed so that notes can cite it).
+GRID = ((1, 1, 2, 4, 0, 3), (5, 6, 7, 8, 2, 1), (3, 2, 1, 0, 9, 4), (1, 2, 3, 4, 6, 5),
+        (0, 7, 2, 3, 1, 8), (4, 1, 6, 2, 5, 3))
+IMAGE = Path(__file__).resolve().parents[2] / "data" / "grace_hopper.jpg"
+
+
+@dataclass(frozen=True)
+class PoolingState:
+    """Pooling settings (PyTorch names); ``step`` picks the output cell whose window shows."""
+
+    mode: str = "max"          # "max" or "avg"
+    kernel_size: int = 2
+    stride: int = 2
+    padding: int = 0
+    ceil_mode: bool = False
+    source: str = "grid"       # "grid" or "image"
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class PoolingView:
+    state: PoolingState
+    input_shape: tuple[int, int]
+    output: np.ndarray | None          # pooled values, (H_out, W_out)
+    winners: np.ndarray | None         # max mode: flat index (row * W + col) of each winner
+    html: str
+
+
+@lru_cache(maxsize=1)
+def photo(size: int = 96) -> np.ndarray:
+    """The bundled photograph as a (size, size) float grey image in [0, 1]."""
+    from PIL import Image
+
+    with Image.open(IMAGE) as image:
+        grey = image.convert("L").resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(grey, dtype=np.float64) / 255
+
+
+def _png(a: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8)).save(buffer, "png")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _pool(x: np.ndarray, state: PoolingState):
+    args = (x[None, None], state.kernel_size, state.stride, state.padding)
+    if state.mode == "max":
+        return (max_pool2d(*args, ceil_mode=state.ceil_mode)[0, 0],
+                max_pool2d_indices(*args, ceil_mode=state.ceil_mode)[0, 0])
+    return avg_pool2d(*args, ceil_mode=state.ceil_mode)[0, 0], None
+
+
+def _grid_picture(x, output, winners, state: PoolingState) -> svg.Piece:
+    h, w = x.shape
+    p, k, s = state.padding, state.kernel_size, state.stride
+    kinds = np.full((h + 2 * p, w + 2 * p), "pad", dtype=object)
+    kinds[p:p + h, p:p + w] = "input"
+    labels = np.full(kinds.shape, "−∞" if state.mode == "max" else "0", dtype=object)
+    labels[p:p + h, p:p + w] = [[f"{v:g}" for v in row] for row in x]
+    oh, ow = output.shape
+    step = min(max(state.step, 0), oh * ow - 1)
+    r0, c0 = divmod(step, ow)
+    kinds[r0 * s:r0 * s + k, c0 * s:c0 * s + k] = "window"
+    if winners is not None:
+        for index in np.unique(winners):
+            r, c = divmod(int(index), w)
+            kinds[r + p, c + p] = "winner"
+            labels[r + p, c + p] += "*"
+    out_kinds = np.full(output.shape, "output", dtype=object)
+    out_kinds.flat[step] = "current"
+    out_labels = [[f"{v:.3g}" for v in row] for row in output]
+    pads = f" + padding {p}" if p else ""
+    return svg.vstack([svg.hstack([
+        svg.grid(kinds, labels, role="input", title=f"input {h} × {w}{pads}"),
+        svg.grid(out_kinds, out_labels, role="output", title=f"{state.mode} pool {oh} × {ow}"),
+    ]), svg.legend(["pad", "window", "winner", "current"] if winners is not None
+                   else ["pad", "window", "current"])])
+
+
+def _image_html(x, output, state: PoolingState) -> str:
+    def img(a, caption):
+        return (f'<figure style="display:inline-block;margin:0 16px 0 0">'
+                f'<img src="data:image/png;base64,{_png(a)}" width="288" height="288" '
+                f'style="image-rendering:pixelated" alt="{caption}">'
+                f'<figcaption style="font-size:16px">{caption}</figcaption></figure>')
+    h, w = x.shape
+    oh, ow = output.shape
+    return img(x, f"input {h} × {w}") + img(output, f"{state.mode} pool → {oh} × {ow}")
+
+
+def render_pooling(state: PoolingState) -> PoolingView:
+    """Pool the grid or the photograph; refused settings come back explained."""
+    x = np.array(GRID, dtype=np.float64) if state.source == "grid" else photo()
+    try:
+        shape = shapes.pool_output_shape(x.shape, state.kernel_size, state.stride,
+                                         state.padding, ceil_mode=state.ceil_mode)
+        output, winners = _pool(x, state)
+    except ValueError as error:
+        return PoolingView(state, x.shape, None, None, panel(note(str(error), "error")))
+    assert output.shape == shape, "cnnlib.pool disagrees with cnnlib.shapes"
+    summary = (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
+               f"input {x.shape[0]} × {x.shape[1]} → output {shape[0]} × {shape[1]}</div>")
+    notes = []
+    if state.kernel_size > state.stride:
+        notes.append(note("kernel > stride: the windows overlap (AlexNet's 3/2 pooling).", "info"))
+    elif state.kernel_size < state.stride:
+        notes.append(note("kernel < stride: some input cells are skipped entirely.", "warning"))
+    if state.source == "grid":
+        body = svg.document(_grid_picture(x, output, winners, state), "pooling")
+        if winners is not None:
+            notes.append(note("Cells marked * won a max: only they receive a gradient.", "info"))
+    else:
+        body = _image_html(x, output, state)
+    return PoolingView(state, x.shape, output, winners, panel(summary, *notes, body))

@@ -1,0 +1,117 @@
+"""Convolution stepper: one window at a time, its element-wise products and their sum.
+
+The default is the lecture's worked example: a 5x5 image, a 3x3 kernel, padding 1. In the
+multi-channel mode the kernel has as many channels as the input; each channel gives its own
+products, and the output cell receives the sum over all channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import shapes
+from . import svg
+from .html import formula, note, panel
+
+LECTURE_IMAGE = ((2, 4, 9, 1, 4), (2, 1, 4, 4, 6), (1, 1, 2, 9, 2), (7, 3, 5, 1, 3),
+                 (2, 3, 4, 8, 5))
+LECTURE_KERNEL = ((1, 2, 3), (-4, 7, 4), (2, -5, 1))
+
+
+@dataclass(frozen=True)
+class StepperState:
+    """A (channels, H, W) image, a (channels, k, k) kernel, padding, stride and the step."""
+
+    image: tuple = (LECTURE_IMAGE,)
+    kernel: tuple = (LECTURE_KERNEL,)
+    padding: int = 1
+    stride: int = 1
+    step: int = 0
+
+
+def multichannel_state(channels: int = 3, size: int = 5, kernel_size: int = 3, seed: int = 0,
+                       **settings) -> StepperState:
+    """A small random integer image and kernel with ``channels`` channels (seeded)."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 10, size=(channels, size, size))
+    kernel = rng.integers(-2, 3, size=(channels, kernel_size, kernel_size))
+    return StepperState(_nested(image), _nested(kernel), **settings)
+
+
+def _nested(a: np.ndarray) -> tuple:
+    return tuple(map(_nested, a)) if a.ndim else a.item()
+
+
+@dataclass(frozen=True)
+class StepperView:
+    """What the stepper shows: ``output`` holds every window's sum (the cells up to ``step``
+    are the ones drawn as filled); ``products`` is (channels, k, k) for the current window."""
+
+    state: StepperState
+    output: np.ndarray | None
+    window: tuple[int, int] | None
+    products: np.ndarray | None
+    total: int | None
+    html: str
+
+
+def window_sums(image: np.ndarray, kernel: np.ndarray, padding: int, stride: int) -> np.ndarray:
+    """Every window's sum of products, the way the lecture computes it (one output channel)."""
+    padded = np.pad(image, ((0, 0), (padding, padding), (padding, padding)))
+    k = kernel.shape[-1]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))
+    windows = windows[:, ::stride, ::stride]
+    return np.einsum("chwij,cij->hw", windows, kernel)
+
+
+def _labels(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(lambda v: f"{v:g}", otypes=[object])(a)
+
+
+def render_stepper(state: StepperState) -> StepperView:
+    """Draw the window of output cell ``step``, its products and their sum."""
+    image, kernel = np.array(state.image), np.array(state.kernel)
+    c, h, w = image.shape
+    k = kernel.shape[-1]
+    try:
+        oh = shapes.conv_output_size(h, k, state.stride, state.padding)
+        ow = shapes.conv_output_size(w, k, state.stride, state.padding)
+    except ValueError as error:
+        return StepperView(state, None, None, None, None, panel(note(str(error), "error")))
+    output = window_sums(image, kernel, state.padding, state.stride)
+    step = min(max(state.step, 0), oh * ow - 1)
+    r, col = divmod(step, ow)
+    r0, c0 = r * state.stride, col * state.stride
+    p = state.padding
+    padded = np.pad(image, ((0, 0), (p, p), (p, p)))
+    products = padded[:, r0:r0 + k, c0:c0 + k] * kernel
+    rows, sums = [], products.reshape(c, -1).sum(axis=1)
+    for ch in range(c):
+        kinds = np.full(padded.shape[1:], "input", dtype=object)
+        kinds[:p], kinds[h + p:], kinds[:, :p], kinds[:, w + p:] = ("pad",) * 4
+        kinds[r0:r0 + k, c0:c0 + k] = "window"
+        name = f"channel {ch + 1}: " if c > 1 else ""
+        rows.append(svg.hstack([
+            svg.grid(kinds, _labels(padded[ch]), role=f"input{ch}", title=f"{name}input"),
+            svg.grid(np.full((k, k), "kernel", dtype=object), _labels(kernel[ch]),
+                     role=f"kernel{ch}", title="kernel"),
+            svg.grid(np.full((k, k), "product", dtype=object), _labels(products[ch]),
+                     role=f"product{ch}", title="window × kernel"),
+            svg.text([f"sum = {sums[ch]:g}"], size=18, weight="bold"),
+        ]))
+    out_kinds = np.full((oh, ow), "output", dtype=object)
+    out_labels = np.full((oh, ow), "", dtype=object)
+    out_labels.flat[:step + 1] = _labels(output.flat[:step + 1])
+    out_kinds.flat[step] = "current"
+    rows.append(svg.grid(out_kinds, out_labels, role="output", title=f"output {oh} × {ow}"))
+    rows.append(svg.legend(["pad", "window", "kernel", "product", "current"]))
+    terms = " + ".join(f"({a:g})" for a in products[0].ravel())
+    lines = [f"output[{r}, {col}] = " + (terms if c == 1 else
+                                         " + ".join(f"{s:g}" for s in sums))
+             + f" = {output[r, col]:g}"]
+    html = panel(formula([f"step {step + 1} of {oh * ow}: window at rows {r0}..{r0 + k - 1}, "
+                          f"columns {c0}..{c0 + k - 1} of the padded input"] + lines),
+                 svg.document(svg.vstack(rows), "convolution step"))
+    return StepperView(state, output, (r0, c0), products, output[r, col].item(), html)

@@ -1,0 +1,34 @@
+"""Batch-norm explorer: batch size, gamma, beta, train vs eval, running statistics over steps."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ..viz.batch_norm import MAX_STEPS, BatchNormFigure, BatchNormState
+from .base import DESCRIPTION_STYLE, FigureExplorer, float_slider, int_slider
+
+BATCH_SIZES = [2, 4, 8, 16, 32, 64, 128, 256]
+
+
+class BatchNormExplorer(FigureExplorer):
+    def draw(self) -> None:
+        self.show(BatchNormState(**self.values()))
+
+
+def batch_norm_explorer(batch_size: int = 32, gamma: float = 1.0, beta: float = 0.0,
+                        training: bool = True, steps: int = 10, momentum: float = 0.1,
+                        seed: int = 0) -> BatchNormExplorer:
+    """Normalise a seeded batch; watch the running statistics that evaluation mode uses."""
+    controls = {
+        "batch_size": widgets.SelectionSlider(options=BATCH_SIZES, value=batch_size,
+                                              description="batch size",
+                                              style=DESCRIPTION_STYLE),
+        "gamma": float_slider("γ (weight)", gamma, 0.1, 3.0, 0.1),
+        "beta": float_slider("β (bias)", beta, -3.0, 3.0, 0.25),
+        "training": widgets.ToggleButtons(options=[("train", True), ("eval", False)],
+                                          value=training, description="mode"),
+        "steps": int_slider("steps taken", steps, 0, MAX_STEPS),
+        "momentum": float_slider("momentum", momentum, 0.01, 1.0, 0.01),
+        "seed": int_slider("seed", seed, 0, 20),
+    }
+    return BatchNormExplorer(controls, BatchNormFigure())

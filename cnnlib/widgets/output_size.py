@@ -1,0 +1,50 @@
+"""Output-size explorer: drag input size, kernel, padding, stride, dilation; watch the output."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ..viz.output_size import OutputSizeState, render_output_size
+from .base import Explorer, dropdown, int_slider
+
+
+class OutputSizeExplorer(Explorer):
+    """Sliders for :class:`~cnnlib.viz.output_size.OutputSizeState`, drawn as SVG."""
+
+    def draw(self) -> None:
+        v = self.values()
+        self.padding.disabled = v["padding_mode"] != "number"
+        padding = v["padding"] if v["padding_mode"] == "number" else v["padding_mode"]
+        state = OutputSizeState(v["height"], v["width"], v["kernel_size"], padding,
+                                v["stride"], v["dilation"], v["step"], v["transposed"])
+        view = render_output_size(state)
+        if view.output_shape is not None:
+            last = view.output_shape[0] * view.output_shape[1] - 1
+            self.step.max = last          # the slider picks one of the output cells
+            if state.step > last:         # it just got clamped: draw the cell it shows
+                view = render_output_size(OutputSizeState(**{**vars(state), "step": last}))
+        self.step.disabled = view.output_shape is None
+        self.rendered = view
+        self.view.value = view.html
+
+
+def output_size_explorer(height: int = 7, width: int = 7, kernel_size: int = 3, padding=0,
+                         stride: int = 1, dilation: int = 1, transposed: bool = False,
+                         max_size: int = 24) -> OutputSizeExplorer:
+    """Explore ``o = floor((i + 2p - d(k-1) - 1)/s) + 1`` with sliders.
+
+    ``padding`` is an int or ``"same"`` / ``"valid"``. Inputs up to ``max_size`` cells per axis.
+    """
+    mode = padding if isinstance(padding, str) else "number"
+    controls = {
+        "height": int_slider("input height", height, 1, max_size),
+        "width": int_slider("input width", width, 1, max_size),
+        "kernel_size": int_slider("kernel size", kernel_size, 1, 9),
+        "padding_mode": dropdown("padding", ["number", "same", "valid"], mode),
+        "padding": int_slider("padding p", 0 if isinstance(padding, str) else padding, 0, 6),
+        "stride": int_slider("stride s", stride, 1, 6),
+        "dilation": int_slider("dilation d", dilation, 1, 4),
+        "step": int_slider("output cell", 0, 0, 0),
+        "transposed": widgets.Checkbox(value=transposed, description="transposed view"),
+    }
+    return OutputSizeExplorer(controls, widgets.HTML())

@@ -1,0 +1,39 @@
+"""Pooling explorer: max / average, kernel, stride, padding, ceil_mode; grid or photograph."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from ..viz.pooling import PoolingState, render_pooling
+from .base import Explorer, dropdown, int_slider
+
+
+class PoolingExplorer(Explorer):
+    """Sliders for :class:`~cnnlib.viz.pooling.PoolingState`."""
+
+    def draw(self) -> None:
+        state = PoolingState(**self.values())
+        view = render_pooling(state)
+        if view.output is not None:
+            last = view.output.size - 1
+            self.step.max = last
+            if state.step > last:
+                view = render_pooling(PoolingState(**{**vars(state), "step": last}))
+        self.step.disabled = view.output is None or state.source != "grid"
+        self.rendered = view
+        self.view.value = view.html
+
+
+def pooling_explorer(mode: str = "max", kernel_size: int = 2, stride: int = 2, padding: int = 0,
+                     ceil_mode: bool = False, source: str = "grid") -> PoolingExplorer:
+    """Pool the 6x6 grid (``source="grid"``) or the bundled photograph (``"image"``)."""
+    controls = {
+        "mode": dropdown("pooling", ["max", "avg"], mode),
+        "kernel_size": int_slider("kernel size", kernel_size, 1, 6),
+        "stride": int_slider("stride s", stride, 1, 6),
+        "padding": int_slider("padding p", padding, 0, 3),
+        "ceil_mode": widgets.Checkbox(value=ceil_mode, description="ceil_mode"),
+        "source": dropdown("input", ["grid", "image"], source),
+        "step": int_slider("output cell", 0, 0, 0),
+    }
+    return PoolingExplorer(controls, widgets.HTML())

@@ -1,0 +1,409 @@
+"""The pure renderers agree with cnnlib.shapes, brute force and the lecture's numbers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnlib import shapes
+from cnnlib.viz.output_size import OutputSizeState, render_output_size
+from cnnlib.viz.receptive_field import (
+    PRESETS,
+    ReceptiveFieldState,
+    StackLayer,
+    preset,
+    render_receptive_field,
+)
+from cnnlib.viz.stepper import StepperState, multichannel_state, render_stepper
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def cells(html: str, role: str):
+    """(row, col, kind) of every cell drawn with ``data-role=role`` in the page's SVGs."""
+    found = []
+    for doc in re.findall(r"<svg .*?</svg>", html, flags=re.S):
+        for rect in ET.fromstring(doc).iter(f"{SVG}rect"):
+            if rect.get("data-role") == role:
+                found.append((int(rect.get("data-r")), int(rect.get("data-c")),
+                              rect.get("data-kind")))
+    return found
+
+
+def grid_shape(html: str, role: str):
+    found = cells(html, role)
+    return (max(r for r, _, _ in found) + 1, max(c for _, c, _ in found) + 1) if found else None
+
+
+def brute_force_positions(i, k, s, before, after, d):
+    """Window start positions found by sliding, without any formula."""
+    last_tap = d * (k - 1)
+    return [start for start in range(0, i + before + after) if start % s == 0
+            and start + last_tap < i + before + after]
+
+
+# --- output size ---------------------------------------------------------------------------
+
+def test_lecture_examples():
+    view = render_output_size(OutputSizeState(5, 5, 3, padding=1))
+    assert view.output_shape == (5, 5) and "= 5" in view.axes[0].formula
+    view = render_output_size(OutputSizeState(7, 7, 3, stride=3))
+    assert view.output_shape == (2, 2)
+    assert [a.uncovered for a in view.axes] == [1, 1]
+    assert "does not tile" in view.html and "Paddings that fit with stride 3: 1" in view.html
+    assert "Strides that fit with this padding: 2, 4" in view.html
+
+
+def test_formula_substitutes_the_numbers():
+    view = render_output_size(OutputSizeState(7, 9, 3, padding=1, stride=2, dilation=2))
+    assert view.axes[0].formula.startswith("o_h = ⌊(7 + 2·1 − 2·(3−1) − 1) / 2⌋ + 1 = ⌊4/2⌋")
+    assert view.axes[1].formula.endswith("= 3 + 1 = 4")
+
+
+padding_strategy = st.one_of(st.integers(0, 4), st.sampled_from(["same", "valid"]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(h=st.integers(1, 12), w=st.integers(1, 12), k=st.integers(1, 7), p=padding_strategy,
+       s=st.integers(1, 4), d=st.integers(1, 3), step=st.integers(0, 30), t=st.booleans())
+def test_output_grid_matches_shapes_and_brute_force(h, w, k, p, s, d, step, t):
+    view = render_output_size(OutputSizeState(h, w, k, p, s, d, step, t))
+    try:
+        expected = shapes.conv_output_shape((h, w), k, s, p, d)
+    except ValueError as error:
+        assert view.output_shape is None
+        assert any(kind == "error" for kind, _ in view.notes)
+        assert "Not possible" in view.html
+        assert cells(view.html, "output") == []
+        if "same" in str(error):
+            assert view.axes == ()
+        return
+    assert view.output_shape == expected
+    assert grid_shape(view.html, "output") == expected
+    assert len(cells(view.html, "output")) == expected[0] * expected[1]
+    for axis, size in zip(view.axes, (h, w)):
+        before, after = axis.padding
+        starts = brute_force_positions(size, k, s, before, after, d)
+        assert len(starts) == axis.output
+        reached = starts[-1] + d * (k - 1) + 1
+        assert axis.uncovered == size + before + after - reached
+    drawn = cells(view.html, "input")
+    rows, cols = grid_shape(view.html, "input")
+    assert (rows, cols) == (h + sum(view.axes[0].padding), w + sum(view.axes[1].padding))
+    uncovered = {(r, c) for r, c, kind in drawn if kind == "uncovered"}
+    assert len(uncovered) == rows * cols - (rows - view.axes[0].uncovered) * (
+        cols - view.axes[1].uncovered)
+    window = [(r, c) for r, c, kind in drawn if kind == "window"]
+    if step < expected[0] * expected[1]:
+        assert len(window) == k * k
+        assert len([c for c in cells(view.html, "output") if c[2] == "current"]) == 1
+    if any(a.uncovered for a in view.axes):
+        assert "does not tile" in view.html
+    if t and view.axes[0].padding[0] == view.axes[0].padding[1] and \
+            view.axes[1].padding[0] == view.axes[1].padding[1]:
+        assert f"= {h}" in view.html and f"= {w}" in view.html  # the transposed conv goes back
+
+
+def test_transposed_picture_size():
+    view = render_output_size(OutputSizeState(5, 5, 3, padding=0, stride=2, transposed=True))
+    assert view.output_shape == (2, 2)
+    # 2 cells spread with 1 zero between (3), padded by k-1-p = 2 on each side: 7
+    assert grid_shape(view.html, "transposed") == (7, 7)
+    kinds = [k for _, _, k in cells(view.html, "transposed")]
+    assert kinds.count("output") == 4 and kinds.count("zero") == 5
+
+
+def test_large_input_is_drawn_as_blocks():
+    view = render_output_size(OutputSizeState(227, 227, 11, stride=4))
+    assert view.output_shape == (55, 55)
+    assert "output 55 × 55" in view.html and len(view.html) < 200_000
+
+
+# --- receptive field -----------------------------------------------------------------------
+
+def test_preset_parameter_counts_match_the_lecture():
+    view = render_receptive_field(preset("two 3x3 vs one 5x5", 2, 2))
+    a, b = view.stacks
+    assert (a.fields[-1].rf, b.fields[-1].rf) == (5, 5)
+    assert (a.params, b.params) == (2 * (9 * 64 * 64 + 64), 25 * 64 * 64 + 64)
+    view = render_receptive_field(preset("three 3x3 vs one 7x7", 2, 2))
+    assert [s.fields[-1].rf for s in view.stacks] == [7, 7]
+    assert [s.params for s in view.stacks] == [3 * (9 * 64 * 64 + 64), 49 * 64 * 64 + 64]
+
+
+def test_alexnet_receptive_field():
+    view = render_receptive_field(preset("AlexNet (2012) first layers", 6, 6))
+    (stack,) = view.stacks
+    # sizes 227 -> 55 -> 27 -> 27 -> 13; rf 11, 19, 51, 67 (closed form 1 + sum (k-1) prod s)
+    assert [f.size for f in stack.fields] == [227, 55, 27, 27, 13]
+    assert [f.rf for f in stack.fields] == [1, 11, 19, 51, 67]
+    first, last = stack.span
+    assert last - first + 1 == 67
+
+
+def dependency_oracle(layers, size, row, col):
+    """Input cells the chosen output cell depends on, found by running one-hot inputs through
+    cnnlib.conv.conv2d with all-ones kernels (a positive linear map: dependent iff > 0)."""
+    from cnnlib.conv import conv2d
+
+    basis = np.eye(size * size).reshape(size * size, 1, size, size)
+    out = basis
+    for layer in layers:
+        ones = np.ones((1, 1, layer.kernel_size, layer.kernel_size))
+        out = conv2d(out, ones, stride=layer.stride, padding=layer.padding,
+                     dilation=layer.dilation)
+    dependent = out[:, 0, row, col].reshape(size, size) > 0
+    return set(zip(*np.nonzero(dependent)))
+
+
+layer_strategy = st.builds(StackLayer, st.sampled_from(["conv", "pool"]), st.integers(1, 4),
+                           st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+                           st.integers(1, 8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(layers=st.lists(layer_strategy, min_size=1, max_size=3), size=st.integers(4, 14),
+       row=st.integers(0, 6), col=st.integers(0, 6))
+def test_highlighted_field_is_what_the_cell_depends_on(layers, size, row, col):
+    state = ReceptiveFieldState(tuple(layers), (), size, 3, row, col)
+    (stack,) = render_receptive_field(state).stacks
+    try:
+        top = shapes.receptive_fields(
+            [shapes.Window(x.kernel_size, x.stride, x.padding, x.dilation) for x in layers],
+            size)[-1]
+    except ValueError:
+        assert stack.error
+        return
+    if row >= top.size or col >= top.size:
+        assert "outside" in stack.error
+        return
+    html = render_receptive_field(state).html
+    seen = {(r, c) for r, c, kind in cells(html, "input") if kind == "seen"}
+    assert seen == dependency_oracle(layers, size, row, col)
+    first, last = stack.span
+    assert last - first + 1 == top.rf                      # extent = receptive field
+    assert (first + last + 1) / 2 == top.start + top.jump * row  # centre = start + jump * row
+
+
+def test_empty_stack_is_explained():
+    state = ReceptiveFieldState((StackLayer(kernel_size=11),), (), 5)
+    view = render_receptive_field(state)
+    assert view.stacks[0].error and "Not possible" in view.html
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_renders(name):
+    assert render_receptive_field(preset(name)).html
+
+
+# --- convolution stepper -------------------------------------------------------------------
+
+def test_lecture_example_by_hand():
+    view = render_stepper(StepperState(step=0))
+    # window [[0,0,0],[0,2,4],[0,2,1]] * kernel [[1,2,3],[-4,7,4],[2,-5,1]]
+    assert view.total == 7 * 2 + 4 * 4 - 5 * 2 + 1 * 1 == 21
+    assert view.output.shape == (5, 5)
+    assert "= 21" in view.html
+
+
+def test_stepper_matches_scipy_and_cnnlib_conv():
+    from scipy.signal import correlate2d
+
+    from cnnlib.conv import conv2d
+
+    for padding, stride in [(0, 1), (1, 1), (2, 2), (1, 3)]:
+        state = StepperState(padding=padding, stride=stride)
+        view = render_stepper(state)
+        image, kernel = np.array(state.image[0]), np.array(state.kernel[0])
+        expected = correlate2d(np.pad(image, padding), kernel, mode="valid")[::stride, ::stride]
+        np.testing.assert_array_equal(view.output, expected)
+        ours = conv2d(image[None, None].astype(float), kernel[None, None].astype(float),
+                      stride=stride, padding=padding)[0, 0]
+        np.testing.assert_array_equal(view.output, ours)
+
+
+def test_multichannel_sums_over_channels():
+    from cnnlib.conv import conv2d
+
+    for step in range(9):
+        state = multichannel_state(channels=3, padding=0, step=step)
+        view = render_stepper(state)
+        assert view.products.shape == (3, 3, 3)
+        assert view.total == view.products.sum()
+        image, kernel = np.array(state.image, float), np.array(state.kernel, float)
+        np.testing.assert_array_equal(view.output, conv2d(image[None], kernel[None])[0, 0])
+        filled = [c for c in cells(view.html, "output")]
+        assert len(filled) == 9 and [k for *_, k in filled].count("current") == 1
+
+
+def test_stepper_window_moves_with_the_stride():
+    view = render_stepper(StepperState(padding=1, stride=2, step=4))
+    assert view.output.shape == (3, 3) and view.window == (2, 2)
+    window = [(r, c) for r, c, k in cells(view.html, "input0") if k == "window"]
+    assert sorted(window) == [(r, c) for r in range(2, 5) for c in range(2, 5)]
+
+
+# --- pooling -------------------------------------------------------------------------------
+
+from cnnlib.viz.pooling import GRID, PoolingState, render_pooling  # noqa: E402
+
+
+def brute_force_max_pool(x, k, s):
+    """Max and first-arg-max of every k x k window (stride s, no padding), by loops."""
+    h, w = x.shape
+    values, winners = [], set()
+    for r in range(0, h - k + 1, s):
+        row = []
+        for c in range(0, w - k + 1, s):
+            window = [(x[r + a, c + b], r + a, c + b) for a in range(k) for b in range(k)]
+            best = max(v for v, _, _ in window)
+            row.append(best)
+            winners.add(next((rr, cc) for v, rr, cc in window if v == best))
+        values.append(row)
+    return np.array(values), winners
+
+
+@pytest.mark.parametrize("k, s", [(2, 2), (3, 2), (3, 3), (2, 1)])
+def test_max_pool_grid_and_winners(k, s):
+    view = render_pooling(PoolingState("max", k, s))
+    x = np.array(GRID, dtype=float)
+    expected, winners = brute_force_max_pool(x, k, s)
+    np.testing.assert_array_equal(view.output, expected)
+    assert grid_shape(view.html, "output") == expected.shape
+    drawn = {(r, c) for r, c, kind in cells(view.html, "input") if kind == "winner"}
+    assert drawn == winners
+
+
+def test_lecture_max_pool_by_hand():
+    view = render_pooling(PoolingState("max", 2, 2))
+    np.testing.assert_array_equal(view.output, [[6, 8, 3], [3, 4, 9], [7, 6, 8]])
+
+
+def test_avg_pool_and_ceil_mode():
+    view = render_pooling(PoolingState("avg", 2, 2))
+    assert view.output[0, 0] == (1 + 1 + 5 + 6) / 4 and view.winners is None
+    view = render_pooling(PoolingState("max", 3, 2, ceil_mode=True))
+    assert view.output.shape == (3, 3) == shapes.pool_output_shape((6, 6), 3, 2, ceil_mode=True)
+
+
+def test_pooling_refusals_are_explained():
+    view = render_pooling(PoolingState("max", 2, 2, padding=2))
+    assert view.output is None and "Not possible" in view.html and "padding" in view.html
+
+
+def test_pooling_the_photograph():
+    view = render_pooling(PoolingState("max", 4, 4, source="image"))
+    assert view.input_shape == (96, 96) and view.output.shape == (24, 24)
+    assert view.html.count("data:image/png;base64,") == 2
+
+
+# --- activations ---------------------------------------------------------------------------
+
+from cnnlib.viz.activations import ActivationFigure, ActivationState, describe  # noqa: E402
+
+
+@pytest.mark.parametrize("function", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.5, 3.0])
+def test_slope_matches_finite_differences(function, x):
+    from cnnlib.viz.activations import FUNCTIONS
+
+    f = FUNCTIONS[function][0]
+    h = 1e-6
+    numeric = (f(np.array([x + h])) - f(np.array([x - h])))[0] / (2 * h)
+    view = describe(ActivationState(function, 3, x))
+    assert view.slope == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    assert view.product == pytest.approx(numeric ** 3, rel=1e-5, abs=1e-12)
+
+
+def test_sigmoid_vanishing_gradient_numbers():
+    for n in (1, 5, 10, 20):
+        view = describe(ActivationState("sigmoid", n, 0.0))
+        assert view.slope == 0.25 and view.product == view.bound == 0.25 ** n
+    assert "dead" in describe(ActivationState("relu", 4, -1.0)).text
+
+
+def test_activation_figure_draws():
+    figure = ActivationFigure()
+    figure.update(ActivationState("tanh", 7, 1.0))
+    png = figure.image()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    heights = [bar.get_height() for bar in figure.bars]
+    assert heights[6] == pytest.approx((1 - np.tanh(1.0) ** 2) ** 7)
+
+
+# --- batch norm ----------------------------------------------------------------------------
+
+from cnnlib.viz.batch_norm import BatchNormFigure, BatchNormState, compute, history  # noqa: E402
+
+
+def test_training_mode_normalises_with_the_batch():
+    view = compute(BatchNormState(batch_size=64, gamma=2.0, beta=-1.0, training=True))
+    assert view.after.mean() == pytest.approx(-1.0, abs=1e-9)
+    assert view.after.std() == pytest.approx(2.0, rel=1e-4)
+
+
+def test_running_statistics_follow_the_momentum_recurrence():
+    batches, means, variances = history(16, 0.1, 3)
+    mean, var = 0.0, 1.0
+    for t in range(30):
+        b = batches[t, :, 0]
+        mean = 0.9 * mean + 0.1 * b.mean()
+        var = 0.9 * var + 0.1 * b.var(ddof=1)        # unbiased, as PyTorch stores it
+        assert means[t + 1] == pytest.approx(mean) and variances[t + 1] == pytest.approx(var)
+
+
+def test_eval_mode_uses_running_statistics():
+    state = BatchNormState(batch_size=8, gamma=1.5, beta=0.5, training=False, steps=0)
+    view = compute(state)                     # running mean 0, variance 1: barely changed
+    np.testing.assert_allclose(view.after, 1.5 * view.before / np.sqrt(1 + 1e-5) + 0.5)
+    later = compute(BatchNormState(batch_size=8, training=False, steps=100))
+    assert abs(later.running_mean[-1] - 3) < 0.5 and "evaluation" in later.text
+
+
+def test_batch_norm_figure_draws():
+    figure = BatchNormFigure()
+    figure.update(BatchNormState(steps=40))
+    assert figure.image()[:4] == b"\x89PNG"
+    assert len(figure.mean_line.get_xdata()) == 41
+
+
+# --- layer stack ---------------------------------------------------------------------------
+
+from cnnlib.viz.layer_stack import (  # noqa: E402
+    PRESETS as STACKS,
+)
+from cnnlib.viz.layer_stack import (  # noqa: E402
+    LayerSpec,
+    LayerStackState,
+    render_layer_stack,
+)
+
+
+def bar_params(html):
+    doc = re.search(r"<svg .*?</svg>", html, flags=re.S).group(0)
+    return [int(r.get("data-params")) for r in ET.fromstring(doc).iter(f"{SVG}rect")
+            if r.get("data-role") == "params"]
+
+
+def test_alexnet_preset_has_torchvision_parameter_count():
+    layers, shape = STACKS["AlexNet (torchvision)"]
+    view = render_layer_stack(LayerStackState(layers, shape))
+    assert view.error == "" and view.summary.total_params == 61_100_840
+    assert sum(bar_params(view.html)) == 61_100_840
+    assert max(bar_params(view.html)) == 9216 * 4096 + 4096   # the first FC layer
+
+
+def test_small_cnn_by_hand():
+    layers, shape = STACKS["small CNN"]
+    view = render_layer_stack(LayerStackState(layers, shape))
+    assert bar_params(view.html) == [(9 + 1) * 16, (9 * 16 + 1) * 32, 32 * 7 * 7 * 10 + 10]
+
+
+def test_broken_stack_is_explained():
+    view = render_layer_stack(LayerStackState((LayerSpec("conv", 8, 11),), (3, 5, 5)))
+    assert view.error.startswith("layer 1 (conv)") and "Not possible" in view.html
