@@ -2,15 +2,34 @@
 
 Arrays are NCHW (batch, channels, height, width) and convolution weights OIHW
 (out_channels, in_channels / groups, kernel height, kernel width), as in PyTorch.
-Names and defaults follow ``torch.nn.functional``.
+Names and defaults follow ``torch.nn.functional``; each function ``f`` has a backward
+``f_backward(dout, <the arguments of f>)`` returning the gradients of its array inputs.
 
 ``import cnnlib`` is light: it imports numpy only. The pictures (``cnnlib.viz``) and the
 sliders (``cnnlib.widgets``) import matplotlib and ipywidgets when you import them.
+
+Modules: ``shapes`` (size arithmetic), ``conv``, ``pool``, ``norm``, ``activations``,
+``linear``, ``loss`` (the functional core), ``gradcheck``, ``layers``, ``summary``, ``models``,
+``data``, ``optim``, ``train``, ``checks``.
 """
 
-from . import shapes
+from . import layers, models, shapes
+from .activations import relu, sigmoid, softmax, tanh
+from .conv import col2im, conv1d, conv2d, conv2d_naive, conv3d, im2col, pad
 from .gradcheck import gradcheck, gradient_errors, numerical_gradient
+from .linear import flatten, linear
+from .loss import cross_entropy
+from .norm import batch_norm, local_response_norm
+from .pool import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
+from .summary import summary
 
 __version__ = "0.1.0"
 
-__all__ = ["shapes", "gradcheck", "gradient_errors", "numerical_gradient"]
+__all__ = [
+    "shapes", "layers", "models", "summary",
+    "pad", "conv1d", "conv2d", "conv3d", "conv2d_naive", "im2col", "col2im",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
+    "batch_norm", "local_response_norm",
+    "relu", "sigmoid", "tanh", "softmax", "linear", "flatten", "cross_entropy",
+    "gradcheck", "gradient_errors", "numerical_gradient",
+]
