@@ -85,14 +85,15 @@ def check_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
 
 
 def check_number(value, name: str, low: float, high: float = np.inf,
-                  low_inclusive: bool = True) -> float:
+                 low_inclusive: bool = True, high_inclusive: bool = True) -> float:
     """Return ``value`` as a float after checking it is a real number in the given range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
     above = value >= low if low_inclusive else value > low
-    if not (above and value <= high):
+    below = value <= high if high_inclusive else value < high
+    if not (above and below):
         bounds = f"{'>=' if low_inclusive else '>'} {low}" + (
-            f" and <= {high}" if high != np.inf else "")
+            f" and {'<=' if high_inclusive else '<'} {high}" if high != np.inf else "")
         raise ValueError(f"{name} must be {bounds}, got {value}.")
     return float(value)
 

@@ -19,25 +19,11 @@ PyTorch's (its documentation states them as pseudo-code), so a run can be compar
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from ._validate import check_array
+from ._validate import check_array, check_number
 
 __all__ = ["Optimizer", "SGD", "Adam"]
-
-
-def _check_number(value, name: str, low: float, high: float = np.inf,
-                  low_inclusive: bool = True) -> float:
-    """``value`` must be a real number in ``[low, high)`` (or ``(low, high)``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    above = value >= low if low_inclusive else value > low
-    if not (above and value < high):
-        bracket = "[" if low_inclusive else "("
-        raise ValueError(f"{name} must be in {bracket}{low}, {high}), got {value}.")
-    return float(value)
 
 
 class Optimizer:
@@ -47,7 +33,7 @@ class Optimizer:
     """
 
     def __init__(self, params, weight_decay: float = 0.0):
-        self.weight_decay = _check_number(weight_decay, "weight_decay", 0.0)
+        self.weight_decay = check_number(weight_decay, "weight_decay", 0.0)
         if hasattr(params, "parameters") and hasattr(params, "grads"):
             self.model = params
             self.pairs = None
@@ -137,8 +123,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, weight_decay)
-        self.lr = _check_number(lr, "lr", 0.0, low_inclusive=False)
-        self.momentum = _check_number(momentum, "momentum", 0.0, 1.0)
+        self.lr = check_number(lr, "lr", 0.0, low_inclusive=False)
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
 
     def _update(self, param, grad, state):
         if self.momentum:
@@ -177,12 +163,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, weight_decay)
-        self.lr = _check_number(lr, "lr", 0.0, low_inclusive=False)
+        self.lr = check_number(lr, "lr", 0.0, low_inclusive=False)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
-        self.betas = (_check_number(betas[0], "betas[0]", 0.0, 1.0),
-                      _check_number(betas[1], "betas[1]", 0.0, 1.0))
-        self.eps = _check_number(eps, "eps", 0.0, low_inclusive=False)
+        self.betas = (check_number(betas[0], "betas[0]", 0.0, 1.0, high_inclusive=False),
+                      check_number(betas[1], "betas[1]", 0.0, 1.0, high_inclusive=False))
+        self.eps = check_number(eps, "eps", 0.0, low_inclusive=False)
 
     def _update(self, param, grad, state):
         beta1, beta2 = self.betas
