@@ -1,0 +1,128 @@
+"""Every "Check yourself" exercise of the course notebooks 01-10 can actually be checked.
+
+An exercise is a code cell tagged ``exercise`` whose cell id names it (``ex-08-3`` is exercise 3
+of notebook 08). It may use only what its notebook's first code cell (the imports) defines, and
+it ends with a ``cnnlib.checks`` call on ``answer``; the stored notebook leaves the blank
+``answer = ...`` for the student. This test runs each exercise cell exactly as stored three
+times: with the blank, with the correct answer and with a typical wrong one, and the very same
+checker must say "not attempted", "correct" and "wrong" (explaining the mistake without giving
+the answer away). The answers below are worked out by hand from the lecture (they are the
+notebooks' <details> answers), not computed by cnnlib.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pytest
+
+matplotlib.use("Agg")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+COURSE = ("01_images_as_tensors", "02_convolution", "03_padding_and_stride",
+          "04_receptive_fields", "05_pooling", "06_activations_and_batch_norm",
+          "07_fast_convolution", "08_counting_parameters", "09_alexnet", "10_training")
+
+# cell id: (correct answer, typical wrong answer), both worked out by hand.
+ANSWERS = {
+    # 01 images as tensors
+    "ex-01-1": (3072, 1024),                                 # 3 x 32 x 32 vs one channel
+    "ex-01-2": ((8, 3, 600, 512), (8, 600, 512, 3)),         # NCHW vs NHWC
+    "ex-01-3": (28, 1),                                      # a row apart vs the right neighbour
+    "ex-01-4": (6_220_801_000, 6_220_800_000),               # (6,220,800 + 1) x 1000 vs no bias
+    # 02 convolution
+    "ex-02-1": (-7, 29),                                     # by hand vs flipped kernel
+    "ex-02-2": ((4, 10, 28, 28), (4, 3, 28, 28)),            # filters -> channels
+    "ex-02-3": (456, 450),                                   # (75 + 1) x 6 vs no bias
+    # 03 padding and stride
+    "ex-03-1": (32, 28),                                     # same padding vs padding forgotten
+    "ex-03-2": (55, 43.2),                                   # (227-11)/4+1 vs (N-F)/(S+1)
+    "ex-03-3": (2, (7 - 3) / 3 + 1),                         # floor vs 2.33
+    "ex-03-4": (3, 6),                                       # per side vs both sides
+    # 04 receptive fields
+    "ex-04-1": (7, 9),                                       # 1 + 3*2 vs 3*3
+    "ex-04-2": (7, 5),                                       # jump 2 vs strides ignored
+    "ex-04-3": (19, 13),                                     # 11 + 2*4 vs 11 + 2
+    "ex-04-4": (73_856, 36_928),                             # two layers vs one
+    # 05 pooling
+    "ex-05-1": ((8, 64, 112, 112), (8, 32, 112, 112)),       # channels halved by mistake
+    "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"
+    "ex-05-3": (13, 12),                                     # forgot the + 1
+    "ex-05-4": (4, 3),                                       # floor instead of ceil
+    # 06 activations and batch norm
+    "ex-06-1": (8, 6),                                       # 3c instead of c^3
+    "ex-06-2": (0.25**5, 1.25),                              # added the slopes
+    "ex-06-3": (128, 256),                                   # counted the running statistics
+    "ex-06-4": (2.0, 1.0),                                   # divided by the variance
+    # 07 fast convolution
+    "ex-07-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
+    "ex-07-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW
+    "ex-07-3": ((256 + 1) * 64, 256 * 64),                   # forgot the biases
+    # 08 counting parameters
+    "ex-08-1": ((11 * 11 * 3 + 1) * 96, 11 * 11 * 3 * 96),              # 34,944; no bias
+    "ex-08-2": ((5 * 5 * 48 + 1) * 256, (5 * 5 * 96 + 1) * 256),       # 307,456; no groups
+    "ex-08-3": ((192 + 1) * 16 + (5 * 5 * 16 + 1) * 32, (5 * 5 * 192 + 1) * 32),  # 15,920
+    "ex-08-4": (9 * 128 + 128 * 128, 9 * 128 * 128),                    # 17,536; full 3x3
+    # 09 AlexNet
+    "ex-09-1": (55, 54),
+    "ex-09-2": (55, 54),                                     # forgot the padding
+    "ex-09-3": ((256 * 6 * 6 + 1) * 4096, 256 * 6 * 6 * 4096),         # 37,752,832; no bias
+    "ex-09-4": (95.96, 4.04),                                # the convolutions' share
+    "ex-09-5": ((3 * 3 * 192 + 1) * 384, (3 * 3 * 384 + 1) * 384),     # 663,936; no groups
+    # 10 training
+    "ex-10-1": (2.303, 0.1),                                 # -ln(1/10) vs the probability
+    "ex-10-2": (10, 1.9),                                    # 1 / (1 - 0.9) vs the 2nd step only
+    "ex-10-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
+}
+
+
+def _exercise_cells():
+    """Yield (cell id, setup source, exercise source) for every exercise cell of the course."""
+    for name in COURSE:
+        notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        for cell in code_cells:
+            if "exercise" in cell.metadata.get("tags", []):
+                yield cell.id, code_cells[0].source, cell.source
+
+
+EXERCISES = {cell_id: (setup, source) for cell_id, setup, source in _exercise_cells()}
+
+
+def _run(setup: str, source: str, answer_source: str):
+    """Run the setup, then the exercise with ``answer = <answer_source>``; return the check."""
+    filled, count = re.subn(r"^answer = \.\.\.", f"answer = {answer_source}", source, flags=re.M)
+    assert count == 1, "an exercise cell must contain exactly one blank line 'answer = ...'"
+    *body, last = ast.parse(filled).body
+    assert isinstance(last, ast.Expr), "an exercise cell must end with its checker call"
+    namespace: dict = {}
+    exec(compile(setup, "<setup>", "exec"), namespace)  # our own notebook code
+    exec(compile(ast.Module(body, type_ignores=[]), "<exercise>", "exec"), namespace)
+    return eval(compile(ast.Expression(last.value), "<check>", "eval"), namespace)
+
+
+def test_every_exercise_has_answers():
+    assert sorted(EXERCISES) == sorted(ANSWERS)
+    assert all(re.fullmatch(r"ex-\d\d-\d+", cell_id) for cell_id in EXERCISES)
+    assert ANSWERS["ex-10-1"][0] == pytest.approx(math.log(10), abs=1e-3)
+
+
+@pytest.mark.parametrize("cell_id", sorted(ANSWERS))
+def test_exercise_is_checkable(cell_id):
+    setup, source = EXERCISES[cell_id]
+    correct, wrong = ANSWERS[cell_id]
+
+    assert _run(setup, source, "...").status == "not attempted"
+
+    right = _run(setup, source, repr(correct))
+    assert right.status == "correct" and bool(right), str(right)
+
+    mistaken = _run(setup, source, repr(wrong))
+    assert mistaken.status == "wrong" and not mistaken, str(mistaken)
+    assert len(mistaken.message) > 20, "a wrong answer must say what to reconsider"
+    assert str(correct) not in mistaken.message, "feedback must not reveal the answer"
