@@ -116,7 +116,7 @@ def test_slider_changes_output_size_in_jupyterlab(jupyterlab):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _missing("playwright is not installed (pip install playwright)")
     base, token = jupyterlab
@@ -124,6 +124,7 @@ def test_slider_changes_output_size_in_jupyterlab(jupyterlab):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
         try:
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}&reset")
             page.wait_for_selector(".jp-Notebook")
@@ -131,16 +132,15 @@ def test_slider_changes_output_size_in_jupyterlab(jupyterlab):
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             page.click("li.lm-MenuBar-item:has-text('Run')")
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            # Run All scrolls to the last cell, and JupyterLab skips rendering cells out of
+            # view (CSS content-visibility), so bring the explorer back before reading it.
             summary = page.locator(".cnnlib-summary").first
-            summary.wait_for()
-            assert "input 7 × 7 → output 5 × 5" in summary.inner_text()
+            summary.scroll_into_view_if_needed()
+            expect(summary).to_contain_text("input 7 × 7 → output 5 × 5")
             handle = page.locator(".noUi-handle").first        # "input height"
             handle.focus()
             page.keyboard.press("ArrowRight")
-            page.wait_for_function(
-                "() => document.querySelector('.cnnlib-summary').innerText"
-                ".includes('output 6 × 5')")
-            assert "input 8 × 7 → output 6 × 5" in summary.inner_text()
+            expect(summary).to_contain_text("input 8 × 7 → output 6 × 5")
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
