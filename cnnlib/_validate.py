@@ -83,6 +83,12 @@ def check_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
     return x
 
 
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` as a ``bool`` after checking it is ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return bool(value)
+
 
 def check_number(value, name: str, low: float, high: float = np.inf,
                  low_inclusive: bool = True, high_inclusive: bool = True) -> float:

@@ -35,12 +35,6 @@ __all__ = [
 ]
 
 
-
-
-
-
-
-
 # --- ReLU -----------------------------------------------------------------------------------
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -56,7 +50,7 @@ def relu_derivative(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Gradient of :func:`relu`: ``dx = relu_derivative(x) * dout``."""
+    """Gradient of :func:`relu`: ``dx = relu_derivative(x) * dout``, all shaped like ``x``."""
     return relu_derivative(x) * check_dout(dout, x.shape, x.dtype)
 
 
@@ -80,7 +74,7 @@ def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Gradient of :func:`sigmoid`: ``dx = dout * sigmoid_derivative(x)``."""
+    """Gradient of :func:`sigmoid`: ``dx = dout * sigmoid_derivative(x)``, all shaped like ``x``."""
     return sigmoid_derivative(x) * check_dout(dout, x.shape, x.dtype)
 
 
@@ -99,7 +93,7 @@ def tanh_derivative(x: np.ndarray) -> np.ndarray:
 
 
 def tanh_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Gradient of :func:`tanh`: ``dx = dout * tanh_derivative(x)``."""
+    """Gradient of :func:`tanh`: ``dx = dout * tanh_derivative(x)``, all shaped like ``x``."""
     return tanh_derivative(x) * check_dout(dout, x.shape, x.dtype)
 
 
@@ -121,6 +115,7 @@ def softmax_backward(dout: np.ndarray, x: np.ndarray, dim: int = -1) -> np.ndarr
     """Gradient of :func:`softmax`: ``dx = s * (dout - sum(dout * s, dim))``, ``s = softmax(x)``.
 
     This is the Jacobian ``ds_i/dx_j = s_i (delta_ij - s_j)`` applied to ``dout``.
+    ``dout`` and ``dx`` have the shape of ``x``.
     """
     s = softmax(x, dim)
     dout = check_dout(dout, x.shape, x.dtype)
@@ -140,7 +135,10 @@ def log_softmax(x: np.ndarray, dim: int = -1) -> np.ndarray:
 
 
 def log_softmax_backward(dout: np.ndarray, x: np.ndarray, dim: int = -1) -> np.ndarray:
-    """Gradient of :func:`log_softmax`: ``dx = dout - softmax(x) * sum(dout, dim)``."""
+    """Gradient of :func:`log_softmax`: ``dx = dout - softmax(x) * sum(dout, dim)``.
+
+    ``dout`` and ``dx`` have the shape of ``x``.
+    """
     s = softmax(x, dim)
     dout = check_dout(dout, x.shape, x.dtype)
     return dout - s * np.sum(dout, axis=check_axis(dim, x.ndim), keepdims=True)

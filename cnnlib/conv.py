@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_tuple, check_array, check_int
+from ._validate import as_tuple, check_array, check_dout, check_int
 from .shapes import conv_output_shape, resolve_padding
 
 __all__ = [
@@ -313,6 +313,12 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
         )
     groups = check_int(groups, "groups", 1)
     channels, out_channels = x.shape[1], weight.shape[0]
+    if 0 in (len(x), channels, out_channels):
+        raise ValueError(
+            f"nothing to convolve: x has shape {x.shape} and weight {weight.shape}. Pass at least "
+            f"one image (x.shape[0]) with one channel (x.shape[1]), and one filter "
+            f"(weight.shape[0])."
+        )
     if channels % groups or out_channels % groups:
         raise ValueError(
             f"groups={groups} must divide both the input channels (x.shape[1] = {channels}) "
@@ -349,20 +355,6 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     padded = tuple(i + b + a for i, (b, a) in zip(x.shape[2:], pads))
     out_shape = conv_output_shape(padded, kernel, stride, 0, dilation)
     return _ConvSpec(stride, pads, dilation, groups, out_shape)
-
-
-def _check_dout(dout, x, weight, spec: _ConvSpec) -> np.ndarray:
-    """Check that ``dout`` has the shape and dtype of the convolution's output."""
-    expected = (x.shape[0], weight.shape[0]) + spec.out_shape
-    dout = check_array(dout, "dout", x.ndim, "like the output (N, O, *out_shape)")
-    if dout.shape != expected:
-        raise ValueError(f"dout must have the output's shape {expected}, got {dout.shape}.")
-    if dout.dtype != x.dtype:
-        raise TypeError(
-            f"dout has dtype {dout.dtype} but x has dtype {x.dtype}: both must match. "
-            f"Cast it with dout.astype(x.dtype)."
-        )
-    return dout
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,7 +452,7 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, weight: np.ndarray,
     dbias : ndarray of shape ``(O,)``, or None when ``bias`` is None
     """
     spec = _check_conv(x, weight, bias, stride, padding, dilation, groups)
-    dout = _check_dout(dout, x, weight, spec)
+    dout = check_dout(dout, (x.shape[0], weight.shape[0]) + spec.out_shape, x.dtype)
     parts = [_backward_chunk(dout[images], x[images], weight, spec)
              for images in _image_chunks(x, weight, spec)]
     dx = parts[0][0] if len(parts) == 1 else np.concatenate([dx for dx, _ in parts])

@@ -28,21 +28,21 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     -------
     ndarray, same shape as ``x``
     """
-    if x.dtype != np.float64:
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError(
-            f"x must be float64 for a finite-difference check, got {x.dtype}: "
-            f"float32 rounding hides the differences. Use x.astype(np.float64)."
+            f"x must be float64 for a finite-difference check, got "
+            f"{getattr(x, 'dtype', type(x).__name__)}: float32 rounding hides the differences. "
+            f"Use np.asarray(x, dtype=np.float64)."
         )
-    grad = np.zeros_like(x)
-    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat_x.size):
-        original = flat_x[i]
-        flat_x[i] = original + eps
+    grad = np.empty(x.shape)
+    for i in np.ndindex(x.shape):    # x itself, not a flattened copy (x may be a strided view)
+        original = x[i]
+        x[i] = original + eps
         plus = f()
-        flat_x[i] = original - eps
+        x[i] = original - eps
         minus = f()
-        flat_x[i] = original
-        flat_grad[i] = (plus - minus) / (2 * eps)
+        x[i] = original
+        grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 
@@ -71,16 +71,32 @@ def gradient_errors(forward, backward, inputs, dout=None, eps: float = 1e-6, see
     -------
     tuple of float
         One relative error per input.
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` is not shaped like the output, or ``backward`` does not return one
+        gradient shaped like its input per input.
     """
     inputs = list(inputs)
     out = forward(*inputs)
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(np.shape(out))
+    if np.shape(dout) != np.shape(out):
+        raise ValueError(
+            f"dout must have the shape of forward's output {np.shape(out)}, got {np.shape(dout)}."
+        )
     grads = backward(dout, *inputs)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(inputs):
         raise ValueError(f"backward returned {len(grads)} gradients for {len(inputs)} inputs.")
+    for k, (g, x) in enumerate(zip(grads, inputs)):
+        if np.shape(g) != np.shape(x):    # a wrongly shaped gradient could broadcast and pass
+            raise ValueError(
+                f"backward's gradient {k} has shape {np.shape(g)}, but input {k} has shape "
+                f"{np.shape(x)}: a gradient has the shape of its input."
+            )
 
     def loss():
         return float(np.sum(forward(*inputs) * dout))

@@ -29,12 +29,13 @@ names the layer, its place in the model, the shape it received and the shape it 
 from __future__ import annotations
 
 import math
+import sys
 from collections import OrderedDict
 from contextlib import contextmanager
 
 import numpy as np
 
-from ._validate import as_tuple, check_array, check_int
+from ._validate import as_tuple, check_array, check_dout, check_int, check_number
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .conv import conv2d, conv2d_backward
 from .linear import flatten, flatten_backward, linear, linear_backward
@@ -295,12 +296,21 @@ class _ImageLayer(Module):
     input_layout = "(N, C, H, W)"
 
 
-def _uniform(rng: np.random.Generator, shape, bound: float) -> np.ndarray:
-    """``U(-bound, bound)`` samples, drawn directly in float32 (fast, little memory)."""
-    sample = rng.random(shape, dtype=np.float32)
-    sample *= 2 * bound
-    sample -= bound
-    return sample
+def _fan_in_uniform(rng: np.random.Generator, param_shapes) -> dict[str, np.ndarray]:
+    """PyTorch's default initial weight and bias of ``Conv2d`` and ``Linear``.
+
+    Every parameter is drawn from ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, where
+    ``fan_in = prod(weight.shape[1:])`` is the number of inputs one output sees
+    (Kaiming-uniform with ``a = sqrt(5)``). Drawn directly in float32 (fast, little memory).
+    """
+    bound = 1 / math.sqrt(math.prod(param_shapes["weight"][1:]))
+    drawn = {}
+    for name, shape in param_shapes.items():
+        sample = rng.random(shape, dtype=np.float32)
+        sample *= 2 * bound
+        sample -= bound
+        drawn[name] = sample
+    return drawn
 
 
 def _pairs_repr(**pairs) -> str:
@@ -322,11 +332,21 @@ def _check_image(layer, input_shape, channels: int | None = None):
     return shape
 
 
-def _spatial(layer, shape, compute, minimum) -> tuple[int, int]:
-    """Run a ``cnnlib.shapes`` size function, turning 'kernel too large' into a ShapeError."""
+def _minimum_input(layer) -> tuple[int, ...]:
+    """Smallest input height and width of a sliding-window layer: the dilated kernel minus the
+    padding (at least 1). ``layer`` has ``kernel_size``, ``stride``, ``padding``, ``dilation``."""
+    pads = (layer.padding,) * 2 if isinstance(layer.padding, str) else layer.padding
+    return tuple(max(1, effective_kernel_size(k, d) - sum(resolve_padding(p, k, s, d)))
+                 for k, s, d, p in zip(layer.kernel_size, layer.stride, layer.dilation, pads))
+
+
+def _spatial(layer, shape, compute) -> tuple[int, int]:
+    """Run a ``cnnlib.shapes`` size function on ``(H, W)`` of ``shape = (C, H, W)``, turning
+    'kernel too large' into a ShapeError that gives the smallest input the layer takes."""
     try:
         return compute(shape[1:])
     except ValueError as error:
+        minimum = _minimum_input(layer)
         expected = f"(C, H, W) with H >= {minimum[0]} and W >= {minimum[1]}"
         raise ShapeError(layer, shape, expected, str(error)) from None
 
@@ -369,21 +389,12 @@ class Conv2d(_ImageLayer):
             self._param_shapes["bias"] = (self.out_channels,)
 
     def _initial_parameters(self, rng):
-        fan_in = math.prod(self._param_shapes["weight"][1:])
-        bound = 1 / math.sqrt(fan_in)
-        return {name: _uniform(rng, shape, bound) for name, shape in self._param_shapes.items()}
-
-    def _minimum_input(self) -> tuple[int, int]:
-        """Smallest input height and width: the dilated kernel minus the padding."""
-        pads = (self.padding,) * 2 if isinstance(self.padding, str) else self.padding
-        return tuple(max(1, effective_kernel_size(k, d) - sum(resolve_padding(p, k, s, d)))
-                     for k, s, d, p in zip(self.kernel_size, self.stride, self.dilation, pads))
+        return _fan_in_uniform(rng, self._param_shapes)
 
     def output_shape(self, input_shape):
         shape = _check_image(self, input_shape, self.in_channels)
         hw = _spatial(self, shape, lambda hw: conv_output_shape(
-            hw, self.kernel_size, self.stride, self.padding, self.dilation),
-            self._minimum_input())
+            hw, self.kernel_size, self.stride, self.padding, self.dilation))
         return (self.out_channels, *hw)
 
     def macs(self, input_shape):
@@ -416,7 +427,11 @@ class Conv2d(_ImageLayer):
 
 
 class _Pool2d(_ImageLayer):
-    """Shared shape logic of max and average pooling (no parameters)."""
+    """Shared shape logic and running of max and average pooling (no parameters).
+
+    Subclasses set ``function`` / ``function_backward`` (from :mod:`cnnlib.pool`) and
+    ``_args()``, the keyword arguments both take.
+    """
 
     def __init__(self, kernel_size, stride, padding, dilation, ceil_mode):
         super().__init__()
@@ -435,9 +450,14 @@ class _Pool2d(_ImageLayer):
 
     def output_shape(self, input_shape):
         shape = _check_image(self, input_shape)
-        minimum = tuple(max(1, effective_kernel_size(k, d) - 2 * p)
-                        for k, d, p in zip(self.kernel_size, self.dilation, self.padding))
-        return (shape[0], *_spatial(self, shape, self._window_output, minimum))
+        return (shape[0], *_spatial(self, shape, self._window_output))
+
+    def forward(self, x):
+        self._cache = self._check_input(x)
+        return self.function(x, **self._args())
+
+    def backward(self, dout):
+        return self.function_backward(dout, self._cached(), **self._args())
 
     def _show(self, value):
         """Show a pair as torch does for pooling: an int when both axes agree."""
@@ -450,19 +470,15 @@ class MaxPool2d(_Pool2d):
     ``stride`` defaults to ``kernel_size``. No parameters. See :func:`cnnlib.pool.max_pool2d`.
     """
 
+    function = staticmethod(max_pool2d)
+    function_backward = staticmethod(max_pool2d_backward)
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, dilation, ceil_mode)
 
     def _args(self):
         return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
                     dilation=self.dilation, ceil_mode=self.ceil_mode)
-
-    def forward(self, x):
-        self._cache = self._check_input(x)
-        return max_pool2d(x, **self._args())
-
-    def backward(self, dout):
-        return max_pool2d_backward(dout, self._cached(), **self._args())
 
     def extra_repr(self):
         return _pairs_repr(kernel_size=self._show(self.kernel_size),
@@ -477,6 +493,9 @@ class AvgPool2d(_Pool2d):
     included. No parameters.
     """
 
+    function = staticmethod(avg_pool2d)
+    function_backward = staticmethod(avg_pool2d_backward)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__(kernel_size, stride, padding, 1, ceil_mode)
@@ -485,13 +504,6 @@ class AvgPool2d(_Pool2d):
     def _args(self):
         return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
                     ceil_mode=self.ceil_mode, count_include_pad=self.count_include_pad)
-
-    def forward(self, x):
-        self._cache = self._check_input(x)
-        return avg_pool2d(x, **self._args())
-
-    def backward(self, dout):
-        return avg_pool2d_backward(dout, self._cached(), **self._args())
 
     def extra_repr(self):
         return _pairs_repr(kernel_size=self._show(self.kernel_size),
@@ -543,7 +555,8 @@ class BatchNorm2d(_ImageLayer):
                  affine: bool = True, track_running_stats: bool = True, *, dtype=np.float32):
         super().__init__(dtype=dtype)
         self.num_features = check_int(num_features, "num_features", 1)
-        self.eps, self.momentum = eps, momentum
+        self.eps = check_number(eps, "eps", 0.0, low_inclusive=False)
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         if self.affine:
             self._param_shapes = {"weight": (num_features,), "bias": (num_features,)}
@@ -590,7 +603,9 @@ class LocalResponseNorm(_ImageLayer):
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
         super().__init__()
         self.size = check_int(size, "size", 1)
-        self.alpha, self.beta, self.k = alpha, beta, k
+        self.alpha = check_number(alpha, "alpha", 0.0)
+        self.beta = check_number(beta, "beta", 0.0)
+        self.k = check_number(k, "k", 0.0, low_inclusive=False)
 
     def output_shape(self, input_shape):
         return _check_image(self, input_shape)
@@ -652,24 +667,24 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, *, rng=None):
         super().__init__()
         self._seed = _child_seed(rng)
-        if not 0 <= p <= 1:
-            raise ValueError(f"p (the drop probability) must be in [0, 1], got {p}.")
-        self.p = p
+        self.p = check_number(p, "p (the drop probability)", 0.0, 1.0)
         self.rng = np.random.default_rng(self._seed)
 
     def forward(self, x):
         x = self._check_input(x)
         if not self.training or self.p == 0:
-            self._cache = np.ones((), x.dtype)
+            mask = np.ones((), x.dtype)
         elif self.p == 1:
-            self._cache = np.zeros(x.shape, x.dtype)
+            mask = np.zeros(x.shape, x.dtype)
         else:
             keep = self.rng.random(x.shape) >= self.p
-            self._cache = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * self._cache
+            mask = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
+        self._cache = (x.shape, mask)
+        return x * mask
 
     def backward(self, dout):
-        return dout * self._cached()
+        shape, mask = self._cached()
+        return check_dout(dout, shape, mask.dtype) * mask
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -684,7 +699,7 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         self.start_dim = check_int(start_dim, "start_dim", 1)
-        self.end_dim = end_dim
+        self.end_dim = check_int(end_dim, "end_dim", -sys.maxsize)  # negative: from the end
 
     def output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -711,10 +726,14 @@ class Flatten(Module):
 class Linear(Module):
     """Fully connected layer, as ``torch.nn.Linear``: ``y = x @ weight.T + bias``.
 
-    ``weight`` has shape ``(out_features, in_features)``: ``(in_features + 1) * out_features``
-    parameters, drawn like :class:`Conv2d`'s with ``fan_in = in_features``.
+    ``x`` of shape ``(N, in_features)`` gives ``y`` of shape ``(N, out_features)`` (put a
+    :class:`Flatten` before it for images). ``weight`` has shape
+    ``(out_features, in_features)``: ``(in_features + 1) * out_features`` parameters, drawn like
+    :class:`Conv2d`'s with ``fan_in = in_features``.
     """
 
+    input_ndim = 2
+    input_layout = "(N, in_features)"
     weight = _Param()
     bias = _Param()
 
@@ -729,8 +748,7 @@ class Linear(Module):
             self._param_shapes["bias"] = (self.out_features,)
 
     def _initial_parameters(self, rng):
-        bound = 1 / math.sqrt(self.in_features)
-        return {name: _uniform(rng, shape, bound) for name, shape in self._param_shapes.items()}
+        return _fan_in_uniform(rng, self._param_shapes)
 
     def output_shape(self, input_shape):
         shape = tuple(input_shape)
@@ -936,7 +954,7 @@ class Concat(Container):
         return (sum(out[0] for out in outputs), *outputs[0][1:])
 
     def forward(self, x, trace=None, prefix=""):
-        self.output_shape(x.shape[1:])
+        x = self._check_input(x)
         outs = [self._run(name, child, x, trace, prefix)
                 for name, child in self._children.items()]
         self._cache = [out.shape[1] for out in outs]
@@ -982,7 +1000,7 @@ class Residual(Container):
         return body
 
     def forward(self, x, trace=None, prefix=""):
-        self.output_shape(x.shape[1:])
+        x = self._check_input(x)
         out = self._run("body", self._children["body"], x, trace, prefix)
         if "shortcut" in self._children:
             return out + self._run("shortcut", self._children["shortcut"], x, trace, prefix)

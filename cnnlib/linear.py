@@ -73,6 +73,13 @@ def linear_backward(dout: np.ndarray, x: np.ndarray, weight: np.ndarray,
 
     where ``dweight`` and ``dbias`` sum over every leading axis (each sample adds its share).
 
+    Parameters
+    ----------
+    dout : ndarray, shape (..., out_features)
+        Gradient of the loss with respect to the output of :func:`linear`.
+    x, weight, bias
+        The arguments of the forward call.
+
     Returns
     -------
     (dx, dweight, dbias)
@@ -113,6 +120,6 @@ def flatten(x: np.ndarray, start_dim: int = 1, end_dim: int = -1) -> np.ndarray:
 
 def flatten_backward(dout: np.ndarray, x: np.ndarray, start_dim: int = 1,
                      end_dim: int = -1) -> np.ndarray:
-    """Gradient of :func:`flatten`: ``dout`` reshaped back to the shape of ``x``."""
+    """Gradient of :func:`flatten`: ``dout`` (shape of ``flatten(x)``) reshaped to ``x.shape``."""
     dout = check_dout(dout, _flat_shape(x, start_dim, end_dim), x.dtype)
     return dout.reshape(x.shape)

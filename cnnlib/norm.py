@@ -16,10 +16,12 @@ channels at the same position, as in ``torch.nn.functional.local_response_norm``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import check_array, check_dout, check_int, check_number
+from ._validate import check_array, check_bool, check_dout, check_int, check_number
 
 __all__ = [
     "batch_norm",
@@ -27,8 +29,6 @@ __all__ = [
     "local_response_norm",
     "local_response_norm_backward",
 ]
-
-
 
 
 # --- batch normalisation --------------------------------------------------------------------
@@ -46,6 +46,11 @@ def _per_channel(v, name: str, x: np.ndarray) -> np.ndarray | None:
     return v.reshape((-1,) + (1,) * (x.ndim - 2)).astype(x.dtype, copy=False)
 
 
+def _values_per_channel(x: np.ndarray) -> int:
+    """``m``: how many values each channel's statistics run over, ``N * H * W`` for images."""
+    return x.shape[0] * math.prod(x.shape[2:])
+
+
 def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, momentum, eps):
     """Check the arguments of :func:`batch_norm`; return the statistics it normalises with.
 
@@ -54,8 +59,7 @@ def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, mom
     statistics in evaluation) and the broadcastable weight and bias (or ``None``).
     """
     check_array(x, "x", (2, 3, 4, 5), "(N, C) or (N, C, *spatial)")
-    if not isinstance(training, (bool, np.bool_)):
-        raise TypeError(f"training must be True or False, got {training!r}.")
+    check_bool(training, "training")
     check_number(momentum, "momentum", 0.0, 1.0)
     check_number(eps, "eps", 0.0, low_inclusive=False)
     axes = (0,) + tuple(range(2, x.ndim))
@@ -63,7 +67,7 @@ def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, mom
              for v, name in ((running_mean, "running_mean"), (running_var, "running_var"))]
     gamma, beta = _per_channel(weight, "weight", x), _per_channel(bias, "bias", x)
     if training:
-        if x.size // x.shape[1] < 2:
+        if _values_per_channel(x) < 2:
             raise ValueError(
                 f"training batch norm needs more than 1 value per channel, got x.shape "
                 f"{x.shape}: a single value has no variance. Use a batch of 2 or more, or "
@@ -118,7 +122,7 @@ def batch_norm(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.n
         x, running_mean, running_var, weight, bias, training, momentum, eps)
     y = (x - mean) / np.sqrt(var + eps)
     if training:
-        m = x.size // x.shape[1]
+        m = _values_per_channel(x)
         for running, batch in ((running_mean, mean), (running_var, var * m / (m - 1))):
             if running is not None:
                 running *= 1 - momentum
@@ -224,6 +228,8 @@ def local_response_norm_backward(dout: np.ndarray, x: np.ndarray, size: int,
     (``j - (size - 1) // 2 <= c <= j + size // 2``, the window mirrored)::
 
         dx_j = dout_j D_j^-beta - 2 alpha beta / size * x_j * sum_c dout_c x_c D_c^(-beta - 1)
+
+    ``dout`` and ``dx`` have the shape of ``x`` (N, C, *spatial); ``dx`` keeps its dtype.
     """
     d = _lrn_inputs(x, size, alpha, beta, k)
     dout = check_dout(dout, x.shape, x.dtype)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_tuple, check_array, check_dout
+from ._validate import as_tuple, check_array, check_bool, check_dout
 from .shapes import pool_output_shape
 
 __all__ = [
@@ -57,8 +57,7 @@ class _Geometry(NamedTuple):
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode) -> _Geometry:
     """Check the arguments of a 2-D pooling and resolve them (PyTorch's rules)."""
     check_array(x, "x", 4, "(N, C, H, W)")
-    if not isinstance(ceil_mode, (bool, np.bool_)):
-        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}.")
+    check_bool(ceil_mode, "ceil_mode")
     kernel = as_tuple(kernel_size, 2, "kernel_size", 1)
     stride = kernel if stride is None else as_tuple(stride, 2, "stride", 1)
     padding = as_tuple(padding, 2, "padding", 0)
@@ -204,6 +203,13 @@ def max_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=Non
     ties, as :func:`max_pool2d_indices`); a cell that wins several overlapping windows
     collects all their gradients, and a cell that wins none gets 0.
 
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+        Gradient of the loss with respect to the output of :func:`max_pool2d`.
+    x, kernel_size, stride, padding, dilation, ceil_mode
+        The arguments of the forward call.
+
     Returns
     -------
     ndarray, shape of ``x``, dtype of ``x``
@@ -237,8 +243,7 @@ def _avg_divisor(g: _Geometry, count_include_pad: bool, dtype) -> np.ndarray:
 
 def _avg_geometry(x, kernel_size, stride, padding, ceil_mode, count_include_pad) -> _Geometry:
     """Resolve the arguments of :func:`avg_pool2d` (no dilation in average pooling)."""
-    if not isinstance(count_include_pad, (bool, np.bool_)):
-        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}.")
+    check_bool(count_include_pad, "count_include_pad")
     return _geometry(x, kernel_size, stride, padding, 1, ceil_mode)
 
 
@@ -276,6 +281,13 @@ def avg_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=Non
 
     Every cell of a window receives ``dout / divisor`` of that window; overlapping windows
     add up.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+        Gradient of the loss with respect to the output of :func:`avg_pool2d`.
+    x, kernel_size, stride, padding, ceil_mode, count_include_pad
+        The arguments of the forward call.
 
     Returns
     -------
@@ -340,7 +352,10 @@ def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
 
 
 def adaptive_avg_pool2d_backward(dout: np.ndarray, x: np.ndarray, output_size) -> np.ndarray:
-    """Gradient of :func:`adaptive_avg_pool2d`: ``dx = A_h.T @ dout @ A_w``."""
+    """Gradient of :func:`adaptive_avg_pool2d`: ``dx = A_h.T @ dout @ A_w``.
+
+    ``dout`` has shape (N, C, H_out, W_out); ``dx`` has the shape and dtype of ``x``.
+    """
     oh, ow = _adaptive_output_size(x, output_size)
     h, w = x.shape[2:]
     dout = check_dout(dout, x.shape[:2] + (oh, ow), x.dtype)
@@ -354,7 +369,10 @@ def global_avg_pool2d(x: np.ndarray) -> np.ndarray:
 
 
 def global_avg_pool2d_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Gradient of :func:`global_avg_pool2d`: every cell gets ``dout / (H W)``."""
+    """Gradient of :func:`global_avg_pool2d`: every cell gets ``dout / (H W)``.
+
+    ``dout`` has shape (N, C, 1, 1); ``dx`` has the shape and dtype of ``x``.
+    """
     check_array(x, "x", 4, "(N, C, H, W)")
     dout = check_dout(dout, x.shape[:2] + (1, 1), x.dtype)
     return np.broadcast_to(dout / (x.shape[2] * x.shape[3]), x.shape).copy()

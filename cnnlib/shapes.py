@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ._validate import as_tuple, check_int
+from ._validate import as_tuple, check_bool, check_int
 
 __all__ = [
     "effective_kernel_size",
@@ -172,6 +172,7 @@ def pool_output_size(input_size: int, kernel_size: int, stride: int | None = Non
     3
     """
     stride = kernel_size if stride is None else stride
+    check_bool(ceil_mode, "ceil_mode")
     p = check_int(padding, "padding", 0)
     k_eff = effective_kernel_size(kernel_size, dilation)
     if 2 * p > k_eff:
@@ -357,6 +358,7 @@ def receptive_fields(layers, input_size: int | None = None) -> list[ReceptiveFie
     rows = [ReceptiveField("input", input_size, 1, 1, 0.5)]
     for index, layer in enumerate(layers, start=1):
         last = rows[-1]
+        check_int(layer.stride, "stride", 1)
         k_eff = effective_kernel_size(layer.kernel_size, layer.dilation)
         before, _ = resolve_padding(layer.padding, layer.kernel_size, layer.stride,
                                     layer.dilation)
@@ -378,6 +380,11 @@ def receptive_fields(layers, input_size: int | None = None) -> list[ReceptiveFie
     return rows
 
 
+def _n_axes(sizes, default: int) -> int:
+    """How many axes ``sizes`` covers: its length, or ``default`` for a single number."""
+    return len(sizes) if hasattr(sizes, "__len__") else default
+
+
 def conv_params(in_channels: int, out_channels: int, kernel_size, groups: int = 1,
                 bias: bool = True) -> int:
     """Learnable parameters of a convolution layer.
@@ -397,8 +404,7 @@ def conv_params(in_channels: int, out_channels: int, kernel_size, groups: int = 
         raise ValueError(
             f"groups={g} must divide both in_channels={c_in} and out_channels={c_out}."
         )
-    ks = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
-    ks = as_tuple(ks, len(ks), "kernel_size", 1)
+    ks = as_tuple(kernel_size, _n_axes(kernel_size, 2), "kernel_size", 1)
     return (math.prod(ks) * c_in // g + bool(bias)) * c_out
 
 
@@ -413,8 +419,8 @@ def conv_macs(in_channels: int, out_channels: int, kernel_size, output_shape,
     70276800
     """
     weights = conv_params(in_channels, out_channels, kernel_size, groups, bias=False)
-    shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
-    return weights * math.prod(as_tuple(shape, len(shape), "output_shape", 1))
+    shape = as_tuple(output_shape, _n_axes(output_shape, 1), "output_shape", 1)
+    return weights * math.prod(shape)
 
 
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:

@@ -289,7 +289,13 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
         if input_shape is None:
             raise ValueError("input_shape is needed (e.g. (3, 224, 224)): this model does not "
                              "say which input size it was defined for.")
-    input_shape = tuple(check_int(size, "input_shape entry", 1) for size in input_shape)
+    try:
+        sizes = tuple(input_shape)
+    except TypeError:
+        raise TypeError(f"input_shape must be a tuple of sizes without the batch axis, such "
+                        f"as (3, 224, 224), got {input_shape!r}. For one axis write (size,)."
+                        ) from None
+    input_shape = tuple(check_int(size, "input_shape entry", 1) for size in sizes)
     batch_size = check_int(batch_size, "batch_size", 1)
     walk = _Walk(batch_size)
     walk.visit(model, "", input_shape, 0)

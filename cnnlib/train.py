@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from ._validate import check_int
+from ._validate import check_array, check_int
 from .data import batches
 from .loss import cross_entropy, cross_entropy_backward
 
@@ -34,7 +34,15 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     ----------
     logits : ndarray, shape (N, K)
     labels : ndarray, shape (N,), integer
+
+    Returns
+    -------
+    float in [0, 1]
     """
+    check_array(logits, "logits", 2, "(N, K)")
+    if np.shape(labels) != logits.shape[:1]:  # (N, 1) would broadcast to (N, N)
+        raise ValueError(f"labels must have shape (N,) = ({len(logits)},), one class per row "
+                         f"of logits, got shape {np.shape(labels)}.")
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 

@@ -482,11 +482,32 @@ def test_conv_rejects_four_spatial_axes():
         conv(np.zeros((1, 1, 3, 3, 3, 3)), np.zeros((1, 1, 1, 1, 1, 1)))
 
 
+@pytest.mark.parametrize("x_shape, w_shape", [
+    ((0, 4, 6, 6), (2, 4, 3, 3)),     # an empty batch
+    ((1, 0, 6, 6), (2, 0, 3, 3)),     # no channels
+    ((1, 4, 6, 6), (0, 4, 3, 3)),     # no filters
+])
+def test_empty_batch_channels_or_filters_are_explained(x_shape, w_shape):
+    with pytest.raises(ValueError, match="nothing to convolve"):
+        conv2d(np.zeros(x_shape), np.zeros(w_shape))
+
+
 def test_bad_dout():
-    with pytest.raises(ValueError, match=r"dout must have the output's shape \(1, 2, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"dout must have the shape of the forward output "
+                                         r"\(1, 2, 4, 4\)"):
         conv2d_backward(np.zeros((1, 2, 5, 5)), X, W)
-    with pytest.raises(TypeError, match="dout has dtype float32"):
-        conv2d_backward(np.zeros((1, 2, 4, 4), dtype=np.float32), X, W)
+
+
+def test_dout_of_another_float_dtype_is_cast_to_the_input_dtype():
+    # like every other backward in cnnlib: the gradients keep the dtype of x
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(X.shape), rng.standard_normal(W.shape)
+    dout = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    dx, dweight, _ = conv2d_backward(dout, x, w)
+    expected_dx, expected_dweight, _ = conv2d_backward(dout.astype(np.float64), x, w)
+    assert dx.dtype == dweight.dtype == np.float64
+    np.testing.assert_array_equal(dx, expected_dx)
+    np.testing.assert_array_equal(dweight, expected_dweight)
 
 
 @pytest.mark.parametrize("args, kwargs, error, message", [

@@ -427,3 +427,15 @@ def test_grader_handles_unreadable_and_unknown_files_without_a_kernel(tmp_path):
         "hw2_build_alexnet", "empty submission")
     assert results["lee.ipynb"].reason.startswith("unreadable notebook")
     assert results["lee.ipynb"].total == results["lee.ipynb"].maximum == 0
+
+
+# --- the engine on answers numpy cannot shape ------------------------------------------------
+
+def test_ragged_answer_is_wrong_not_a_numpy_error():
+    from cnnlib.checks import check_function, check_value
+
+    feedback = check_value("shape", [1, [2, 3]], (3, 2), "Think of (H, W).")
+    assert feedback.status == "wrong" and "Think of (H, W)." in feedback.message
+    feedback = check_function("f", lambda x: [x, [x, x]], lambda x: np.zeros(2),
+                              [((1.0,), {})], "Return an array.")
+    assert feedback.status == "wrong" and "rows of different lengths" in feedback.message

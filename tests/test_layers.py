@@ -99,6 +99,13 @@ def test_init_is_seeded_float32_and_within_torch_bound():
     assert not np.array_equal(a.weight, Conv2d(3, 8, 3, rng=2).weight)
 
 
+def test_linear_init_is_within_torch_bound():
+    layer = Linear(16, 300, rng=0)
+    bound = 1 / np.sqrt(16)                                   # fan_in = in_features
+    assert np.abs(layer.weight).max() <= bound and np.abs(layer.bias).max() <= bound
+    assert np.abs(layer.weight).max() > 0.99 * bound
+
+
 def test_layers_built_from_one_generator_differ():
     rng = np.random.default_rng(0)
     first, second = Linear(4, 4, rng=rng), Linear(4, 4, rng=rng)
@@ -216,6 +223,15 @@ def test_dropout_training_zeroes_and_rescales_eval_is_identity():
     layer.eval()
     np.testing.assert_array_equal(layer(x), x)
     np.testing.assert_array_equal(layer.backward(dout), dout)
+
+
+def test_dropout_backward_keeps_the_input_dtype_and_checks_dout():
+    for layer in (Dropout(0.5, rng=0), Dropout(0.5).eval()):
+        layer(np.ones((3, 4), np.float32))
+        assert layer.backward(np.ones((3, 4), np.float64)).dtype == np.float32
+        with pytest.raises(ValueError, match=r"dout must have the shape of the forward output "
+                                             r"\(3, 4\), got \(4,\)"):
+            layer.backward(np.ones(4, np.float32))        # would broadcast silently
 
 
 def test_dropout_is_seeded():
@@ -398,6 +414,24 @@ def test_concat_and_residual_mismatches_are_reported_at_the_block():
 def test_a_single_image_without_batch_axis_is_told_to_add_one():
     with pytest.raises(ValueError, match=r"Add a batch axis with x\[None\]"):
         Conv2d(3, 4, 3)(np.zeros((3, 8, 8), np.float32))
+    # one feature vector: not "each sample has 1 values"
+    with pytest.raises(ValueError, match=r"x must have 2 axes \(N, in_features\), got shape "
+                                         r"\(9,\).*Add a batch axis with x\[None\]"):
+        Linear(9, 2)(np.zeros(9, np.float32))
+
+
+@pytest.mark.parametrize("block", [Concat(ReLU(), Tanh()), Residual(ReLU())])
+def test_blocks_refuse_a_list_like_every_layer(block):
+    with pytest.raises(TypeError, match="x must be a numpy array, got list"):
+        block([[1.0, 2.0]])
+
+
+def test_pooling_too_large_for_the_input_gives_the_smallest_input():
+    # window 5 with padding 1 on each side needs H, W >= 5 - 2 = 3
+    with pytest.raises(ShapeError, match=r"expected \(C, H, W\) with H >= 3 and W >= 3"):
+        MaxPool2d(5, padding=1).output_shape((1, 2, 4))
+    with pytest.raises(ShapeError, match=r"expected \(C, H, W\) with H >= 3 and W >= 4"):
+        Conv2d(1, 1, (5, 4), padding=(1, 0)).output_shape((1, 2, 2))
 
 
 @pytest.mark.parametrize("make, pattern", [
@@ -405,7 +439,13 @@ def test_a_single_image_without_batch_axis_is_told_to_add_one():
     (lambda: Conv2d(3, 4, 0), "kernel_size"),
     (lambda: Conv2d(3, 4, 3, stride=2, padding="same"), "padding='same' needs stride=1"),
     (lambda: MaxPool2d(2, padding=2), "more than half of the pooling window"),
-    (lambda: Dropout(1.5), r"p \(the drop probability\) must be in \[0, 1\]"),
+    (lambda: Dropout(1.5), r"p \(the drop probability\) must be >= 0.0 and <= 1.0, got 1.5"),
+    (lambda: Dropout("0.5"), r"p \(the drop probability\) must be a number, got '0.5'"),
+    (lambda: BatchNorm2d(4, eps=0), r"eps must be > 0.0, got 0"),
+    (lambda: BatchNorm2d(4, momentum=1.5), r"momentum must be >= 0.0 and <= 1.0, got 1.5"),
+    (lambda: LocalResponseNorm(5, k=-1.0), r"k must be > 0.0, got -1.0"),
+    (lambda: LocalResponseNorm(5, beta=-0.75), r"beta must be >= 0.0, got -0.75"),
+    (lambda: Flatten(end_dim="-1"), r"end_dim must be a whole number, got '-1'"),
     (lambda: Sequential(Conv2d(1, 2, 3), np.zeros(3)), "Sequential takes cnnlib layers"),
 ])
 def test_bad_arguments_are_refused_at_construction(make, pattern):

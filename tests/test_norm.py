@@ -116,6 +116,14 @@ def test_backward_does_not_touch_running_statistics():
     np.testing.assert_array_equal(var, 1)
 
 
+def test_training_with_no_channels_gives_an_empty_output():
+    # m = N * H * W = 2 * 4 * 4 values per channel, even when there are 0 channels
+    # (this used to divide x.size = 0 by C = 0).
+    x = np.zeros((2, 0, 4, 4))
+    assert batch_norm(x, np.zeros(0), np.ones(0), training=True).shape == (2, 0, 4, 4)
+    assert batch_norm_backward(x, x, None, None, training=True)[0].shape == (2, 0, 4, 4)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batch_norm_dtype(dtype):
     x = np.random.default_rng(4).standard_normal((4, 2, 3, 3)).astype(dtype)

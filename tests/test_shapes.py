@@ -1,5 +1,6 @@
 """cnnlib.shapes against hand-worked values and brute-force enumeration of window positions."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -218,6 +219,14 @@ def test_parameter_and_multiply_add_counts():
         shapes.conv_params(4, 6, 3, groups=3)
 
 
+def test_counts_accept_numpy_integers():
+    # e.g. a kernel size taken from an array; tuple(np.int64(5)) used to raise numpy's
+    # "'numpy.int64' object is not iterable".
+    assert shapes.conv_params(192, 32, np.int64(5)) == 153_632
+    assert shapes.conv_macs(3, 64, np.int64(11), np.int64(55)) == 11 * 11 * 3 * 64 * 55
+    assert shapes.conv_macs(3, 64, 11, np.array([55, 55])) == 11 * 11 * 3 * 64 * 55 * 55
+
+
 @pytest.mark.parametrize(
     "call, error, match",
     [
@@ -232,8 +241,14 @@ def test_parameter_and_multiply_add_counts():
         (lambda: shapes.conv_output_size(5, 3, dilation=3), ValueError, "dilation 3 stretches"),
         (lambda: shapes.pool_output_size(5, 2, padding=2), ValueError, "more than half"),
         (lambda: shapes.conv_output_shape((5, 5), "3"), TypeError, "kernel_size"),
+        (lambda: shapes.pool_output_size(6, 3, 2, ceil_mode="no"), TypeError,
+         "ceil_mode must be True or False"),
+        (lambda: shapes.receptive_fields([Window(3, stride=0)]), ValueError,
+         "stride must be >= 1, got 0"),
+        (lambda: shapes.conv_params(3, 4, 2.5), TypeError, "kernel_size must be an int"),
     ],
 )
 def test_bad_input_names_the_parameter(call, error, match):
     with pytest.raises(error, match=match):
         call()
+

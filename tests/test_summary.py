@@ -102,6 +102,13 @@ def test_input_shape_defaults_to_the_models_own():
         summary(small_model())
 
 
+def test_an_int_input_shape_is_explained():
+    with pytest.raises(TypeError, match=r"input_shape must be a tuple of sizes .* got 4\. For one "
+                                        r"axis write \(size,\)"):
+        summary(Linear(4, 2), 4)
+    assert summary(Linear(4, 2), (4,)).total_params == (4 + 1) * 2
+
+
 def test_a_broken_model_is_summarised_up_to_the_layer_where_it_breaks():
     model = Sequential(Conv2d(3, 8, 3), ReLU(), Conv2d(4, 8, 3), ReLU(), Flatten())
     s = summary(model, (3, 10, 10))

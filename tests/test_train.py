@@ -127,6 +127,14 @@ def test_accuracy_by_hand():
     assert accuracy(logits, np.array([0, 1, 1, 0])) == 0.5
 
 
+def test_accuracy_refuses_labels_of_another_shape():
+    logits = np.array([[2.0, 1.0], [0.0, 3.0], [5.0, -1.0], [0.1, 0.2]])
+    # (N, 1) labels would broadcast against (N,) predictions into an (N, N) table
+    with pytest.raises(ValueError, match=r"labels must have shape \(N,\) = \(4,\).*got shape "
+                                         r"\(4, 1\)"):
+        accuracy(logits, np.array([[0], [1], [1], [0]]))
+
+
 def test_whole_network_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 1, 4, 4))

@@ -407,3 +407,32 @@ def test_small_cnn_by_hand():
 def test_broken_stack_is_explained():
     view = render_layer_stack(LayerStackState((LayerSpec("conv", 8, 11),), (3, 5, 5)))
     assert view.error.startswith("layer 1 (conv)") and "Not possible" in view.html
+
+
+def test_stack_without_parameters_says_zero():
+    # a max pool learns nothing: the bar's title must say 0 (it used to say 1)
+    view = render_layer_stack(LayerStackState((LayerSpec("pool", 0, 2, 2),), (1, 8, 8)))
+    assert view.error == "" and view.summary.total_params == 0 and bar_params(view.html) == []
+    assert "where the 0 parameters live" in view.html
+
+
+def test_flatten_then_fc_counts_c_times_h_times_w_inputs():
+    # 2 x 3 x 3 = 18 features into 5 outputs: (18 + 1) * 5 parameters, by hand
+    view = render_layer_stack(LayerStackState((LayerSpec("fc", 5),), (2, 3, 3)))
+    assert bar_params(view.html) == [19 * 5]
+
+
+def test_photograph_shown_is_the_photograph_at_every_setting():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from cnnlib.viz.pooling import photo
+
+    expected = (np.clip(photo(), 0, 1) * 255).astype(np.uint8)
+    for k in (2, 3):
+        html = render_pooling(PoolingState("avg", k, k, source="image")).html
+        first = re.search(r"data:image/png;base64,([^\"]+)", html).group(1)
+        shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(first))))
+        np.testing.assert_array_equal(shown, expected)

@@ -205,3 +205,43 @@ def test_layer_stack_wiring():
     assert ex.rendered.error and "Not possible" in ex.view.value
     ex.preset.value = "small CNN"
     assert ex.rendered.summary.total_params == 20_490 and ex.input_size.value == 28
+
+
+# --- no callback lets an exception escape -----------------------------------------------------
+
+def test_a_bug_in_a_renderer_is_shown_not_raised(monkeypatch):
+    import cnnlib.widgets.output_size as module
+
+    ex = output_size_explorer()
+
+    def broken(state):
+        raise IndexError("index 9 is out of bounds")
+
+    monkeypatch.setattr(module, "render_output_size", broken)
+    ex.stride.value = 2                           # must not raise
+    assert "IndexError" in ex.message.value and "index 9" in ex.message.value
+    monkeypatch.undo()
+    ex.stride.value = 1
+    assert ex.message.value == "" and ex.rendered.output_shape == (5, 5)
+
+
+def test_a_bug_behind_a_button_is_shown_not_raised(monkeypatch):
+    ex = receptive_field_explorer()
+
+    def broken():
+        raise RuntimeError("draw_stack failed")
+
+    monkeypatch.setattr(ex, "draw_stack", broken)
+    ex._run(ex._add)                                # what the add button's click runs
+    assert "RuntimeError" in ex.message.value and "draw_stack failed" in ex.message.value
+
+
+def test_moving_a_non_layer_control_leaves_the_layers_alone(monkeypatch):
+    ex = receptive_field_explorer("three 3x3 vs one 7x7")
+    layers = list(ex.layers)
+    selected = []
+    monkeypatch.setattr(ex, "_select", lambda index: selected.append(index))
+    ex.row.value, ex.col.value, ex.input_size.value = 0, 1, 12
+    assert selected == [] and all(a is b for a, b in zip(ex.layers, layers))
+    ex.kernel_size.value = 5                        # editing the layer does store it
+    assert ex.layers[0].kernel_size == 5 and selected == [0]

@@ -84,6 +84,14 @@ def is_missing(answer) -> bool:
     return answer is Ellipsis or answer is None
 
 
+def _shape(value) -> tuple | None:
+    """``np.shape(value)``, or ``None`` for lists of different lengths (they have no shape)."""
+    try:
+        return np.shape(value)
+    except ValueError:  # numpy refuses ragged nestings such as [1, [2, 3]]
+        return None
+
+
 def _same(answer, expected, rtol: float, atol: float) -> bool:
     """Compare numbers, tuples/lists and arrays; shapes must match exactly."""
     try:
@@ -121,7 +129,7 @@ def check_value(question: str, answer, expected, hint: str, *, rtol: float = 0.0
     for wrong, explanation in (mistakes or {}).items():
         if _same(answer, wrong, rtol, atol):
             return Feedback(question, WRONG, explanation)
-    shape_a, shape_e = np.shape(answer), np.shape(expected)
+    shape_a, shape_e = _shape(answer), np.shape(expected)
     if shape_a != shape_e:
         what = "a single number" if shape_e == () else f"{len(shape_e)}-axis shape {shape_e}"
         return Feedback(question, WRONG, f"The answer should be {what}. {hint}")
@@ -154,9 +162,11 @@ def check_function(question: str, function, reference, cases, hint: str, *,
             return Feedback(question, WRONG,
                             f"Case {number} raised {type(error).__name__}: {error}")
         want = reference(*_copy(args), **_copy(kwargs))
-        if np.shape(got) != np.shape(want):
+        shape = _shape(got)
+        if shape != np.shape(want):
+            what = "rows of different lengths" if shape is None else f"shape {shape}"
             return Feedback(question, WRONG,
-                            f"Case {number}: the result has shape {np.shape(got)}, "
+                            f"Case {number}: the result has {what}, "
                             f"expected {np.shape(want)}. {hint}")
         if not _same(got, want, rtol, atol):
             return Feedback(question, WRONG, f"Case {number} gives different values. {hint}")

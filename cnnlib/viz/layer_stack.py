@@ -5,6 +5,7 @@ where the parameters live.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -69,7 +70,7 @@ def build(state: LayerStackState) -> tuple[Sequential, str]:
                 new = [MaxPool2d(spec.kernel_size, spec.stride, spec.padding)]
             else:
                 new = ([Flatten()] if len(shape) > 1 else []) + [Linear(
-                    _features(shape), spec.size), ReLU()]
+                    math.prod(shape), spec.size), ReLU()]
             for module in new:
                 shape = module.output_shape(shape)
         except ValueError as error:   # cnnlib's ShapeError is a ValueError
@@ -78,19 +79,12 @@ def build(state: LayerStackState) -> tuple[Sequential, str]:
     return Sequential(*modules), ""
 
 
-def _features(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
 def _parameter_bar(table: Summary) -> svg.Piece:
     """One bar split by layer in proportion to its parameters, labelled when wide enough."""
     parts = [(row.name, row.type, row.params) for row in table.rows if row.params]
-    total = sum(p for *_, p in parts) or 1
+    total = sum(p for *_, p in parts)
     width, x, svgs = 900, 0.0, []
-    for i, (name, kind, params) in enumerate(parts):
+    for i, (name, kind, params) in enumerate(parts):   # no parts when total is 0
         w = width * params / total
         colour = COLORS[i % len(COLORS)]
         svgs.append(f'<rect x="{x:.1f}" y="22" width="{w:.1f}" height="34" fill="{colour}" '

@@ -65,6 +65,12 @@ def _png(a: np.ndarray) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+@lru_cache(maxsize=1)
+def _photo_png() -> str:
+    """The photograph as base64 PNG, encoded once: no slider changes the input picture."""
+    return _png(photo())
+
+
 def _pool(x: np.ndarray, state: PoolingState):
     args = (x[None, None], state.kernel_size, state.stride, state.padding)
     if state.mode == "max":
@@ -101,14 +107,16 @@ def _grid_picture(x, output, winners, state: PoolingState) -> svg.Piece:
 
 
 def _image_html(x, output, state: PoolingState) -> str:
-    def img(a, caption):
+    """The photograph ``x`` (from :func:`photo`) and its pooled ``output`` side by side."""
+    def img(png, caption):
         return (f'<figure style="display:inline-block;margin:0 16px 0 0">'
-                f'<img src="data:image/png;base64,{_png(a)}" width="288" height="288" '
+                f'<img src="data:image/png;base64,{png}" width="288" height="288" '
                 f'style="image-rendering:pixelated" alt="{caption}">'
                 f'<figcaption style="font-size:16px">{caption}</figcaption></figure>')
     h, w = x.shape
     oh, ow = output.shape
-    return img(x, f"input {h} × {w}") + img(output, f"{state.mode} pool → {oh} × {ow}")
+    return (img(_photo_png(), f"input {h} × {w}")
+            + img(_png(output), f"{state.mode} pool → {oh} × {ow}"))
 
 
 def render_pooling(state: PoolingState) -> PoolingView:

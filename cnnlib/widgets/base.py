@@ -3,7 +3,8 @@
 An explorer observes the ``value`` of each of its controls (no ``interact``: observe-based
 explorers pass strict nbval) and calls its :meth:`Explorer.draw` after every change. If
 ``cnnlib`` raises a ``ValueError`` or ``TypeError`` the message is shown in place of a
-traceback, so no slider position can break the explorer.
+traceback, so no slider position can break the explorer; any other exception (a bug) is
+shown too, named as one, instead of escaping from the widget callback.
 """
 
 from __future__ import annotations
@@ -94,12 +95,19 @@ class Explorer(widgets.VBox):
 
     def redraw(self) -> None:
         """Draw the current state; show refused settings as a message, never raise them."""
+        self._run(self.draw)
+
+    def _run(self, action) -> None:
+        """Call ``action`` (a draw, or a button's edit that ends with one); nothing escapes."""
         self._busy = True  # controls adjusted by draw() do not trigger nested redraws
         try:
             self.message.value = ""
-            self.draw()
-        except (ValueError, TypeError) as error:
+            action()
+        except (ValueError, TypeError) as error:     # a setting cnnlib refuses
             self.message.value = note(str(error), "error")
+        except Exception as error:  # a bug: say so rather than let the callback raise
+            self.message.value = note(f"{type(error).__name__}: {error} (a bug in cnnlib; "
+                                      f"please report it)", "warning")
         finally:
             self._busy = False
 
@@ -146,8 +154,8 @@ class StackExplorer(Explorer):
         self._preset, self._editing = None, None
         buttons = {"add_button": widgets.Button(description="add layer", icon="plus"),
                    "remove_button": widgets.Button(description="remove layer", icon="minus")}
-        buttons["add_button"].on_click(lambda _: self._add())
-        buttons["remove_button"].on_click(lambda _: self._remove())
+        buttons["add_button"].on_click(lambda _: self._run(self._add))
+        buttons["remove_button"].on_click(lambda _: self._run(self._remove))
         super().__init__(controls, view, rows, extra=buttons)
 
     def load_preset(self, name: str) -> list:  # pragma: no cover - subclasses override
@@ -159,13 +167,13 @@ class StackExplorer(Explorer):
     def _add(self) -> None:
         self.layers.append(self.layers[self.layer.value])
         self._select(len(self.layers) - 1)
-        self.redraw()
+        self.draw()
 
     def _remove(self) -> None:
         if len(self.layers) > 1:
             del self.layers[self.layer.value]
         self._select(min(self.layer.value, len(self.layers) - 1))
-        self.redraw()
+        self.draw()
 
     def _select(self, index: int) -> None:
         busy, self._busy = self._busy, True
@@ -188,8 +196,10 @@ class StackExplorer(Explorer):
                 self.controls[name].value = getattr(self.layers[index], name)
             self._editing = index
         else:                                           # store the controls into the layer
-            self.layers[index] = self.layer_type(
+            layer = self.layer_type(
                 **{name: self.controls[name].value for name in self.layer_controls})
-            self._select(index)
-            self._editing = index
+            if layer != self.layers[index]:             # (not when another control moved)
+                self.layers[index] = layer
+                self._select(index)                     # its label shows the layer's kind
+                self._editing = index
         self.draw_stack()
