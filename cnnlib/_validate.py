@@ -128,3 +128,13 @@ def check_dout(dout, shape: tuple, dtype) -> np.ndarray:
             f"Pass the gradient of the loss with respect to this function's output."
         )
     return dout.astype(dtype, copy=False)
+
+
+def as_generator(rng):
+    """``rng`` as a ``numpy.random.Generator`` (an int is a seed); ``None`` stays ``None``.
+
+    Build a whole model from one generator so that its layers get different seeds.
+    """
+    if rng is None or isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(check_int(rng, "rng", 0))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import check_array, check_int
+from ._validate import as_generator, check_array, check_int
 
 __all__ = ["DATA_DIR", "DIGITS_PATH", "load_digits", "resize_bilinear", "train_test_split",
            "batches"]
@@ -164,8 +164,7 @@ def batches(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bo
     batch_size = check_int(batch_size, "batch_size", 1)
     order = np.arange(len(labels))
     if shuffle:
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(0 if rng is None else check_int(rng, "rng", 0))
+        rng = as_generator(0 if rng is None else rng)
         order = rng.permutation(order)
     for start in range(0, len(order), batch_size):
         chosen = order[start:start + batch_size]

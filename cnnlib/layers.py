@@ -35,7 +35,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._validate import as_tuple, check_array, check_dout, check_int, check_number
+from ._validate import (
+    as_generator,
+    as_tuple,
+    check_array,
+    check_dout,
+    check_int,
+    check_number,
+)
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .conv import conv2d, conv2d_backward
 from .linear import flatten, flatten_backward, linear, linear_backward
@@ -72,16 +79,6 @@ def manual_seed(seed: int) -> None:
     """Reset the default generator that layers built without ``rng`` draw their seeds from."""
     global _default_rng
     _default_rng = np.random.default_rng(check_int(seed, "seed", 0))
-
-
-def as_generator(rng):
-    """``rng`` as a ``numpy.random.Generator`` (an int is a seed); ``None`` stays ``None``.
-
-    Build a whole model from one generator so that its layers get different seeds.
-    """
-    if rng is None or isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(check_int(rng, "rng", 0))
 
 
 def _child_seed(rng) -> int:
@@ -261,6 +258,11 @@ class Module:
         x = check_array(x, "x", tuple(range(1, 9)), self.input_layout)
         if self.input_ndim and x.ndim == self.input_ndim - 1:  # most likely no batch axis
             check_array(x, "x", self.input_ndim, self.input_layout)  # says: use x[None]
+        if self._param_shapes and x.dtype != self.dtype:
+            raise TypeError(
+                f"{type(self).__name__} has {self.dtype} parameters but x is {x.dtype}. Cast "
+                f"the input, x.astype(np.{self.dtype}), or the model, model.to(np.{x.dtype})."
+            )
         self.output_shape(x.shape[1:])
         return x
 

@@ -439,3 +439,14 @@ def test_ragged_answer_is_wrong_not_a_numpy_error():
     feedback = check_function("f", lambda x: [x, [x, x]], lambda x: np.zeros(2),
                               [((1.0,), {})], "Return an array.")
     assert feedback.status == "wrong" and "rows of different lengths" in feedback.message
+
+
+def test_only_numbers_count_as_a_number():
+    from cnnlib.checks import check_value
+
+    feedback = check_value("count", "3072", 3072, "Count R, G and B.")
+    assert feedback.status == "wrong" and "without quotes" in feedback.message
+    assert "3072" not in feedback.message
+    assert check_value("count", True, 1, "One.").status == "wrong"
+    assert check_value("count", 3072.0, 3072, "Count R, G and B.").status == "correct"
+    assert check_value("shape", np.array([8, 3]), (8, 3), "NCHW").status == "correct"

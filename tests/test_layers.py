@@ -503,3 +503,12 @@ def test_to_float64_casts_parameters_and_buffers():
     model = Sequential(Conv2d(1, 2, 3), BatchNorm2d(2)).to(np.float64)
     assert all(p.dtype == np.float64 for p in model.parameters().values())
     assert all(b.dtype == np.float64 for b in model.buffers().values())
+
+
+@pytest.mark.parametrize("layer, shape", [(Conv2d(3, 4, 3), (1, 3, 8, 8)),
+                                          (Linear(5, 2), (2, 5))])
+def test_input_of_another_dtype_says_how_to_cast(layer, shape):
+    with pytest.raises(TypeError, match=r"has float32 parameters but x is float64.*"
+                                        r"model\.to\(np\.float64\)"):
+        layer(np.zeros(shape))
+    assert layer.to(np.float64)(np.zeros(shape)).dtype == np.float64

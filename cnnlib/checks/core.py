@@ -93,11 +93,17 @@ def _shape(value) -> tuple | None:
 
 
 def _same(answer, expected, rtol: float, atol: float) -> bool:
-    """Compare numbers, tuples/lists and arrays; shapes must match exactly."""
+    """Compare numbers, tuples/lists and arrays; shapes must match exactly.
+
+    Only numbers count: ``"5"`` or ``True`` is not the answer 5 or 1.
+    """
     try:
-        a = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
+        a = np.asarray(answer)
+    except (TypeError, ValueError):    # e.g. rows of different lengths
         return False
+    if a.dtype.kind not in "iuf":
+        return False
+    a = a.astype(float)
     e = np.asarray(expected, dtype=float)
     return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol))
 
@@ -129,6 +135,8 @@ def check_value(question: str, answer, expected, hint: str, *, rtol: float = 0.0
     for wrong, explanation in (mistakes or {}).items():
         if _same(answer, wrong, rtol, atol):
             return Feedback(question, WRONG, explanation)
+    if isinstance(answer, str):
+        return Feedback(question, WRONG, f"Write the answer as a number, without quotes. {hint}")
     shape_a, shape_e = _shape(answer), np.shape(expected)
     if shape_a != shape_e:
         what = "a single number" if shape_e == () else f"{len(shape_e)}-axis shape {shape_e}"
