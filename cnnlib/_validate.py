@@ -90,6 +90,15 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
+def check_same_dtype(array: np.ndarray, name: str, x: np.ndarray) -> None:
+    """Raise TypeError unless ``array`` (a weight or bias) has the dtype of the input ``x``."""
+    if array.dtype != x.dtype:
+        raise TypeError(
+            f"{name} has dtype {array.dtype} but x has dtype {x.dtype}: both must match. "
+            f"Cast one, e.g. {name}.astype(x.dtype)."
+        )
+
+
 def check_number(value, name: str, low: float, high: float = np.inf,
                  low_inclusive: bool = True, high_inclusive: bool = True) -> float:
     """Return ``value`` as a float after checking it is a real number in the given range."""

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_tuple, check_array, check_dout, check_int
+from ._validate import as_tuple, check_array, check_dout, check_int, check_same_dtype
 from .shapes import conv_output_shape, resolve_padding
 
 __all__ = [
@@ -306,11 +306,7 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     spatial_names = {3: "kL", 4: "kH, kW", 5: "kD, kH, kW"}[x.ndim]
     weight = check_array(weight, "weight", x.ndim,
                          f"(out_channels, in_channels / groups, {spatial_names})")
-    if weight.dtype != x.dtype:
-        raise TypeError(
-            f"weight has dtype {weight.dtype} but x has dtype {x.dtype}: both must match. "
-            f"Cast one, e.g. weight.astype(x.dtype)."
-        )
+    check_same_dtype(weight, "weight", x)
     groups = check_int(groups, "groups", 1)
     channels, out_channels = x.shape[1], weight.shape[0]
     if 0 in (len(x), channels, out_channels):
@@ -338,11 +334,7 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
                 f"bias must have shape ({out_channels},), one value per output channel, "
                 f"got {bias.shape}."
             )
-        if bias.dtype != x.dtype:
-            raise TypeError(
-                f"bias has dtype {bias.dtype} but x has dtype {x.dtype}: both must match. "
-                f"Cast it with bias.astype(x.dtype)."
-            )
+        check_same_dtype(bias, "bias", x)
     n = x.ndim - 2
     kernel = weight.shape[2:]
     stride = as_tuple(stride, n, "stride", 1)

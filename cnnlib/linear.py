@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._validate import check_array, check_axis, check_dout
+from ._validate import check_array, check_axis, check_dout, check_same_dtype
 
 __all__ = ["linear", "linear_backward", "flatten", "flatten_backward"]
 
@@ -28,11 +28,7 @@ def _linear_inputs(x, weight, bias) -> None:
             f"{in_features}, flatten gave {x.shape[-1]}. Make in_features {x.shape[-1]}, or "
             f"check the shape of what you flatten."
         )
-    if weight.dtype != x.dtype:
-        raise TypeError(
-            f"weight has dtype {weight.dtype} but x has dtype {x.dtype}: use one dtype, "
-            f"e.g. weight.astype(x.dtype)."
-        )
+    check_same_dtype(weight, "weight", x)
     if bias is not None:
         check_array(bias, "bias", 1, "(out_features,)")
         if bias.shape[0] != out_features:
@@ -40,11 +36,7 @@ def _linear_inputs(x, weight, bias) -> None:
                 f"bias has {bias.shape[0]} values but weight has out_features={out_features} "
                 f"(weight.shape[0]): give bias shape ({out_features},)."
             )
-        if bias.dtype != x.dtype:
-            raise TypeError(
-                f"bias has dtype {bias.dtype} but x has dtype {x.dtype}: use one dtype, "
-                f"e.g. bias.astype(x.dtype)."
-            )
+        check_same_dtype(bias, "bias", x)
 
 
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:

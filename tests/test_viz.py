@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlib import shapes
+from cnnlib.viz.figure import tile
 from cnnlib.viz.output_size import OutputSizeState, render_output_size
 from cnnlib.viz.receptive_field import (
     PRESETS,
@@ -436,3 +437,24 @@ def test_photograph_shown_is_the_photograph_at_every_setting():
         first = re.search(r"data:image/png;base64,([^\"]+)", html).group(1)
         shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(first))))
         np.testing.assert_array_equal(shown, expected)
+
+
+# --- tile: filters and feature maps side by side ---------------------------------------------
+
+def test_tile_lays_images_out_in_rows_with_gaps():
+    images = np.arange(12.0).reshape(3, 2, 2)          # three 2 x 2 images, two per row
+    grid = tile(images, columns=2)
+    nan = np.nan
+    expected = np.array([[0, 1, nan, 4, 5],
+                         [2, 3, nan, 6, 7],
+                         [nan, nan, nan, nan, nan],
+                         [8, 9, nan, nan, nan],
+                         [10, 11, nan, nan, nan]])
+    np.testing.assert_array_equal(grid, expected)
+
+
+def test_tile_keeps_rgb_channels_and_fills_gaps():
+    images = np.ones((4, 3, 3, 3)) * 0.5
+    grid = tile(images, columns=4, fill=1.0)
+    assert grid.shape == (3, 4 * 4 - 1, 3)
+    assert np.all(grid[:, 3] == 1.0) and np.all(grid[:, :3] == 0.5)

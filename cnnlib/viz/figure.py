@@ -86,3 +86,30 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Fraction of ``values`` in each bin (values outside the edges are not counted)."""
     counts, _ = np.histogram(values, edges)
     return counts / max(len(values), 1)
+
+
+def tile(images: np.ndarray, columns: int, fill: float = np.nan) -> np.ndarray:
+    """Lay images out in rows of ``columns``, with a one-pixel gap between neighbours.
+
+    Parameters
+    ----------
+    images : ndarray, shape ``(n, h, w)`` (grayscale) or ``(n, h, w, 3)`` (RGB)
+        For example the filters of a layer or the feature maps of one image.
+    columns : int
+        Images per row; the last row may be shorter.
+    fill : float
+        Value of the gaps and of empty places (NaN shows as background in ``imshow``).
+
+    Returns
+    -------
+    ndarray, shape ``(rows * (h + 1) - 1, columns * (w + 1) - 1)`` (plus ``3`` for RGB)
+        with ``rows = ceil(n / columns)``: one picture for one ``imshow``.
+    """
+    images = np.asarray(images, dtype=float)
+    n, h, w = images.shape[:3]
+    rows = -(-n // columns)
+    grid = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1) + images.shape[3:], fill)
+    for i, image in enumerate(images):
+        row, column = divmod(i, columns)
+        grid[row * (h + 1):row * (h + 1) + h, column * (w + 1):column * (w + 1) + w] = image
+    return grid
