@@ -12,6 +12,21 @@ import numbers
 import numpy as np
 
 
+class SettingError(ValueError):
+    """A setting the lecture refuses (a stride that does not tile, a kernel larger than the input,
+    a wrong number of axes, ...).
+
+    Every check in cnnlib raises this type (or :class:`SettingTypeError`), with a message a
+    student can act on, so that an explorer can show the message in place and treat any *other*
+    exception as a bug. It subclasses ``ValueError``, so ``except ValueError`` still catches it.
+    """
+
+
+class SettingTypeError(SettingError, TypeError):
+    """A refused setting of the wrong type (a string where a number belongs, a list where a
+    numpy array belongs); also a ``TypeError``."""
+
+
 def check_int(value, name: str, minimum: int) -> int:
     """Return ``value`` as an ``int`` after checking it is a whole number ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
