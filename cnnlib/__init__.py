@@ -11,25 +11,29 @@ sliders (``cnnlib.widgets``) import matplotlib and ipywidgets when you import th
 Modules: ``shapes`` (size arithmetic), ``conv``, ``pool``, ``norm``, ``activations``,
 ``linear``, ``loss`` (the functional core), ``gradcheck``, ``layers``, ``summary``, ``models``,
 ``data``, ``optim``, ``train``, ``checks``.
+
+``cnnlib.<name>`` is always the module, so the three functions named like their module live
+only there: ``cnnlib.linear.linear(x, weight, bias)`` (or ``from cnnlib.linear import linear``),
+``from cnnlib.gradcheck import gradcheck`` and ``from cnnlib.summary import summary``. The other
+functions of the functional core are top-level names too (``cnnlib.conv2d``, ...).
 """
 
-from . import layers, models, shapes
+from . import gradcheck, layers, linear, models, shapes, summary
 from .activations import relu, sigmoid, softmax, tanh
 from .conv import col2im, conv1d, conv2d, conv2d_naive, conv3d, im2col, pad
-from .gradcheck import gradcheck, gradient_errors, numerical_gradient
-from .linear import flatten, linear
+from .gradcheck import gradient_errors, numerical_gradient
+from .linear import flatten
 from .loss import cross_entropy
 from .norm import batch_norm, local_response_norm
 from .pool import adaptive_avg_pool2d, avg_pool2d, global_avg_pool2d, max_pool2d
-from .summary import summary
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "shapes", "layers", "models", "summary",
+    "shapes", "layers", "models", "summary", "linear", "gradcheck",
     "pad", "conv1d", "conv2d", "conv3d", "conv2d_naive", "im2col", "col2im",
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
     "batch_norm", "local_response_norm",
-    "relu", "sigmoid", "tanh", "softmax", "linear", "flatten", "cross_entropy",
-    "gradcheck", "gradient_errors", "numerical_gradient",
+    "relu", "sigmoid", "tanh", "softmax", "flatten", "cross_entropy",
+    "gradient_errors", "numerical_gradient",
 ]

@@ -1,31 +1,53 @@
-"""The course's bundled data set, split and served in mini-batches; nothing is downloaded.
+"""The course's bundled data (digits and a photograph), split and served in mini-batches.
 
-``data/digits.csv.gz`` holds 1,797 handwritten digits (0-9) as 8 x 8 grey images: the test
-set of the UCI "Optical Recognition of Handwritten Digits" data set (Alpaydin & Kaynak, 1998;
-CC BY 4.0), as scikit-learn ships it. Each 8 x 8 pixel counts the inked pixels of a 4 x 4 block
-of a 32 x 32 bitmap, so values run from 0 to 16. Each row of the file is 64 pixel values
-(row by row) followed by the label.
+Nothing is downloaded: the files ship inside the package, in ``cnnlib/_data/``, and are read
+through :mod:`importlib.resources`, so they work wherever ``cnnlib`` is installed (a checkout, a
+wheel, a zip, the browser). Their sources and licences are in the repository's ``data/README.md``.
+
+``digits.csv.gz`` holds 1,797 handwritten digits (0-9) as 8 x 8 grey images: the test set of the
+UCI "Optical Recognition of Handwritten Digits" data set (Alpaydin & Kaynak, 1998; CC BY 4.0),
+as scikit-learn ships it. Each 8 x 8 pixel counts the inked pixels of a 4 x 4 block of a 32 x 32
+bitmap, so values run from 0 to 16. Each row of the file is 64 pixel values (row by row)
+followed by the label. ``grace_hopper.jpg`` is a 600 x 512 RGB portrait (public domain).
 
     x_train, x_test, y_train, y_test = train_test_split(*load_digits())
     for x, y in batches(x_train, y_train, batch_size=32, rng=0):
         ...  # x: (32, 1, 8, 8) float32 in [0, 1], y: (32,) int64
+    photo = load_photo()   # (600, 512, 3) uint8, as plt.imread gives it
 """
 
 from __future__ import annotations
 
+import gzip
 import numbers
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._validate import as_generator, check_array, check_int
 
-__all__ = ["DATA_DIR", "DIGITS_PATH", "load_digits", "resize_bilinear", "train_test_split",
-           "batches"]
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DIGITS_PATH = DATA_DIR / "digits.csv.gz"
+__all__ = ["DATA_FILES", "data_file", "load_digits", "load_photo", "resize_bilinear",
+           "train_test_split", "batches"]
+
+#: The files that ship inside the package (sources and licences: the repository's data/README.md).
+DATA_FILES = ("digits.csv.gz", "grace_hopper.jpg")
+
+
+def data_file(name: str) -> Traversable:
+    """One of the bundled files (``DATA_FILES``), wherever cnnlib is installed.
+
+    Returns an :mod:`importlib.resources` Traversable: read it with ``.open("rb")`` or
+    ``.read_bytes()`` (it is a plain ``pathlib.Path`` unless cnnlib was installed as a zip).
+    """
+    if name not in DATA_FILES:
+        raise ValueError(f"name must be one of the bundled files {DATA_FILES}, got {name!r}.")
+    return resources.files(__package__).joinpath("_data", name)
 
 
 def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
@@ -38,8 +60,8 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
         interpolation (:func:`resize_bilinear`): no new detail, but strokes several pixels
         wide with soft edges, which a 5 x 5 filter can find edges on.
     path : str or Path, optional
-        The ``digits.csv.gz`` file; defaults to :data:`DIGITS_PATH` (the repository's
-        ``data/`` folder).
+        A ``digits.csv.gz`` file of the same layout; defaults to the copy bundled with cnnlib
+        (``data_file("digits.csv.gz")``).
     dtype : floating dtype
         dtype of the images (``np.float64`` for gradient checks).
 
@@ -54,20 +76,40 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
     if size % 8:
         raise ValueError(f"size must be a multiple of 8 (the stored digits are 8 x 8), got "
                          f"{size}: e.g. 16 doubles the height and width.")
-    path = Path(DIGITS_PATH if path is None else path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"path: no digits file at {path}. It ships in the repository's data/ folder; "
-            f"pass path= to where digits.csv.gz is if cnnlib was installed elsewhere."
-        )
+    if path is None:
+        source = data_file("digits.csv.gz")
+    else:
+        source = Path(path)
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"path: no digits file at {source}. Leave path out to use the copy that ships "
+                f"with cnnlib, or pass the path of a digits.csv.gz file."
+            )
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise TypeError(f"dtype must be a floating-point dtype, got {np.dtype(dtype)}: "
                         f"use np.float32 or np.float64.")
-    table = np.loadtxt(path, delimiter=",", dtype=np.int64)
+    with source.open("rb") as raw, gzip.open(raw, "rt") as text:
+        table = np.loadtxt(text, delimiter=",", dtype=np.int64)
     images = (table[:, :64] / 16).reshape(-1, 1, 8, 8)
     if size != 8:
         images = resize_bilinear(images, size)
     return images.astype(dtype), table[:, 64]
+
+
+def load_photo() -> np.ndarray:
+    """The bundled photograph: Rear Admiral Grace Hopper, a U.S. Navy portrait (public domain).
+
+    Needs Pillow (installed with the ``notebooks`` extra); ``import cnnlib`` does not import it.
+
+    Returns
+    -------
+    ndarray, shape (600, 512, 3), uint8
+        HWC RGB values 0..255, exactly what ``matplotlib.pyplot.imread`` gives for the file.
+    """
+    from PIL import Image
+
+    with data_file("grace_hopper.jpg").open("rb") as raw, Image.open(raw) as image:
+        return np.array(image.convert("RGB"))
 
 
 def _bilinear_weights(n_in: int, n_out: int) -> np.ndarray:

@@ -1,13 +1,28 @@
-"""Tests for cnnlib.data: the bundled digits, the seeded split and the mini-batches."""
+"""Tests for cnnlib.data: the bundled digits and photo, the seeded split and the mini-batches."""
 
 import csv
 import gzip
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.ndimage import zoom
 
-from cnnlib.data import DIGITS_PATH, batches, load_digits, resize_bilinear, train_test_split
+from cnnlib.data import (
+    DATA_FILES,
+    batches,
+    data_file,
+    load_digits,
+    load_photo,
+    resize_bilinear,
+    train_test_split,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +41,7 @@ def test_digits_shape_range_and_labels(digits):
 
 def test_digits_match_the_csv_read_independently(digits):
     images, labels = digits
-    with gzip.open(DIGITS_PATH, "rt") as f:
+    with gzip.open(io.BytesIO(data_file("digits.csv.gz").read_bytes()), "rt") as f:
         rows = [list(map(int, row)) for row in csv.reader(f)]
     assert len(rows) == 1797 and all(len(row) == 65 for row in rows)
     first = np.array(rows[0][:64]).reshape(8, 8)
@@ -34,6 +49,50 @@ def test_digits_match_the_csv_read_independently(digits):
     assert labels[0] == rows[0][64] == 0
     # The first digit is a zero: ink on the ring, a hole in the middle.
     assert first[3, 3:5].sum() == 0 and first[1].max() > 10
+
+
+def test_photo_is_matplotlibs_grace_hopper():
+    from matplotlib import cbook, image
+
+    photo = load_photo()
+    assert photo.shape == (600, 512, 3) and photo.dtype == np.uint8 and photo.flags.writeable
+    # The same portrait as matplotlib's own sample-data copy, decoded by matplotlib.
+    expected = image.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    np.testing.assert_array_equal(photo, expected)
+
+
+def test_bundled_files_are_the_documented_ones():
+    """Every file in cnnlib/_data/ is listed in data/README.md with its sha256, and only those."""
+    readme = (ROOT / "data" / "README.md").read_text()
+    bundled = sorted(p.name for p in (ROOT / "cnnlib" / "_data").iterdir())
+    assert bundled == sorted(DATA_FILES)
+    for name in DATA_FILES:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}`"))
+        documented = re.search(r"sha256 `([0-9a-f]{64})`", row).group(1)
+        assert hashlib.sha256(data_file(name).read_bytes()).hexdigest() == documented, name
+    assert not [p.name for p in (ROOT / "data").iterdir() if p.name != "README.md"], \
+        "data/ documents the files; the files themselves live in cnnlib/_data/"
+    with pytest.raises(ValueError, match="name must be one of"):
+        data_file("../pyproject.toml")
+
+
+#: "../data/...", a "data" path component, or a bundled file's name used as a path.
+PATH_INTO_CHECKOUT = r"\.\./data|[\"'/]data[\"'/]|/\s*[\"']?(grace_hopper\.jpg|digits\.csv\.gz)"
+
+
+def test_notebooks_read_data_only_through_cnnlib():
+    """No notebook (nor cnnlib) opens a path into the checkout's data/ folder: that breaks
+    in an installed cnnlib, on Colab and in the browser."""
+    offenders = []
+    for notebook in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code" and re.search(PATH_INTO_CHECKOUT, source):
+                offenders.append(notebook.relative_to(ROOT).as_posix())
+    for module in sorted((ROOT / "cnnlib").rglob("*.py")):
+        if re.search(PATH_INTO_CHECKOUT, module.read_text()):
+            offenders.append(module.relative_to(ROOT).as_posix())
+    assert offenders == []
 
 
 def test_resize_bilinear_by_hand():

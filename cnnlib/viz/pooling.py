@@ -1,5 +1,5 @@
 """Pooling explorer: max or average pooling on a small grid (which cell won each max) and on
-a real photograph from ``data/``.
+the photograph bundled with cnnlib (:func:`cnnlib.data.data_file`).
 
 The pooled values come from :mod:`cnnlib.pool`; this module only draws them.
 """
@@ -10,11 +10,11 @@ import base64
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from .. import shapes
+from ..data import data_file
 from ..pool import avg_pool2d, max_pool2d, max_pool2d_indices
 from . import svg
 from .html import note, panel
@@ -22,7 +22,7 @@ from .html import note, panel
 #: The small grid pooled in "grid" mode (6x6 whole numbers, fixed so that notes can cite it).
 GRID = ((1, 1, 2, 4, 0, 3), (5, 6, 7, 8, 2, 1), (3, 2, 1, 0, 9, 4), (1, 2, 3, 4, 6, 5),
         (0, 7, 2, 3, 1, 8), (4, 1, 6, 2, 5, 3))
-IMAGE = Path(__file__).resolve().parents[2] / "data" / "grace_hopper.jpg"
+IMAGE = data_file("grace_hopper.jpg")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def photo(size: int = 96) -> np.ndarray:
     """The bundled photograph as a (size, size) float grey image in [0, 1]."""
     from PIL import Image
 
-    with Image.open(IMAGE) as image:
+    with IMAGE.open("rb") as raw, Image.open(raw) as image:
         grey = image.convert("L").resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(grey, dtype=np.float64) / 255
 
