@@ -1,5 +1,8 @@
-"""environment.yml (conda, Binder) and pyproject.toml (pip) must list the same packages."""
+"""environment.yml (conda, Binder), pyproject.toml (pip) and the CI lock must agree; the package
+exposes its modules."""
 
+import importlib
+import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -10,28 +13,77 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+import cnnlib
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements" / "ci-constraints.txt"
 
 
 def _name(requirement: str) -> str:
     return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
-def _pyproject_packages():
-    """Package names pyproject.toml asks for (backports for Pythons before 3.11 excepted:
-    environment.yml pins python=3.11)."""
+def _pyproject_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         requirements += extra
-    return {_name(r) for r in requirements if "python_version < '3.11'" not in r}
+    return [Requirement(r) for r in requirements]
+
+
+def _pyproject_packages():
+    """Package names pyproject.toml asks for (backports for Pythons before 3.11 excepted:
+    environment.yml pins python=3.11)."""
+    return {_name(str(r)) for r in _pyproject_requirements()
+            if not r.marker or r.marker.evaluate({"python_version": "3.11"})}
 
 
 def _conda_packages():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     names = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
     return names - {"python", "pip"}, env
+
+
+def _locked_versions():
+    """{canonical name: version} from the lock; every line must be an exact pin."""
+    pins = {}
+    for line in LOCK.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and version.strip(), f"not an exact pin in {LOCK.name}: {line!r}"
+            pins[canonicalize_name(name)] = version.strip()
+    return pins
+
+
+def test_lock_pins_every_dependency_within_pyproject_bounds():
+    pins = _locked_versions()
+    assert "cnnlib" not in pins, "the lock holds dependencies only (pip freeze --exclude-editable)"
+    header = LOCK.read_text().splitlines()[:3]
+    assert any("make lock" in line for line in header), header
+    for requirement in _pyproject_requirements():
+        if requirement.marker and not requirement.marker.evaluate({"python_version": "3.11"}):
+            continue  # a backport the locked Python (3.11) does not install
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement} is not in {LOCK.name}: run `make lock`"
+        assert requirement.specifier.contains(pins[name], prereleases=True), \
+            f"{LOCK.name} pins {name}=={pins[name]}, outside pyproject's {requirement}"
+
+
+def test_every_module_is_reachable_as_an_attribute():
+    """``cnnlib.linear`` is the module ``cnnlib.linear`` (no function of the same name hides it);
+    the functions named like their module are imported from it."""
+    for info in pkgutil.iter_modules(cnnlib.__path__):
+        module = importlib.import_module(f"cnnlib.{info.name}")
+        assert getattr(cnnlib, info.name) is module, info.name
+    from cnnlib.gradcheck import gradcheck
+    from cnnlib.linear import linear
+    from cnnlib.summary import summary
+
+    assert all(callable(f) for f in (gradcheck, linear, summary))
+    assert cnnlib.linear.flatten is cnnlib.flatten
 
 
 def test_environment_and_pyproject_agree():
