@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_array, check_axis, check_dout
+from ._validate import SettingError, check_array, check_axis, check_dout
 
 __all__ = [
     "relu",
@@ -99,14 +99,30 @@ def tanh_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 # --- softmax --------------------------------------------------------------------------------
 
+def _softmax_axis(x: np.ndarray, dim) -> int:
+    """Check ``x`` and return axis ``dim`` as a non-negative index; it must not be empty."""
+    check_array(x, "x")
+    if x.ndim == 0:
+        raise SettingError(
+            "x is a single number (shape ()): softmax needs an axis of scores. Pass an array "
+            "with at least one axis, e.g. x[None]."
+        )
+    axis = check_axis(dim, x.ndim)
+    if x.shape[axis] == 0:
+        raise SettingError(
+            f"x has shape {x.shape}: axis dim={dim} is empty, and a softmax over no scores is "
+            f"undefined. Pass at least one score along dim."
+        )
+    return axis
+
+
 def softmax(x: np.ndarray, dim: int = -1) -> np.ndarray:
     """Softmax along axis ``dim``: ``exp(x_i) / sum_j exp(x_j)``; any shape.
 
     Subtracting the maximum first (``softmax(x) = softmax(x - max x)``) keeps ``exp`` from
     overflowing, so logits of +-1000 work.
     """
-    check_array(x, "x")
-    dim = check_axis(dim, x.ndim)
+    dim = _softmax_axis(x, dim)
     e = np.exp(x - np.max(x, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
 
@@ -128,8 +144,7 @@ def log_softmax(x: np.ndarray, dim: int = -1) -> np.ndarray:
     Stable where ``log(softmax(x))`` is not: the softmax of a very negative logit underflows to
     0 and its log to ``-inf``, while this formula stays finite.
     """
-    check_array(x, "x")
-    dim = check_axis(dim, x.ndim)
+    dim = _softmax_axis(x, dim)
     shifted = x - np.max(x, axis=dim, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 

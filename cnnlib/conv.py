@@ -21,11 +21,21 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_tuple, check_array, check_dout, check_int, check_same_dtype
+from ._validate import (
+    SettingError,
+    SettingTypeError,
+    as_tuple,
+    check_array,
+    check_dout,
+    check_int,
+    check_same_dtype,
+    check_size,
+)
 from .shapes import conv_output_shape, resolve_padding
 
 __all__ = [
@@ -58,13 +68,14 @@ _NP_PAD_MODES = {"zeros": "constant", "constant": "constant", "reflect": "reflec
 # --------------------------------------------------------------------------------------------
 
 def _pad_pairs(padding, n: int) -> tuple[tuple[int, int], ...]:
-    """Normalise ``padding`` to one ``(before, after)`` pair per spatial axis.
+    """Normalise a convolution's ``padding`` to one ``(before, after)`` pair per spatial axis.
 
-    Accepts an int (every side), ``n`` ints (both sides of each axis) or ``n`` pairs.
+    Accepts an int (every side), ``n`` ints (both sides of each axis, first axis first, as
+    ``torch.nn.Conv2d(padding=(p_h, p_w))``) or ``n`` pairs.
     """
     if isinstance(padding, (tuple, list)) and any(isinstance(p, (tuple, list)) for p in padding):
         if len(padding) != n:
-            raise ValueError(
+            raise SettingError(
                 f"padding must have {n} (before, after) pairs (one per spatial axis), got "
                 f"{len(padding)}: {padding!r}."
             )
@@ -72,15 +83,45 @@ def _pad_pairs(padding, n: int) -> tuple[tuple[int, int], ...]:
     return tuple((p, p) for p in as_tuple(padding, n, "padding", 0))
 
 
+def _torch_pad_pairs(padding, n: int) -> tuple[tuple[int, int], ...]:
+    """``(before, after)`` per spatial axis from ``torch.nn.functional.pad``'s ``padding``.
+
+    An int pads every side; a flat sequence lists the *last* axis first:
+    ``(left, right)``, then ``(left, right, top, bottom)``, then ``(..., front, back)``.
+    Axes it does not reach are not padded.
+    """
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+        return ((check_int(padding, "padding", 0),) * 2,) * n
+    if isinstance(padding, str) or not isinstance(padding, (tuple, list)) or any(
+            isinstance(p, (tuple, list)) for p in padding):
+        raise SettingTypeError(
+            f"padding must be an int or a flat tuple of ints as in torch.nn.functional.pad "
+            f"(last axis first: (left, right, top, bottom, ...)), got {padding!r}."
+        )
+    if len(padding) % 2 or not 2 <= len(padding) <= 2 * n:
+        sizes = " or ".join(str(2 * i) for i in range(1, n + 1))
+        raise SettingError(
+            f"padding must have {sizes} values, (before, after) pairs starting from the last "
+            f"axis as in torch.nn.functional.pad, e.g. (left, right, top, bottom); got "
+            f"{len(padding)}: {padding!r}."
+        )
+    flat = [check_int(p, f"padding[{i}]", 0) for i, p in enumerate(padding)]
+    pairs = [tuple(flat[i:i + 2]) for i in range(0, len(flat), 2)][::-1]  # first axis first
+    return ((0, 0),) * (n - len(pairs)) + tuple(pairs)
+
+
 def pad(x: np.ndarray, padding, mode: str = "zeros") -> np.ndarray:
-    """Pad the spatial axes of ``x`` (every axis after batch and channel), as PyTorch does.
+    """Pad the spatial axes of ``x`` (every axis after batch and channel), as
+    ``torch.nn.functional.pad``.
 
     Parameters
     ----------
     x : ndarray, shape ``(N, C, *spatial)`` with 1 to 3 spatial axes
-    padding : int, sequence of int, or sequence of (int, int)
-        Cells added on each side: one int for every side, one int per spatial axis (both
-        sides), or one ``(before, after)`` pair per spatial axis.
+    padding : int or tuple of int
+        Cells added on each side. One int pads every side of every spatial axis. A tuple lists
+        ``(before, after)`` pairs starting from the **last** axis, as PyTorch does:
+        ``pad(x, (1, 2))`` adds 1 column on the left and 2 on the right;
+        ``pad(x, (1, 2, 3, 4))`` also adds 3 rows on top and 4 at the bottom.
     mode : {"zeros", "constant", "reflect", "replicate", "circular"}
         What fills the border (PyTorch's ``padding_mode``), for the row ``1 2 3`` padded by 2:
 
@@ -95,22 +136,24 @@ def pad(x: np.ndarray, padding, mode: str = "zeros") -> np.ndarray:
     """
     x = check_array(x, "x", (3, 4, 5), "(N, C, *spatial)")
     if mode not in _NP_PAD_MODES:
-        raise ValueError(
+        raise SettingError(
             f"mode must be one of {', '.join(map(repr, _NP_PAD_MODES))}, got {mode!r}."
         )
-    pairs = _pad_pairs(padding, x.ndim - 2)
+    pairs = _torch_pad_pairs(padding, x.ndim - 2)
     for axis, (size, (before, after)) in enumerate(zip(x.shape[2:], pairs)):
         if mode == "reflect" and max(before, after) >= size:
-            raise ValueError(
+            raise SettingError(
                 f"reflect padding must be smaller than the input size: padding "
                 f"{(before, after)} on spatial axis {axis} of size {size}. Use padding <= "
                 f"{size - 1} there, or mode='replicate'."
             )
         if mode == "circular" and max(before, after) > size:
-            raise ValueError(
+            raise SettingError(
                 f"circular padding can wrap at most once: padding {(before, after)} on spatial "
                 f"axis {axis} of size {size}. Use padding <= {size} there."
             )
+    check_size(x.shape[:2] + tuple(i + b + a for i, (b, a) in zip(x.shape[2:], pairs)),
+               x.dtype, "padding")
     return np.pad(x, ((0, 0), (0, 0)) + pairs, mode=_NP_PAD_MODES[mode])
 
 
@@ -186,16 +229,26 @@ def _phase_windows(kernel, stride, dilation, out_shape) -> tuple:
     return tuple(windows)
 
 
-def _lowering(input_shape, kernel_size, stride, padding, dilation) -> _Lowering:
+def _lowering(input_shape, kernel_size, stride, padding, dilation, name="x") -> _Lowering:
     """Check the window settings of an ``(N, C, *spatial)`` input and compute the output size."""
     n = len(input_shape) - 2
     kernel = as_tuple(kernel_size, n, "kernel_size", 1)
     stride = as_tuple(stride, n, "stride", 1)
     dilation = as_tuple(dilation, n, "dilation", 1)
     pads = _pad_pairs(padding, n)
+    _check_spatial(input_shape, "x" if name == "x" else "input_shape")
     padded = tuple(i + b + a for i, (b, a) in zip(input_shape[2:], pads))
     out_shape = conv_output_shape(padded, kernel, stride, 0, dilation)
     return _Lowering(tuple(input_shape), kernel, stride, dilation, pads, out_shape)
+
+
+def _check_spatial(shape, name: str) -> None:
+    """Refuse an input with an empty spatial axis (there is nothing to slide a window over)."""
+    if 0 in tuple(shape)[2:]:
+        raise SettingError(
+            f"{name} has an empty spatial axis: shape {tuple(shape)}. Every axis after batch "
+            f"and channel needs at least one cell."
+        )
 
 
 def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -229,6 +282,9 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.nd
     """
     x = check_array(x, "x", (3, 4, 5), "(N, C, *spatial)")
     geometry = _lowering(x.shape, kernel_size, stride, padding, dilation)
+    check_size((x.shape[1] * math.prod(geometry.kernel), len(x) * math.prod(geometry.out_shape)),
+               x.dtype, "im2col(x, kernel_size, ...)",
+               "Lower fewer images at a time, or use a smaller input.")
     phases = geometry.to_phases(x)
     n_images, channels = x.shape[:2]
     cols = np.empty((channels, math.prod(geometry.kernel), n_images) + geometry.out_shape,
@@ -260,19 +316,25 @@ def col2im(cols: np.ndarray, input_shape, kernel_size, stride=1, padding=0,
     -------
     ndarray, shape ``input_shape``, dtype of ``cols``
     """
+    if not isinstance(input_shape, (tuple, list)):
+        raise SettingTypeError(
+            f"input_shape must be the tuple (N, C, *spatial) of the image that im2col lowered, "
+            f"e.g. x.shape, got {input_shape!r}."
+        )
     input_shape = tuple(input_shape)
     if len(input_shape) not in _LAYOUTS:
-        raise ValueError(
+        raise SettingError(
             f"input_shape must be (N, C, *spatial) with 1 to 3 spatial axes, got {input_shape}."
         )
     input_shape = as_tuple(input_shape, len(input_shape), "input_shape", 1)
-    geometry = _lowering(input_shape, kernel_size, stride, padding, dilation)
+    geometry = _lowering(input_shape, kernel_size, stride, padding, dilation, "input_shape")
+    check_size(input_shape, getattr(cols, "dtype", np.float64), "input_shape")
     n_images, channels = input_shape[:2]
     blocks_shape = (channels, math.prod(geometry.kernel), n_images) + geometry.out_shape
     expected = (math.prod(blocks_shape[:2]), math.prod(blocks_shape[2:]))
     cols = check_array(cols, "cols", 2, "(C * prod(kernel), N * prod(out_shape))")
     if cols.shape != expected:
-        raise ValueError(
+        raise SettingError(
             f"cols must have shape {expected} for input_shape={input_shape} and these window "
             f"settings (what im2col returns), got {cols.shape}."
         )
@@ -310,18 +372,19 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     groups = check_int(groups, "groups", 1)
     channels, out_channels = x.shape[1], weight.shape[0]
     if 0 in (len(x), channels, out_channels):
-        raise ValueError(
+        raise SettingError(
             f"nothing to convolve: x has shape {x.shape} and weight {weight.shape}. Pass at least "
             f"one image (x.shape[0]) with one channel (x.shape[1]), and one filter "
             f"(weight.shape[0])."
         )
+    _check_spatial(x.shape, "x")
     if channels % groups or out_channels % groups:
-        raise ValueError(
+        raise SettingError(
             f"groups={groups} must divide both the input channels (x.shape[1] = {channels}) "
             f"and the output channels (weight.shape[0] = {out_channels})."
         )
     if weight.shape[1] * groups != channels:
-        raise ValueError(
+        raise SettingError(
             f"channel mismatch: x has {channels} channels but weight.shape[1] * groups = "
             f"{weight.shape[1]} * {groups} = {weight.shape[1] * groups}. The filter depth must "
             f"equal the input depth (per group): use a weight of shape "
@@ -330,7 +393,7 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     if bias is not None:
         bias = check_array(bias, "bias", 1, "(out_channels,)")
         if bias.shape != (out_channels,):
-            raise ValueError(
+            raise SettingError(
                 f"bias must have shape ({out_channels},), one value per output channel, "
                 f"got {bias.shape}."
             )
@@ -345,7 +408,17 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     else:
         pads = tuple((p, p) for p in as_tuple(padding, n, "padding", 0))
     padded = tuple(i + b + a for i, (b, a) in zip(x.shape[2:], pads))
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(span > size for span, size in zip(spans, padded)):
+        dilated = f" (dilation {dilation} stretches it to {spans})" if max(dilation) > 1 else ""
+        raise SettingError(
+            f"the kernel {kernel} (weight.shape[2:]){dilated} is larger than the padded input "
+            f"{padded} (x.shape[2:] = {x.shape[2:]} plus padding): the output would be empty. "
+            f"Use a smaller kernel, more padding or a larger input."
+        )
     out_shape = conv_output_shape(padded, kernel, stride, 0, dilation)
+    check_size((len(x), out_channels) + out_shape, x.dtype, "the output of x and weight",
+               "Use fewer images or a smaller input.")
     return _ConvSpec(stride, pads, dilation, groups, out_shape)
 
 
@@ -536,7 +609,7 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     ndarray, shape ``(N, O, H_out, W_out)``, dtype of ``x``
     """
     spec = _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=4)
-    x_padded = pad(x, spec.pads)
+    x_padded = np.pad(x, ((0, 0), (0, 0)) + spec.pads)  # zeros around H and W
     n_images = x.shape[0]
     out_channels, depth, kernel_h, kernel_w = weight.shape  # depth = C / groups
     filters_per_group = out_channels // spec.groups

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import SettingError, SettingTypeError
+
 __all__ = ["numerical_gradient", "relative_error", "gradient_errors", "gradcheck"]
 
 
@@ -29,7 +31,7 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     ndarray, same shape as ``x``
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(
+        raise SettingTypeError(
             f"x must be float64 for a finite-difference check, got "
             f"{getattr(x, 'dtype', type(x).__name__)}: float32 rounding hides the differences. "
             f"Use np.asarray(x, dtype=np.float64)."
@@ -83,17 +85,17 @@ def gradient_errors(forward, backward, inputs, dout=None, eps: float = 1e-6, see
     if dout is None:
         dout = np.random.default_rng(seed).standard_normal(np.shape(out))
     if np.shape(dout) != np.shape(out):
-        raise ValueError(
+        raise SettingError(
             f"dout must have the shape of forward's output {np.shape(out)}, got {np.shape(dout)}."
         )
     grads = backward(dout, *inputs)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != len(inputs):
-        raise ValueError(f"backward returned {len(grads)} gradients for {len(inputs)} inputs.")
+        raise SettingError(f"backward returned {len(grads)} gradients for {len(inputs)} inputs.")
     for k, (g, x) in enumerate(zip(grads, inputs)):
         if np.shape(g) != np.shape(x):    # a wrongly shaped gradient could broadcast and pass
-            raise ValueError(
+            raise SettingError(
                 f"backward's gradient {k} has shape {np.shape(g)}, but input {k} has shape "
                 f"{np.shape(x)}: a gradient has the shape of its input."
             )

@@ -22,7 +22,7 @@ Randomness is seeded. Pass ``rng`` (an int seed or a ``numpy.random.Generator``)
 without it the layer takes a seed from this module's default generator, which
 :func:`manual_seed` resets (like ``torch.manual_seed``).
 
-A layer given an input of the wrong shape raises :class:`ShapeError` (a ``ValueError``) that
+A layer given an input of the wrong shape raises :class:`ShapeError` (a ``SettingError``) that
 names the layer, its place in the model, the shape it received and the shape it expected.
 """
 
@@ -36,12 +36,17 @@ from contextlib import contextmanager
 import numpy as np
 
 from ._validate import (
+    SettingError,
+    SettingTypeError,
     as_generator,
     as_tuple,
     check_array,
+    check_bool,
     check_dout,
+    check_float_dtype,
     check_int,
     check_number,
+    check_size,
 )
 from .activations import relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward
 from .conv import conv2d, conv2d_backward
@@ -90,7 +95,7 @@ def _shape_str(shape) -> str:
     return str(tuple(shape))
 
 
-class ShapeError(ValueError):
+class ShapeError(SettingError):
     """An input shape a layer cannot take.
 
     The message reads ``layer 3 (Conv2d) of Sequential received an input of shape (1, 28, 28)
@@ -162,7 +167,7 @@ class Module:
     def __init__(self, dtype=np.float32):
         self.training = True
         self.trainable = True
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         self._grads: dict[str, np.ndarray] = {}
         self._param_shapes: dict[str, tuple[int, ...]] = {}
         self._params: dict[str, np.ndarray] | None = None
@@ -191,11 +196,11 @@ class Module:
         """Replace a parameter by an array of the same shape (e.g. pretrained weights)."""
         params = self.parameters()
         if name not in params:
-            raise KeyError(f"{type(self).__name__} has no parameter {name!r}; "
+            raise SettingError(f"{type(self).__name__} has no parameter {name!r}; "
                            f"it has {sorted(params)}.")
         value = check_array(value, name, len(self._param_shapes[name]))
         if value.shape != self._param_shapes[name]:
-            raise ValueError(f"{name} must have shape {self._param_shapes[name]}, "
+            raise SettingError(f"{name} must have shape {self._param_shapes[name]}, "
                              f"got {value.shape}.")
         params[name] = value.astype(self.dtype, copy=False)
 
@@ -215,19 +220,19 @@ class Module:
 
     def requires_grad_(self, trainable: bool = True):
         """Mark the parameters trainable or frozen (as ``torch.nn.Module.requires_grad_``)."""
-        self.trainable = bool(trainable)
+        self.trainable = check_bool(trainable, "trainable")
         return self
 
     def to(self, dtype):
         """Cast parameters and buffers to ``dtype`` (e.g. ``np.float64`` for a gradient check)."""
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         self._params = {name: p.astype(dtype) for name, p in self.parameters().items()}
         self._buffers = {name: b.astype(dtype) for name, b in self._buffers.items()}
         return self
 
     def train(self, mode: bool = True):
         """Switch to training mode (or evaluation with ``mode=False``); returns the layer."""
-        self.training = bool(mode)
+        self.training = check_bool(mode, "mode")
         return self
 
     def eval(self):
@@ -259,7 +264,7 @@ class Module:
         if self.input_ndim and x.ndim == self.input_ndim - 1:  # most likely no batch axis
             check_array(x, "x", self.input_ndim, self.input_layout)  # says: use x[None]
         if self._param_shapes and x.dtype != self.dtype:
-            raise TypeError(
+            raise SettingTypeError(
                 f"{type(self).__name__} has {self.dtype} parameters but x is {x.dtype}. Cast "
                 f"the input, x.astype(np.{self.dtype}), or the model, model.to(np.{x.dtype})."
             )
@@ -347,7 +352,7 @@ def _spatial(layer, shape, compute) -> tuple[int, int]:
     'kernel too large' into a ShapeError that gives the smallest input the layer takes."""
     try:
         return compute(shape[1:])
-    except ValueError as error:
+    except SettingError as error:
         minimum = _minimum_input(layer)
         expected = f"(C, H, W) with H >= {minimum[0]} and W >= {minimum[1]}"
         raise ShapeError(layer, shape, expected, str(error)) from None
@@ -387,7 +392,9 @@ class Conv2d(_ImageLayer):
         conv_params(self.in_channels, self.out_channels, self.kernel_size, self.groups)  # groups
         self._param_shapes = {"weight": (self.out_channels, self.in_channels // self.groups,
                                          *self.kernel_size)}
-        if bias:
+        check_size(self._param_shapes["weight"], self.dtype,
+                   "in_channels * out_channels * kernel_size")
+        if check_bool(bias, "bias"):
             self._param_shapes["bias"] = (self.out_channels,)
 
     def _initial_parameters(self, rng):
@@ -441,7 +448,7 @@ class _Pool2d(_ImageLayer):
         self.stride = self.kernel_size if stride is None else as_tuple(stride, 2, "stride", 1)
         self.padding = as_tuple(padding, 2, "padding", 0)
         self.dilation = as_tuple(dilation, 2, "dilation", 1)
-        self.ceil_mode = bool(ceil_mode)
+        self.ceil_mode = check_bool(ceil_mode, "ceil_mode")
         # A window-sized input always fits: this checks now that padding <= half the window.
         self._window_output(tuple(effective_kernel_size(k, d)
                                   for k, d in zip(self.kernel_size, self.dilation)))
@@ -501,7 +508,7 @@ class AvgPool2d(_Pool2d):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__(kernel_size, stride, padding, 1, ceil_mode)
-        self.count_include_pad = bool(count_include_pad)
+        self.count_include_pad = check_bool(count_include_pad, "count_include_pad")
 
     def _args(self):
         return dict(kernel_size=self.kernel_size, stride=self.stride, padding=self.padding,
@@ -559,7 +566,8 @@ class BatchNorm2d(_ImageLayer):
         self.num_features = check_int(num_features, "num_features", 1)
         self.eps = check_number(eps, "eps", 0.0, low_inclusive=False)
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.affine = check_bool(affine, "affine")
+        self.track_running_stats = check_bool(track_running_stats, "track_running_stats")
         if self.affine:
             self._param_shapes = {"weight": (num_features,), "bias": (num_features,)}
         if self.track_running_stats:
@@ -746,7 +754,9 @@ class Linear(Module):
         self.in_features = check_int(in_features, "in_features", 1)
         self.out_features = check_int(out_features, "out_features", 1)
         self._param_shapes = {"weight": (self.out_features, self.in_features)}
-        if bias:
+        check_size(self._param_shapes["weight"], self.dtype, "in_features * out_features",
+                   "Use fewer features (flatten a smaller feature map, or pool it first).")
+        if check_bool(bias, "bias"):
             self._param_shapes["bias"] = (self.out_features,)
 
     def _initial_parameters(self, rng):
@@ -796,7 +806,7 @@ class Container(Module):
             layers = OrderedDict((str(i), layer) for i, layer in enumerate(layers))
         for name, layer in layers.items():
             if not isinstance(layer, Module):
-                raise TypeError(f"{type(self).__name__} takes cnnlib layers; {name!r} is a "
+                raise SettingTypeError(f"{type(self).__name__} takes cnnlib layers; {name!r} is a "
                                 f"{type(layer).__name__}.")
         self._children = layers
 
@@ -848,11 +858,11 @@ class Container(Module):
         return self._recurse("requires_grad_", trainable)
 
     def to(self, dtype):
-        self.dtype = np.dtype(dtype)
+        self.dtype = check_float_dtype(dtype)
         return self._recurse("to", dtype)
 
     def train(self, mode=True):
-        self.training = bool(mode)
+        self.training = check_bool(mode, "mode")
         return self._recurse("train", mode)
 
     @contextmanager

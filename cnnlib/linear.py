@@ -11,7 +11,14 @@ import math
 
 import numpy as np
 
-from ._validate import check_array, check_axis, check_dout, check_same_dtype
+from ._validate import (
+    SettingError,
+    check_array,
+    check_axis,
+    check_dout,
+    check_same_dtype,
+    check_size,
+)
 
 __all__ = ["linear", "linear_backward", "flatten", "flatten_backward"]
 
@@ -22,7 +29,7 @@ def _linear_inputs(x, weight, bias) -> None:
     check_array(weight, "weight", 2, "(out_features, in_features)")
     out_features, in_features = weight.shape
     if x.shape[-1] != in_features:
-        raise ValueError(
+        raise SettingError(
             f"x has {x.shape[-1]} features (x.shape[-1]) but weight has in_features="
             f"{in_features} (weight.shape[1]): the Linear layer expects in_features="
             f"{in_features}, flatten gave {x.shape[-1]}. Make in_features {x.shape[-1]}, or "
@@ -32,7 +39,7 @@ def _linear_inputs(x, weight, bias) -> None:
     if bias is not None:
         check_array(bias, "bias", 1, "(out_features,)")
         if bias.shape[0] != out_features:
-            raise ValueError(
+            raise SettingError(
                 f"bias has {bias.shape[0]} values but weight has out_features={out_features} "
                 f"(weight.shape[0]): give bias shape ({out_features},)."
             )
@@ -53,6 +60,7 @@ def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) ->
     ndarray, shape (..., out_features), dtype of ``x``
     """
     _linear_inputs(x, weight, bias)
+    check_size(x.shape[:-1] + weight.shape[:1], x.dtype, "the output of x and weight")
     y = x @ weight.T
     return y if bias is None else y + bias
 
@@ -91,7 +99,7 @@ def _flat_shape(x, start_dim, end_dim) -> tuple[int, ...]:
     start = check_axis(start_dim, x.ndim, "start_dim")
     end = check_axis(end_dim, x.ndim, "end_dim")
     if start > end:
-        raise ValueError(
+        raise SettingError(
             f"start_dim={start_dim} comes after end_dim={end_dim} for an array with {x.ndim} "
             f"axes: flatten merges axes start_dim..end_dim, so start_dim must not be after it."
         )

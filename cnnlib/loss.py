@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_array
+from ._validate import SettingError, SettingTypeError, check_array
 from .activations import log_softmax, log_softmax_backward
 
 __all__ = ["cross_entropy", "cross_entropy_backward"]
@@ -26,29 +26,34 @@ def _cross_entropy_inputs(logits, target, reduction) -> None:
     """Check the arguments of :func:`cross_entropy`."""
     check_array(logits, "logits", 2, "(N, K)")
     if not isinstance(target, np.ndarray):
-        raise TypeError(
+        raise SettingTypeError(
             f"target must be a numpy array of class indices, got {type(target).__name__}. "
             f"Convert it with np.asarray(target, dtype=np.int64)."
         )
     if not np.issubdtype(target.dtype, np.integer):
-        raise TypeError(
+        raise SettingTypeError(
             f"target must hold integer class indices, got dtype {target.dtype}. For class "
             f"probabilities or one-hot rows, take target = probs.argmax(axis=1)."
         )
     n, k = logits.shape
+    if n == 0 or k == 0:
+        raise SettingError(
+            f"logits has shape {logits.shape}: cross-entropy needs at least one sample (N) and "
+            f"one class (K). Pass logits of shape (N, K) with N >= 1 and K >= 1."
+        )
     if target.shape != (n,):
-        raise ValueError(
+        raise SettingError(
             f"target must have shape (N,) = ({n},), one class index per row of logits, got "
             f"shape {target.shape}."
         )
-    if n and (target.min() < 0 or target.max() >= k):
+    if (target.min() < 0 or target.max() >= k):
         bad = target[(target < 0) | (target >= k)][0]
-        raise ValueError(
+        raise SettingError(
             f"target holds class {bad}, but logits has K={k} classes (logits.shape[1]): "
             f"class indices must be from 0 to {k - 1}."
         )
     if reduction not in _REDUCTIONS:
-        raise ValueError(
+        raise SettingError(
             f"reduction must be one of {_REDUCTIONS}, got {reduction!r}."
         )
 
@@ -96,7 +101,7 @@ def cross_entropy_backward(dout, logits: np.ndarray, target: np.ndarray,
     n = len(target)
     expected = (n,) if reduction == "none" else ()
     if np.shape(dout) != expected:
-        raise ValueError(
+        raise SettingError(
             f"dout must have the loss's shape {expected} (reduction={reduction!r}), got "
             f"shape {np.shape(dout)}."
         )

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import check_array, check_bool, check_dout, check_int, check_number
+from ._validate import SettingError, check_array, check_bool, check_dout, check_int, check_number
 
 __all__ = [
     "batch_norm",
@@ -39,11 +39,20 @@ def _per_channel(v, name: str, x: np.ndarray) -> np.ndarray | None:
         return None
     check_array(v, name, 1, "(C,)")
     if v.shape[0] != x.shape[1]:
-        raise ValueError(
+        raise SettingError(
             f"{name} has {v.shape[0]} values but x has {x.shape[1]} channels (x.shape[1]): "
             f"batch norm keeps one {name} value per channel. Give {name} shape ({x.shape[1]},)."
         )
     return v.reshape((-1,) + (1,) * (x.ndim - 2)).astype(x.dtype, copy=False)
+
+
+def _check_channels(x: np.ndarray) -> None:
+    """Refuse an input with no channels: local response normalisation has no neighbours."""
+    if x.shape[1] == 0:
+        raise SettingError(
+            f"x has shape {x.shape}: 0 channels (x.shape[1]), so no channel has neighbours to "
+            f"normalise by. Pass at least one channel."
+        )
 
 
 def _values_per_channel(x: np.ndarray) -> int:
@@ -67,8 +76,14 @@ def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, mom
              for v, name in ((running_mean, "running_mean"), (running_var, "running_var"))]
     gamma, beta = _per_channel(weight, "weight", x), _per_channel(bias, "bias", x)
     if training:
+        for v, name in ((running_mean, "running_mean"), (running_var, "running_var")):
+            if v is not None and not v.flags.writeable:
+                raise SettingError(
+                    f"{name} is read-only, but training batch norm updates it in place. Pass a "
+                    f"writeable array ({name}.copy()), None to track nothing, or training=False."
+                )
         if _values_per_channel(x) < 2:
-            raise ValueError(
+            raise SettingError(
                 f"training batch norm needs more than 1 value per channel, got x.shape "
                 f"{x.shape}: a single value has no variance. Use a batch of 2 or more, or "
                 f"training=False."
@@ -76,7 +91,7 @@ def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, mom
         return axes, x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True), gamma, beta
     for v, name in zip(stats, ("running_mean", "running_var")):
         if v is None:
-            raise ValueError(
+            raise SettingError(
                 f"{name} is None, but evaluation (training=False) normalises with the running "
                 f"statistics. Pass the running mean and variance, or use training=True."
             )
@@ -186,6 +201,7 @@ def _lrn_inputs(x, size, alpha, beta, k):
     ``D = k + alpha / size * sum of x^2 over the window of channels`` (shape of ``x``).
     """
     check_array(x, "x", (3, 4, 5), "(N, C, *spatial)")
+    _check_channels(x)
     size = check_int(size, "size", 1)
     check_number(alpha, "alpha", 0.0)
     check_number(beta, "beta", 0.0)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_array, check_number
+from ._validate import SettingError, SettingTypeError, check_array, check_number
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -41,7 +41,7 @@ class Optimizer:
             self.model = None
             self.pairs = [self._check_pair(i, pair) for i, pair in enumerate(params)]
             if not self.pairs:
-                raise ValueError("params is empty: pass a model or a list of (param, grad) "
+                raise SettingError("params is empty: pass a model or a list of (param, grad) "
                                  "pairs.")
         self.state: dict = {}
 
@@ -50,12 +50,12 @@ class Optimizer:
         try:
             param, grad = pair
         except (TypeError, ValueError):
-            raise TypeError(f"params[{i}] must be a (param, grad) pair of arrays, got "
+            raise SettingTypeError(f"params[{i}] must be a (param, grad) pair of arrays, got "
                             f"{type(pair).__name__}.") from None
         check_array(param, f"params[{i}][0]", range(0, 8))
         check_array(grad, f"params[{i}][1]", param.ndim)
         if grad.shape != param.shape:
-            raise ValueError(f"params[{i}]: the gradient has shape {grad.shape} but the "
+            raise SettingError(f"params[{i}]: the gradient has shape {grad.shape} but the "
                              f"parameter {param.shape}; they must match.")
         return param, grad
 
@@ -165,7 +165,7 @@ class Adam(Optimizer):
         super().__init__(params, weight_decay)
         self.lr = check_number(lr, "lr", 0.0, low_inclusive=False)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
+            raise SettingTypeError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
         self.betas = (check_number(betas[0], "betas[0]", 0.0, 1.0, high_inclusive=False),
                       check_number(betas[1], "betas[1]", 0.0, 1.0, high_inclusive=False))
         self.eps = check_number(eps, "eps", 0.0, low_inclusive=False)

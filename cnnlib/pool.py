@@ -26,7 +26,14 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_tuple, check_array, check_bool, check_dout
+from ._validate import (
+    SettingError,
+    as_tuple,
+    check_array,
+    check_bool,
+    check_dout,
+    check_size,
+)
 from .shapes import pool_output_shape
 
 __all__ = [
@@ -63,12 +70,25 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode) -> _Geometry
     padding = as_tuple(padding, 2, "padding", 0)
     dilation = as_tuple(dilation, 2, "dilation", 1)
     size = x.shape[2:]
+    _check_spatial(x)
     output = pool_output_shape(size, kernel, stride, padding, dilation, ceil_mode)
     # The last window ends at (o - 1) s + d (k - 1) + 1 in padded coordinates; with ceil_mode
     # it may run past the right padding, so pad as far as it reaches (and no further).
     pad_after = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - p - i)
                       for i, k, s, p, d, o in zip(size, kernel, stride, padding, dilation, output))
+    padded = tuple(p + i + a for p, i, a in zip(padding, size, pad_after))
+    check_size(x.shape[:2] + padded, x.dtype, "padding",  # the padded copy; the output is smaller
+               "Use less padding, fewer images or smaller ones.")
     return _Geometry(size, kernel, stride, padding, dilation, output, pad_after)
+
+
+def _check_spatial(x: np.ndarray) -> None:
+    """Refuse an image with no rows or no columns: there is nothing to pool."""
+    if 0 in x.shape[2:]:
+        raise SettingError(
+            f"x has shape {x.shape}: an image with {x.shape[2]} rows and {x.shape[3]} columns "
+            f"has nothing to pool. Pass images with H >= 1 and W >= 1."
+        )
 
 
 def _pad(x: np.ndarray, g: _Geometry, fill: float) -> np.ndarray:
@@ -304,14 +324,17 @@ def avg_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=Non
 def _adaptive_output_size(x, output_size) -> tuple[int, int]:
     """Resolve ``output_size`` (int, or pair whose ``None`` entries keep the input size)."""
     check_array(x, "x", 4, "(N, C, H, W)")
+    _check_spatial(x)
     if output_size is None or isinstance(output_size, (tuple, list)):
         pair = (None, None) if output_size is None else tuple(output_size)
         if len(pair) != 2:
-            raise ValueError(
+            raise SettingError(
                 f"output_size must be an int or a pair (H_out, W_out), got {output_size!r}."
             )
         output_size = tuple(i if o is None else o for i, o in zip(x.shape[2:], pair))
-    return as_tuple(output_size, 2, "output_size", 1)
+    output_size = as_tuple(output_size, 2, "output_size", 1)
+    check_size(x.shape[:2] + output_size, x.dtype, "output_size")
+    return output_size
 
 
 def _adaptive_bins(input_size: int, output_size: int, dtype) -> np.ndarray:
@@ -365,6 +388,7 @@ def adaptive_avg_pool2d_backward(dout: np.ndarray, x: np.ndarray, output_size) -
 def global_avg_pool2d(x: np.ndarray) -> np.ndarray:
     """Mean of each channel over all positions: (N, C, H, W) -> (N, C, 1, 1)."""
     check_array(x, "x", 4, "(N, C, H, W)")
+    _check_spatial(x)
     return x.mean(axis=(2, 3), keepdims=True)
 
 
@@ -374,5 +398,6 @@ def global_avg_pool2d_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     ``dout`` has shape (N, C, 1, 1); ``dx`` has the shape and dtype of ``x``.
     """
     check_array(x, "x", 4, "(N, C, H, W)")
+    _check_spatial(x)
     dout = check_dout(dout, x.shape[:2] + (1, 1), x.dtype)
     return np.broadcast_to(dout / (x.shape[2] * x.shape[3]), x.shape).copy()

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ._validate import as_tuple, check_bool, check_int
+from ._validate import SettingError, SettingTypeError, as_tuple, check_bool, check_int
 
 __all__ = [
     "effective_kernel_size",
@@ -71,13 +71,13 @@ def resolve_padding(padding, kernel_size: int, stride: int = 1, dilation: int = 
             return (0, 0)
         if padding == "same":
             if check_int(stride, "stride", 1) != 1:
-                raise ValueError(
+                raise SettingError(
                     f"padding='same' needs stride=1, got stride={stride}: with a larger stride "
                     f"no padding keeps the size. Use an int padding instead."
                 )
             total = effective_kernel_size(kernel_size, dilation) - 1
             return (total // 2, total - total // 2)
-        raise ValueError(
+        raise SettingError(
             f"padding must be an int, 'same' or 'valid', got {padding!r}."
         )
     p = check_int(padding, "padding", 0)
@@ -93,7 +93,7 @@ def _padded_span(input_size, kernel_size, stride, padding, dilation):
     span = i + before + after - k_eff
     if span < 0:
         dilated = f" (dilation {dilation} stretches it to {k_eff})" if dilation != 1 else ""
-        raise ValueError(
+        raise SettingError(
             f"kernel_size={kernel_size}{dilated} is larger than the padded input "
             f"({i} + {before + after} padding = {i + before + after}): the output would be "
             f"empty. Use a kernel of at most {i + before + after}, more padding, or a larger input."
@@ -176,7 +176,7 @@ def pool_output_size(input_size: int, kernel_size: int, stride: int | None = Non
     p = check_int(padding, "padding", 0)
     k_eff = effective_kernel_size(kernel_size, dilation)
     if 2 * p > k_eff:
-        raise ValueError(
+        raise SettingError(
             f"padding={p} is more than half of the pooling window ({k_eff}): some windows "
             f"would see only padding. Use padding <= {k_eff // 2}."
         )
@@ -213,13 +213,13 @@ def transposed_conv_output_size(input_size: int, kernel_size: int, stride: int =
     p = check_int(padding, "padding", 0)
     a = check_int(output_padding, "output_padding", 0)
     if a >= max(s, check_int(dilation, "dilation", 1)):
-        raise ValueError(
+        raise SettingError(
             f"output_padding={a} must be smaller than the stride ({s}) or the dilation "
             f"({dilation}); it only picks among sizes that a strided convolution merges."
         )
     o = (i - 1) * s - 2 * p + effective_kernel_size(kernel_size, dilation) + a
     if o < 1:
-        raise ValueError(
+        raise SettingError(
             f"padding={p} removes the whole output (size {o}); use padding <= "
             f"{((i - 1) * s + effective_kernel_size(kernel_size, dilation) + a - 1) // 2}."
         )
@@ -357,6 +357,12 @@ def receptive_fields(layers, input_size: int | None = None) -> list[ReceptiveFie
     """
     rows = [ReceptiveField("input", input_size, 1, 1, 0.5)]
     for index, layer in enumerate(layers, start=1):
+        if not isinstance(layer, Window):
+            raise SettingTypeError(
+                f"layers[{index - 1}] must be a Window (kernel_size, stride, padding, dilation), "
+                f"got {layer!r}. Write Window({layer!r}) for a kernel of that size, e.g. "
+                f"receptive_fields([Window(3), Window(3)])."
+            )
         last = rows[-1]
         check_int(layer.stride, "stride", 1)
         k_eff = effective_kernel_size(layer.kernel_size, layer.dilation)
@@ -367,9 +373,9 @@ def receptive_fields(layers, input_size: int | None = None) -> list[ReceptiveFie
             try:
                 size = conv_output_size(last.size, layer.kernel_size, layer.stride,
                                         layer.padding, layer.dilation)
-            except ValueError as error:
+            except SettingError as error:
                 label = layer.name or f"layer {index}"
-                raise ValueError(f"{label} (input size {last.size}): {error}") from None
+                raise SettingError(f"{label} (input size {last.size}): {error}") from None
         rows.append(ReceptiveField(
             name=layer.name or f"layer {index}",
             size=size,
@@ -401,7 +407,7 @@ def conv_params(in_channels: int, out_channels: int, kernel_size, groups: int = 
     c_out = check_int(out_channels, "out_channels", 1)
     g = check_int(groups, "groups", 1)
     if c_in % g or c_out % g:
-        raise ValueError(
+        raise SettingError(
             f"groups={g} must divide both in_channels={c_in} and out_channels={c_out}."
         )
     ks = as_tuple(kernel_size, _n_axes(kernel_size, 2), "kernel_size", 1)

@@ -29,7 +29,7 @@ import html
 import math
 from dataclasses import dataclass
 
-from ._validate import check_int
+from ._validate import SettingError, SettingTypeError, check_int
 from .layers import Container, Module, ShapeError
 
 __all__ = ["Row", "Summary", "summary"]
@@ -287,12 +287,12 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
         if input_shape is None:
-            raise ValueError("input_shape is needed (e.g. (3, 224, 224)): this model does not "
+            raise SettingError("input_shape is needed (e.g. (3, 224, 224)): this model does not "
                              "say which input size it was defined for.")
     try:
         sizes = tuple(input_shape)
     except TypeError:
-        raise TypeError(f"input_shape must be a tuple of sizes without the batch axis, such "
+        raise SettingTypeError(f"input_shape must be a tuple of sizes without the batch axis, such "
                         f"as (3, 224, 224), got {input_shape!r}. For one axis write (size,)."
                         ) from None
     input_shape = tuple(check_int(size, "input_shape entry", 1) for size in sizes)

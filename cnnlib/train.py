@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 
-from ._validate import check_array, check_int
+from ._validate import SettingError, check_array, check_int
 from .data import batches
 from .loss import cross_entropy, cross_entropy_backward
 
@@ -41,7 +41,7 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     """
     check_array(logits, "logits", 2, "(N, K)")
     if np.shape(labels) != logits.shape[:1]:  # (N, 1) would broadcast to (N, N)
-        raise ValueError(f"labels must have shape (N,) = ({len(logits)},), one class per row "
+        raise SettingError(f"labels must have shape (N,) = ({len(logits)},), one class per row "
                          f"of logits, got shape {np.shape(labels)}.")
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
@@ -67,6 +67,16 @@ def evaluate(model, images: np.ndarray, labels: np.ndarray,
     The model is switched to ``eval()`` (batch norm uses its running statistics) and back to
     the mode it was in.
     """
+    if len(labels) == 0:
+        raise SettingError(
+            f"the data set is empty (images of shape {np.shape(images)}, {len(labels)} labels): "
+            f"there is nothing to evaluate. Pass at least one image and its label."
+        )
+    if len(images) != len(labels):
+        raise SettingError(
+            f"images has {len(images)} samples but labels has {len(labels)}: give one label "
+            f"per image."
+        )
     was_training = model.training
     model.eval()
     try:

@@ -94,18 +94,11 @@ LECTURE_FEATURE_MAP = np.array([[21, 59, 37, -19, 2],
 
 @pytest.mark.parametrize("function", [conv2d, conv2d_naive])
 def test_lecture_worked_example(function):
+    # Two oracles: the feature map printed in the lecture, and scipy's correlation.
     out = function(LECTURE_IMAGE[None, None], LECTURE_KERNEL[None, None], padding=1)
     np.testing.assert_array_equal(out[0, 0], LECTURE_FEATURE_MAP)
-
-
-def test_lecture_example_matches_scipy():
-    expected = correlate(np.pad(LECTURE_IMAGE, 1), LECTURE_KERNEL, mode="valid")
-    np.testing.assert_array_equal(expected, LECTURE_FEATURE_MAP)
-
-
-def test_top_left_entry_by_hand():
-    # With padding 1 the top-left window is [[0,0,0],[0,2,4],[0,2,1]].
-    assert 7 * 2 + 4 * 4 + (-5) * 2 + 1 * 1 == LECTURE_FEATURE_MAP[0, 0]
+    np.testing.assert_array_equal(
+        out[0, 0], correlate(np.pad(LECTURE_IMAGE, 1), LECTURE_KERNEL, mode="valid"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,11 +278,11 @@ def test_gradients_match_finite_differences(x_shape, w_shape, stride, padding, d
     forward = {3: conv1d, 4: conv2d, 5: conv3d}[len(x_shape)]
     x, w, b = rand(rng, *x_shape), rand(rng, *w_shape), rand(rng, w_shape[0])
     if with_bias:
-        assert gradcheck(lambda x, w, b: forward(x, w, b, **kwargs),
-                         lambda d, x, w, b: backward(d, x, w, b, **kwargs), [x, w, b])
+        gradcheck(lambda x, w, b: forward(x, w, b, **kwargs),
+                  lambda d, x, w, b: backward(d, x, w, b, **kwargs), [x, w, b])
     else:
-        assert gradcheck(lambda x, w: forward(x, w, **kwargs),
-                         lambda d, x, w: backward(d, x, w, **kwargs)[:2], [x, w])
+        gradcheck(lambda x, w: forward(x, w, **kwargs),
+                  lambda d, x, w: backward(d, x, w, **kwargs)[:2], [x, w])
         out = forward(x, w, **kwargs)
         assert backward(np.ones_like(out), x, w, **kwargs)[2] is None
 
@@ -378,17 +371,20 @@ def test_pad_2d_modes_by_hand():
                                   [[4, 3, 4, 3], [2, 1, 2, 1], [4, 3, 4, 3], [2, 1, 2, 1]])
     np.testing.assert_array_equal(pad(x, 1, "reflect")[0, 0],
                                   [[4, 3, 4, 3], [2, 1, 2, 1], [4, 3, 4, 3], [2, 1, 2, 1]])
-    np.testing.assert_array_equal(pad(x, ((0, 1), (1, 0)))[0, 0],
+    np.testing.assert_array_equal(pad(x, (1, 0, 0, 1))[0, 0],      # left, right, top, bottom
                                   [[0, 1, 2], [0, 3, 4], [0, 0, 0]])
     y = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
-    np.testing.assert_array_equal(pad(y, (1, 0), "reflect")[0, 0],
+    np.testing.assert_array_equal(pad(y, (0, 0, 1, 1), "reflect")[0, 0],
                                   [[4, 5, 6], [1, 2, 3], [4, 5, 6], [7, 8, 9], [4, 5, 6]])
 
 
-def test_pad_per_axis_and_pairs_shapes():
-    x = np.zeros((2, 3, 4, 5, 6), dtype=np.float32)
-    assert pad(x, (1, 2, 3)).shape == (2, 3, 6, 9, 12)
-    assert pad(x, ((1, 0), (0, 2), (3, 1))).shape == (2, 3, 5, 7, 10)
+def test_pad_tuple_lists_the_last_axis_first_as_torch_pad():
+    # torch.nn.functional.pad(x, (1, 2)) pads the last axis: 1 on the left, 2 on the right.
+    x = np.arange(2 * 3 * 4 * 5 * 6, dtype=np.float32).reshape(2, 3, 4, 5, 6)
+    np.testing.assert_array_equal(pad(x, (1, 2)), np.pad(x, [(0, 0)] * 4 + [(1, 2)]))
+    np.testing.assert_array_equal(pad(x, (1, 2, 3, 0)),
+                                  np.pad(x, [(0, 0)] * 3 + [(3, 0), (1, 2)]))
+    assert pad(x, (1, 0, 0, 2, 3, 1)).shape == (2, 3, 8, 7, 7)
     assert pad(x, 1).dtype == np.float32
 
 
@@ -443,9 +439,10 @@ BAD_CONV = [
     (dict(padding="full"), ValueError, "padding must be an int, 'same' or 'valid'"),
     (dict(padding="same", stride=2), ValueError, "padding='same' needs stride=1"),
     (dict(weight=np.zeros((2, 4, 9, 3))), ValueError,
-     "kernel_size=9 is larger than the padded input"),
+     r"the kernel \(9, 3\) \(weight.shape\[2:\]\) is larger than the padded input"),
     (dict(weight=np.zeros((2, 4, 3, 3)), dilation=4), ValueError,
-     r"kernel_size=3 \(dilation 4 stretches it to 9\) is larger than the padded input"),
+     r"the kernel \(3, 3\) \(weight.shape\[2:\]\) \(dilation \(4, 4\) stretches it to "
+     r"\(9, 9\)\) is larger than the padded input"),
 ]
 
 
@@ -512,8 +509,10 @@ def test_dout_of_another_float_dtype_is_cast_to_the_input_dtype():
 
 @pytest.mark.parametrize("args, kwargs, error, message", [
     ((X, -1), {}, ValueError, "padding must be >= 0"),
-    ((X, ((1, -2), (0, 0))), {}, ValueError, r"padding\[0\]\[1\] must be >= 0"),
-    ((X, ((1, 1),)), {}, ValueError, "padding must have 2 .* pairs"),
+    ((X, (1, -2)), {}, ValueError, r"padding\[1\] must be >= 0"),
+    ((X, (1, 1, 1)), {}, ValueError, "padding must have 2 or 4 values"),
+    ((X, (1, 1, 1, 1, 1, 1)), {}, ValueError, "padding must have 2 or 4 values"),
+    ((X, ((1, 1), (0, 0))), {}, TypeError, "flat tuple of ints as in torch.nn.functional.pad"),
     ((X, 1), dict(mode="mirror"), ValueError, "mode must be one of"),
     ((X, 6), dict(mode="reflect"), ValueError, "reflect padding must be smaller than the input"),
     ((X, 7), dict(mode="circular"), ValueError, "circular padding can wrap at most once"),

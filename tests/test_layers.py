@@ -1,6 +1,7 @@
 """Tests of cnnlib.layers: counts and shapes by hand, forward = the functional core,
 backward = finite differences, and shape errors that name the layer."""
 
+import tracemalloc
 from collections import OrderedDict
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnlib import layers as layers_module
 from cnnlib.activations import relu, sigmoid, tanh
 from cnnlib.conv import conv2d
 from cnnlib.gradcheck import gradcheck
@@ -112,11 +114,25 @@ def test_layers_built_from_one_generator_differ():
     assert not np.array_equal(first.weight, second.weight)
 
 
-def test_parameters_are_drawn_lazily():
-    layer = Linear(25088, 4096)
-    assert layer.num_parameters == 25089 * 4096
-    assert layer._params is None                              # nothing allocated yet
-    assert layer.weight.shape == (4096, 25088)
+def test_parameters_are_drawn_lazily(monkeypatch):
+    # A spy on the one function that draws initial weights: counting, shapes, cost and repr
+    # of VGG's largest layer (103 M values) draw nothing; the first use of a weight draws once.
+    draws = []
+    real = layers_module._fan_in_uniform
+    monkeypatch.setattr(layers_module, "_fan_in_uniform",
+                        lambda rng, shapes: draws.append(shapes) or real(rng, shapes))
+    tracemalloc.start()
+    big = Linear(25088, 4096)
+    assert big.num_parameters == 25089 * 4096
+    assert big.output_shape((25088,)) == (4096,) and big.macs((25088,)) == 25088 * 4096
+    repr(big)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert draws == [] and big._params is None and peak < 100_000   # the weight: 411 MB
+    small = Linear(3, 2)
+    assert small.weight.shape == (2, 3) and small.bias.shape == (2,)
+    assert small.parameters() is small.parameters()                  # used again: no redraw
+    assert draws == [{"weight": (2, 3), "bias": (2,)}]               # drawn once, when used
 
 
 def test_set_parameter_checks_the_shape():
@@ -254,7 +270,7 @@ def check_layer_gradients(layer, x):
         dx = layer.backward(dout)
         return (dx, *(layer.grads[name] for name in names))
 
-    assert gradcheck(forward, backward, [x, *params.values()])
+    gradcheck(forward, backward, [x, *params.values()])
 
 
 @pytest.mark.parametrize("layer, shape", [

@@ -45,15 +45,15 @@ def test_linear_gradcheck(shape, with_bias):
     x, weight = rng.standard_normal(shape), rng.standard_normal((2, 3))
     if with_bias:
         inputs = [x, weight, rng.standard_normal(2)]
-        assert gradcheck(linear, linear_backward, inputs)
+        gradcheck(linear, linear_backward, inputs)
     else:
-        assert gradcheck(linear, lambda d, x, w: linear_backward(d, x, w)[:2], [x, weight])
+        gradcheck(linear, lambda d, x, w: linear_backward(d, x, w)[:2], [x, weight])
         assert linear_backward(np.ones(shape[:-1] + (2,)), x, weight)[2] is None
 
 
 def test_flatten_gradcheck():
     x = np.random.default_rng(2).standard_normal((2, 3, 2, 2))
-    assert gradcheck(lambda x: flatten(x, 1, 2), lambda d, x: flatten_backward(d, x, 1, 2), [x])
+    gradcheck(lambda x: flatten(x, 1, 2), lambda d, x: flatten_backward(d, x, 1, 2), [x])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -48,8 +48,8 @@ def test_gradient_is_softmax_minus_onehot():
 def test_gradcheck(reduction):
     rng = np.random.default_rng(1)
     logits, target = rng.standard_normal((5, 4)), np.array([0, 3, 3, 1, 2])
-    assert gradcheck(lambda z: cross_entropy(z, target, reduction),
-                     lambda d, z: cross_entropy_backward(d, z, target, reduction), [logits])
+    gradcheck(lambda z: cross_entropy(z, target, reduction),
+              lambda d, z: cross_entropy_backward(d, z, target, reduction), [logits])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,7 +1,6 @@
 """Tests of cnnlib.models: parameter counts by hand and the published totals, output shapes
 by hand, and a real image through AlexNet."""
 
-import time
 
 import numpy as np
 import pytest
@@ -56,7 +55,7 @@ def test_alexnet_output_shape_of_every_layer_by_hand():
     assert [row.output_shape[1:] for row in rows] == expected
 
 
-def test_alexnet_on_a_real_image_prints_each_layers_shape_in_a_few_seconds(capsys):
+def test_alexnet_on_a_real_image_prints_each_layers_shape(capsys):
     cbook = pytest.importorskip("matplotlib.cbook")
     image = pytest.importorskip("matplotlib.image")
     picture = image.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
@@ -64,9 +63,7 @@ def test_alexnet_on_a_real_image_prints_each_layers_shape_in_a_few_seconds(capsy
     crop = picture[44:44 + 512:2, 0:512:2][:224, :224]       # 224x224 by 2x subsampling
     x = (crop.astype(np.float32) / 255).transpose(2, 0, 1)[None]
     model = alexnet(rng=0).eval()
-    start = time.perf_counter()
     out, shapes = run_with_shapes(model, x)
-    elapsed = time.perf_counter() - start
     for name, kind, shape in shapes:
         print(f"{name:<14} {kind:<18} {shape}")
     assert out.shape == (1, 1000) and np.isfinite(out).all()
@@ -75,7 +72,6 @@ def test_alexnet_on_a_real_image_prints_each_layers_shape_in_a_few_seconds(capsy
     assert [shape[1:] for _, _, shape in shapes] == [
         row.output_shape[1:] for row in summary(model).rows if row.is_leaf]
     assert "features.12    MaxPool2d          (1, 256, 6, 6)" in capsys.readouterr().out
-    assert elapsed < 10                                       # about 1 s on the 2-core machine
 
 
 def test_alexnet_weights_are_seeded():
