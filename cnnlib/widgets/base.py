@@ -18,7 +18,9 @@ output shows a static picture of its initial state (:meth:`Explorer._repr_mimebu
 from __future__ import annotations
 
 import asyncio
+import base64
 import numbers
+import re
 from html import escape
 
 import ipywidgets as widgets
@@ -184,6 +186,8 @@ class Explorer(widgets.VBox):
         self._scheduled = False
         super().__init__(boxes + [self.message, view],
                          layout=widgets.Layout(width="100%", max_width="100%"))
+        self.add_class("cnnlib-explorer-widget")   # how the browser test finds the parts
+        view.add_class("cnnlib-view")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -247,14 +251,19 @@ class Explorer(widgets.VBox):
     # --- where no kernel runs: a static picture instead of the widget's Python repr -------
 
     def static_html(self) -> str:
-        """The current picture and control values as plain HTML (no widget needed)."""
+        """The current picture and control values as plain HTML (no widget needed).
+
+        Front ends sanitise untrusted HTML and drop inline ``<svg>`` (JupyterLab does), so
+        every SVG becomes an ``<img>`` with a ``data:`` URL, which they keep.
+        """
         settings = ", ".join(
-            f"{control.description or name} = {_shown(control)}"
+            f"{control.description or name} {_shown(control)}"
             for name, control in self.controls.items() if not control.disabled)
+        picture = _SVG.sub(_svg_as_img, self.picture_html())
         return (f'<div class="cnnlib-static" style="max-width:100%;overflow-x:auto">'
-                f'<div style="font-size:15px;color:#444">A picture of this explorer as it '
-                f'starts ({escape(settings)}). Run the notebook to move its sliders.</div>'
-                f"{self.message.value}{self.picture_html()}</div>")
+                f'<div style="font-size:15px;color:#444"><i>A still picture of this explorer '
+                f'({escape(settings)}). Run the cell to move its sliders.</i></div>'
+                f"{self.message.value}{picture}</div>")
 
     def picture_html(self) -> str:
         """The picture alone, as HTML (SVG explorers: the view's markup)."""
@@ -265,6 +274,18 @@ class Explorer(widgets.VBox):
         bundle["text/plain"] = f"{type(self).__name__}: run the cell to use its sliders"
         bundle["text/html"] = self.static_html()
         return bundle
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)" height="([\d.]+)"[^>]*?aria-label="([^"]*)"')
+
+
+def _svg_as_img(match: re.Match) -> str:
+    size = _SIZE.match(match.group(0))
+    width, height, label = size.groups() if size else ("", "", "")
+    data = base64.b64encode(match.group(0).encode()).decode()
+    return (f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" '
+            f'alt="{label}" style="max-width:none">')
 
 
 def _shown(control) -> str:
@@ -301,8 +322,6 @@ class FigureExplorer(Explorer):
         self.rendered = view
 
     def picture_html(self) -> str:
-        import base64
-
         png = base64.b64encode(self.image.value).decode()
         return (f"{self.caption.value}<img src='data:image/png;base64,{png}' "
                 f"alt='{escape(self.rendered.text if self.rendered else '')}' "
