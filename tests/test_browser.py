@@ -1,19 +1,30 @@
 """A real browser test: JupyterLab on 127.0.0.1, headless Debian chromium via Playwright.
 
-Opens notebooks/explorers.ipynb, runs all cells, moves the output-size explorer's first
-slider (input height 7 -> 8) with the keyboard and checks that the page shows the new output
-size. Skipped locally when chromium or playwright is missing; under CI (``CI`` set) that is a
-failure instead, so a skipped test never passes as green there. On failure a screenshot goes
-to ``test-artifacts/``.
+One JupyterLab, one browser, notebooks/explorers.ipynb:
+
+1. opened *before* anything runs: every explorer output shows a picture (SVG or image) and
+   no Python repr;
+2. Run All at 1366x768 with the file browser open, then at 1024x768 and 150 % zoom (a CSS
+   viewport of 683x512 at device scale 1.5, which is what browser zoom does): every slider
+   track has a width and every control lies inside the viewport;
+3. each explorer's first slider moved with the keyboard: the picture changes, and the time
+   from key press to new picture is printed (reported, never asserted);
+4. the layer-stack table's total equals ``cnnlib.summary`` of ``cnnlib.models.alexnet``.
+
+Skipped locally when chromium or playwright is missing; under CI (``CI`` set) that is a
+failure instead, so a skipped test never passes as green there. Screenshots of both screen
+sizes (and of a failure) go to ``test-artifacts/`` (ignored by git).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -67,8 +78,12 @@ def jupyterlab(tmp_path):
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     token, port = secrets.token_hex(16), _free_port()
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)            # no "Jupyter news?" toast over the explorers
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", "--ServerApp.port_retries=0",
@@ -112,37 +127,165 @@ def _accept_kernel_dialog(page, timeout_ms: int = 10_000) -> None:
     accept.click()
 
 
-def test_slider_changes_output_size_in_jupyterlab(jupyterlab):
+EXPLORERS = 7                     # explorer cells in explorers.ipynb, in this order
+NAMES = ["output size", "receptive field", "stepper", "pooling", "activations", "batch norm",
+         "layer stack"]
+PRESSES = 8                       # key presses per explorer for the latency figures
+
+#: Runs in the page: time from a key press on a slider to the next change of the picture.
+LATENCY_JS = """
+(view) => {
+  const times = [];
+  let start = null;
+  const onKey = () => { start = performance.now(); };
+  document.addEventListener('keydown', onKey, true);
+  const observer = new MutationObserver(() => {
+    if (start !== null) { times.push(performance.now() - start); start = null; }
+  });
+  observer.observe(view, {subtree: true, childList: true, characterData: true,
+                          attributes: true});
+  window.__latency = {times, stop: () => {
+    observer.disconnect();
+    document.removeEventListener('keydown', onKey, true);
+    return times;
+  }};
+}
+"""
+
+
+def _explorers(page):
+    return page.locator(".cnnlib-explorer-widget")
+
+
+def _show(page, locator) -> None:
+    """Scroll to ``locator`` and give JupyterLab a moment to paint what it skipped."""
+    locator.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+
+
+def _check_layout(page, label: str) -> None:
+    """Every slider track has a width and every control is inside the viewport and the
+    notebook's visible area (x axis); the explorers are scrolled into view one by one."""
+    panel = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
+    left = max(0, panel["x"])
+    right = min(page.viewport_size["width"], panel["x"] + panel["width"])
+    problems = []
+    for i in range(EXPLORERS):
+        explorer = _explorers(page).nth(i)
+        explorer.scroll_into_view_if_needed()
+        tracks = explorer.locator(".widget-hslider .slider-container")
+        for j in range(tracks.count()):
+            box = tracks.nth(j).bounding_box()
+            if box is None or box["width"] < 40:
+                problems.append(f"{NAMES[i]}: slider {j} track {box and box['width']} px")
+        controls = explorer.locator(".widget-inline-hbox, .widget-button, .widget-play")
+        for j in range(controls.count()):
+            box = controls.nth(j).bounding_box()
+            if box is None or box["width"] == 0:
+                continue            # hidden (an explorer may hide a control)
+            if box["x"] < left - 0.5 or box["x"] + box["width"] > right + 0.5:
+                problems.append(f"{NAMES[i]}: control {j} spans x {box['x']:.0f}.."
+                                f"{box['x'] + box['width']:.0f}, visible {left:.0f}..{right:.0f}")
+    assert not problems, f"{label}: " + "; ".join(problems)
+
+
+def _measure_latency(page, index: int) -> list[float]:
+    """Press ArrowRight / ArrowLeft on the explorer's first slider; ms until the picture
+    changed, per press (a press that changes nothing is not counted)."""
+    explorer = _explorers(page).nth(index)
+    explorer.scroll_into_view_if_needed()
+    view = explorer.locator(".cnnlib-view").first
+    if view.locator("img").count():                 # a matplotlib explorer: its image
+        view = view.locator("img").first
+    handle = explorer.locator(".noUi-handle").first
+    page.evaluate(LATENCY_JS, view.element_handle())
+    handle.focus()
+    for n in range(PRESSES):
+        page.keyboard.press("ArrowRight" if n % 2 == 0 else "ArrowLeft")
+        page.wait_for_function("n => window.__latency.times.length > n", arg=n,
+                               timeout=10_000)
+    return page.evaluate("window.__latency.stop()")
+
+
+def _shown_total(page) -> int:
+    text = _explorers(page).nth(EXPLORERS - 1).locator(".cnnlib-total").first.inner_text()
+    return int(re.sub(r"[^0-9]", "", text))
+
+
+def test_explorers_in_jupyterlab(jupyterlab):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         _missing("playwright is not installed (pip install playwright)")
+    from cnnlib.models import alexnet
+    from cnnlib.summary import summary
+
     base, token = jupyterlab
+    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
         try:
+            # 1. before anything runs: a picture in every explorer output, no Python repr
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}&reset")
             page.wait_for_selector(".jp-Notebook")
+            outputs = page.locator(".jp-OutputArea-output")
+            expect(outputs).to_have_count(EXPLORERS)
+            for i in range(EXPLORERS):
+                output = outputs.nth(i)
+                output.scroll_into_view_if_needed()
+                expect(output.locator("svg, img").first).to_be_visible()
+                text = output.inner_text()
+                assert "children=" not in text and "Explorer(" not in text, text[:200]
+                assert "Error displaying widget" not in text
+            _show(page, outputs.first)
+            page.screenshot(path=str(ARTIFACTS / "explorers-before-run-1366x768.png"))
+
+            # 2. run everything at 1366x768 with the file browser open
             _accept_kernel_dialog(page)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            if not page.locator("#filebrowser").is_visible():
+                page.click("li.lm-TabBar-tab[data-id='filebrowser']")
             page.click("li.lm-MenuBar-item:has-text('Run')")
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            # Run All scrolls to the last cell, and JupyterLab skips rendering cells out of
-            # view (CSS content-visibility), so bring the explorer back before reading it.
-            summary = page.locator(".cnnlib-summary").first
-            summary.scroll_into_view_if_needed()
-            expect(summary).to_contain_text("input 7 × 7 → output 5 × 5")
-            handle = page.locator(".noUi-handle").first        # "input height"
+            expect(_explorers(page)).to_have_count(EXPLORERS)
+            summary_line = page.locator(".cnnlib-summary").first
+            summary_line.scroll_into_view_if_needed()
+            expect(summary_line).to_contain_text("input 7 × 7 → output 5 × 5")
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            _check_layout(page, "1366x768, file browser open")
+            _show(page, _explorers(page).nth(2))
+            page.screenshot(path=str(ARTIFACTS / "explorers-1366x768-filebrowser.png"))
+
+            # 3. key press -> picture, per explorer (printed, not asserted)
+            handle = _explorers(page).first.locator(".noUi-handle").first
             handle.focus()
-            page.keyboard.press("ArrowRight")
-            expect(summary).to_contain_text("input 8 × 7 → output 6 × 5")
+            page.keyboard.press("ArrowRight")                   # input height 7 -> 8
+            expect(summary_line).to_contain_text("input 8 × 7 → output 6 × 5")
+            report = []
+            for i, name in enumerate(NAMES):
+                times = sorted(_measure_latency(page, i))
+                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+                report.append(f"{name}: median {statistics.median(times):.0f} ms, "
+                              f"p95 {p95:.0f} ms ({len(times)} presses)")
+            print("\nkey press -> picture in Chromium:\n  " + "\n  ".join(report))
+
+            # 4. the layer stack's preset is torchvision's AlexNet, counted by cnnlib.summary
+            model = alexnet()
+            assert _shown_total(page) == summary(model, model.input_shape).total_params
+
+            # 5. 1024x768 at 150 % zoom (the CSS viewport is 683x512), file browser closed
+            page.click("li.lm-TabBar-tab[data-id='filebrowser']")
+            page.set_viewport_size({"width": 683, "height": 512})
+            page.wait_for_timeout(500)                          # JupyterLab re-lays out
+            _check_layout(page, "1024x768 at 150 %")
+            _show(page, _explorers(page).first)
+            page.screenshot(path=str(ARTIFACTS / "explorers-1024x768-zoom150.png"))
         except BaseException:
-            ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
             raise
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import itertools
 
 import ipywidgets as widgets
@@ -9,7 +11,12 @@ import numpy as np
 import pytest
 
 from cnnlib import shapes
+from cnnlib._validate import SettingError
+from cnnlib.widgets.activations import activations_explorer
+from cnnlib.widgets.batch_norm import batch_norm_explorer
+from cnnlib.widgets.layer_stack import layer_stack_explorer
 from cnnlib.widgets.output_size import output_size_explorer
+from cnnlib.widgets.pooling import pooling_explorer
 from cnnlib.widgets.receptive_field import receptive_field_explorer
 from cnnlib.widgets.stepper import stepper_explorer
 
@@ -31,24 +38,213 @@ def control_values(control, limit: int = 30):
 
 
 def shows_something(explorer) -> bool:
-    view = explorer.view
-    return bool(view.value) or bool(explorer.message.value)
+    if hasattr(explorer, "image"):                      # a matplotlib explorer
+        return explorer.image.value[:4] == b"\x89PNG" and bool(explorer.caption.value)
+    return bool(explorer.view.value) or bool(explorer.message.value)
 
 
-def sweep(explorer):
-    """Move every control over its whole range; nothing may raise, something must show."""
+def set_value(explorer, control, value):
+    """Set a control as a student would; a bug behind it (anything but a refused setting)
+    is raised here, so that a test fails on it."""
+    control.value = value
+    if explorer.last_bug is not None:
+        raise explorer.last_bug
+
+
+def sweep(explorer, limit: int = 30):
+    """Move every control over its whole range; no bug may happen, something must show."""
     for name, control in explorer.controls.items():
-        for value in control_values(control):
+        for value in control_values(control, limit):
             if control.disabled:
                 break
-            control.value = value
+            set_value(explorer, control, value)
             assert shows_something(explorer), (name, value)
 
 
-@pytest.mark.parametrize("make", [output_size_explorer, receptive_field_explorer,
-                                  stepper_explorer])
-def test_sweep_every_control(make):
-    sweep(make())
+EXPLORERS = {   # factory, module, name of the renderer the explorer calls (None: its figure)
+    "output size": (output_size_explorer, "output_size", "render_output_size"),
+    "receptive field": (receptive_field_explorer, "receptive_field", "render_receptive_field"),
+    "stepper": (stepper_explorer, "stepper", "render_stepper"),
+    "pooling": (pooling_explorer, "pooling", "render_pooling"),
+    "layer stack": (layer_stack_explorer, "layer_stack", "render_layer_stack"),
+    "activations": (activations_explorer, "activations", None),
+    "batch norm": (batch_norm_explorer, "batch_norm", None),
+}
+
+
+@pytest.mark.parametrize("name", ["output size", "receptive field", "stepper", "pooling",
+                                  "layer stack"])
+def test_sweep_every_control(name):
+    sweep(EXPLORERS[name][0]())
+
+
+def test_sweep_figure_explorers():
+    for make in (activations_explorer, batch_norm_explorer):
+        ex = make()
+        sweep(ex, limit=8)
+        assert ex.image.value[:4] == b"\x89PNG" and ex.caption.value
+
+
+# --- a bug is not a refused setting ------------------------------------------------------------
+
+BUGS = [IndexError("index 9 is out of bounds for axis 0 with size 9"),
+        ZeroDivisionError("division by zero"),
+        ValueError("operands could not be broadcast together with shapes (3,3) (4,4)"),
+        TypeError("unsupported operand type(s) for +: 'int' and 'str'")]
+
+
+def inject(monkeypatch, ex, module: str, renderer, error: Exception) -> None:
+    """Make the explorer's renderer raise ``error`` from now on."""
+    def broken(*args, **kwargs):
+        raise error
+
+    if renderer is None:
+        monkeypatch.setattr(ex.figure, "update", broken)
+    else:
+        monkeypatch.setattr(importlib.import_module(f"cnnlib.widgets.{module}"), renderer,
+                            broken)
+
+
+@pytest.mark.parametrize("error", BUGS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_a_bug_in_any_renderer_fails_the_sweep(monkeypatch, name, error):
+    make, module, renderer = EXPLORERS[name]
+    ex = make()
+    inject(monkeypatch, ex, module, renderer, error)
+    with pytest.raises(type(error)) as raised:
+        sweep(ex, limit=3)
+    assert raised.value is error
+    # the student sees an apology, never the exception's text or a traceback
+    assert "bug" in ex.message.value and str(error) not in ex.message.value
+    assert "Not possible" not in ex.message.value and "Traceback" not in ex.message.value
+
+
+def test_a_numpy_error_inside_a_renderer_is_a_bug_not_a_refusal(monkeypatch):
+    import cnnlib.viz.pooling as pooling
+
+    ex = pooling_explorer()
+
+    def broadcast(*args):
+        return np.ones((3, 3)) + np.ones((4, 4))        # numpy's own ValueError
+
+    monkeypatch.setattr(pooling, "_grid_picture", broadcast)
+    with pytest.raises(ValueError, match="broadcast"):
+        set_value(ex, ex.stride, 1)
+    assert "Not possible" not in ex.message.value and "broadcast" not in ex.message.value
+    monkeypatch.undo()
+    ex.last_bug = None
+    set_value(ex, ex.stride, 2)                         # the explorer recovers
+    assert ex.message.value == "" and ex.rendered.output.shape == (3, 3)
+
+
+def test_a_refused_setting_is_shown_in_place_and_is_not_a_bug():
+    ex = pooling_explorer()
+    set_value(ex, ex.padding, 2)                        # more than half the 2x2 window
+    assert ex.last_bug is None and "Not possible" in ex.view.value
+    assert 'data-role="input"' in ex.view.value         # the input stays on the page
+
+
+def test_a_setting_error_raised_while_drawing_is_shown_with_its_message(monkeypatch):
+    import cnnlib.widgets.stepper as module
+
+    ex = stepper_explorer()
+
+    def refuse(state):
+        raise SettingError("stride=3 does not fit here")
+
+    monkeypatch.setattr(module, "render_stepper", refuse)
+    set_value(ex, ex.stride, 2)
+    assert "Not possible:</b> stride=3 does not fit here" in ex.message.value
+
+
+def test_a_bug_behind_a_button_fails_too(monkeypatch):
+    ex = receptive_field_explorer()
+
+    def broken():
+        raise RuntimeError("draw_stack failed")
+
+    monkeypatch.setattr(ex, "draw_stack", broken)
+    ex.add_button.click()
+    assert isinstance(ex.last_bug, RuntimeError) and "draw_stack" not in ex.message.value
+
+
+# --- arguments checked before anything is built ------------------------------------------------
+
+@pytest.mark.parametrize("make, arguments, words", [
+    (output_size_explorer, {"kernel_size": 50}, ["kernel_size=50", "from 1 to 9"]),
+    (output_size_explorer, {"max_size": 100_000}, ["max_size=100000", "from 1 to 64"]),
+    (output_size_explorer, {"height": 30}, ["height=30", "from 1 to 24"]),
+    (output_size_explorer, {"padding": "full"}, ["padding='full'", "'same' or 'valid'"]),
+    (output_size_explorer, {"stride": 2.5}, ["stride must be a whole number", "2.5"]),
+    (pooling_explorer, {"kernel_size": 17}, ["kernel_size=17", "from 1 to 16"]),
+    (pooling_explorer, {"source": "photo"}, ["source='photo'", "'grid', 'image'"]),
+    (stepper_explorer, {"step": 25}, ["step=25", "from 0 to 24"]),
+    (batch_norm_explorer, {"steps": 101}, ["steps=101", "from 0 to 100"]),
+    (batch_norm_explorer, {"batch_size": 100_000}, ["batch_size=100000", "2, 4, 8"]),
+    (batch_norm_explorer, {"training": None}, ["training=None", "True, False"]),
+    (activations_explorer, {"x": 7.0}, ["x=7.0", "from -6.0 to 6.0"]),
+    (layer_stack_explorer, {"preset": None}, ["preset=None", "'small CNN'"]),
+    (receptive_field_explorer, {"preset_name": "VGG"}, ["preset_name='VGG'", "two 3x3"]),
+    (receptive_field_explorer, {"row": 5}, ["row=5", "from 0 to 4"]),
+])
+def test_arguments_out_of_range_are_refused_by_name(make, arguments, words):
+    with pytest.raises(SettingError) as raised:
+        make(**arguments)
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_a_huge_size_is_refused_before_anything_is_allocated(monkeypatch):
+    import cnnlib.viz.batch_norm as module
+
+    def no_batches(*args):
+        raise AssertionError("history() ran before the arguments were checked")
+
+    monkeypatch.setattr(module, "history", no_batches)
+    with pytest.raises(SettingError):
+        batch_norm_explorer(batch_size=10**9)
+    with pytest.raises(SettingError):
+        batch_norm_explorer(steps=10**9)
+
+
+def test_a_drop_down_set_to_none_or_an_unknown_value_says_what_to_choose():
+    ex = stepper_explorer()
+    with pytest.raises(SettingError, match=r"mode='5x5' is not one of the choices: use one of "
+                                           r"'lecture 5x5 \(1 channel\)', '3 channels'"):
+        ex.mode.value = "5x5"
+    ex.mode.value = None                  # ipywidgets lets None through: refused in place
+    assert ex.last_bug is None
+    assert "Not possible:</b> mode=None is not one of the choices" in ex.message.value
+    ex.mode.value = "3 channels"
+    assert ex.message.value == "" and ex.rendered.products.shape == (3, 3, 3)
+
+
+# --- redraws coalesce ---------------------------------------------------------------------
+
+def test_moves_from_the_browser_are_coalesced_into_one_draw():
+    ex = output_size_explorer()
+
+    async def drag():
+        before = ex.draws
+        for height in range(8, 16):       # eight messages queued by a fast drag
+            ex.height.set_state({"value": height})
+        queued = ex.draws - before
+        await asyncio.sleep(0)            # the event loop runs the one scheduled draw
+        return queued, ex.draws - before
+
+    queued, drawn = asyncio.run(drag())
+    assert (queued, drawn) == (0, 1)
+    assert ex.rendered.state.height == 15 and "input 15 × 7" in ex.view.value
+
+
+def test_changes_from_python_draw_at_once_even_inside_an_event_loop():
+    ex = output_size_explorer()
+
+    async def cell():
+        ex.height.value = 9
+        return ex.rendered.state.height
+
+    assert asyncio.run(cell()) == 9
 
 
 # --- output size ---------------------------------------------------------------------------
@@ -145,25 +341,6 @@ def test_stepper_multichannel_mode():
 
 # --- pooling, activations, batch norm, layer stack -------------------------------------------
 
-from cnnlib.widgets.activations import activations_explorer  # noqa: E402
-from cnnlib.widgets.batch_norm import batch_norm_explorer  # noqa: E402
-from cnnlib.widgets.layer_stack import layer_stack_explorer  # noqa: E402
-from cnnlib.widgets.pooling import pooling_explorer  # noqa: E402
-
-
-def test_sweep_pooling_and_layer_stack():
-    sweep(pooling_explorer())
-    sweep(layer_stack_explorer())
-
-
-def test_sweep_figure_explorers():
-    for make in (activations_explorer, batch_norm_explorer):
-        ex = make()
-        for name, control in ex.controls.items():
-            for value in control_values(control, limit=8):
-                control.value = value
-                assert ex.image.value[:4] == b"\x89PNG" and ex.caption.value, (name, value)
-
 
 def test_pooling_wiring():
     ex = pooling_explorer()
@@ -205,35 +382,6 @@ def test_layer_stack_wiring():
     assert ex.rendered.error and "Not possible" in ex.view.value
     ex.preset.value = "small CNN"
     assert ex.rendered.summary.total_params == 20_490 and ex.input_size.value == 28
-
-
-# --- no callback lets an exception escape -----------------------------------------------------
-
-def test_a_bug_in_a_renderer_is_shown_not_raised(monkeypatch):
-    import cnnlib.widgets.output_size as module
-
-    ex = output_size_explorer()
-
-    def broken(state):
-        raise IndexError("index 9 is out of bounds")
-
-    monkeypatch.setattr(module, "render_output_size", broken)
-    ex.stride.value = 2                           # must not raise
-    assert "IndexError" in ex.message.value and "index 9" in ex.message.value
-    monkeypatch.undo()
-    ex.stride.value = 1
-    assert ex.message.value == "" and ex.rendered.output_shape == (5, 5)
-
-
-def test_a_bug_behind_a_button_is_shown_not_raised(monkeypatch):
-    ex = receptive_field_explorer()
-
-    def broken():
-        raise RuntimeError("draw_stack failed")
-
-    monkeypatch.setattr(ex, "draw_stack", broken)
-    ex._run(ex._add)                                # what the add button's click runs
-    assert "RuntimeError" in ex.message.value and "draw_stack failed" in ex.message.value
 
 
 def test_moving_a_non_layer_control_leaves_the_layers_alone(monkeypatch):

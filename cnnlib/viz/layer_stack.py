@@ -105,5 +105,8 @@ def render_layer_stack(state: LayerStackState) -> LayerStackView:
     model, error = build(state)
     table = summary(model, state.input_shape)
     parts = [note(error, "error")] if error else []
-    parts += [svg.document(_parameter_bar(table), "parameters per layer"), table._repr_html_()]
+    total = (f'<div class="cnnlib-total" style="font-size:18px;font-weight:bold">'
+             f"{table.total_params:,} parameters in total</div>")
+    parts += [total, svg.document(_parameter_bar(table), "parameters per layer"),
+              f'<div style="overflow-x:auto;max-width:100%">{table._repr_html_()}</div>']
     return LayerStackView(state, table, error, panel(*parts))

@@ -107,30 +107,52 @@ def _grid_picture(x, output, winners, state: PoolingState) -> svg.Piece:
 
 
 def _image_html(x, output, state: PoolingState) -> str:
-    """The photograph ``x`` (from :func:`photo`) and its pooled ``output`` side by side."""
+    """The photograph ``x`` (from :func:`photo`) and its pooled ``output`` side by side
+    (``output=None``: an empty frame of the same size in its place)."""
     def img(png, caption):
-        return (f'<figure style="display:inline-block;margin:0 16px 0 0">'
-                f'<img src="data:image/png;base64,{png}" width="288" height="288" '
-                f'style="image-rendering:pixelated" alt="{caption}">'
+        picture = (f'<img src="data:image/png;base64,{png}" width="288" height="288" '
+                   f'style="image-rendering:pixelated" alt="{caption}">' if png else
+                   '<div style="width:288px;height:288px;border:2px dashed #999"></div>')
+        return (f'<figure style="display:inline-block;margin:0 16px 0 0">{picture}'
                 f'<figcaption style="font-size:16px">{caption}</figcaption></figure>')
     h, w = x.shape
+    if output is None:
+        return img(_photo_png(), f"input {h} × {w}") + img("", f"{state.mode} pool: none")
     oh, ow = output.shape
     return (img(_photo_png(), f"input {h} × {w}")
             + img(_png(output), f"{state.mode} pool → {oh} × {ow}"))
 
 
+def _summary(input_shape, output: str) -> str:
+    return (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
+            f"input {input_shape[0]} × {input_shape[1]} → output {output}</div>")
+
+
+def _refused(x: np.ndarray, state: PoolingState, message: str) -> str:
+    """A refused setting: the message, and the input as before, so the picture keeps its
+    place on the page (the output is left out)."""
+    if state.source == "grid":
+        kinds = np.full(x.shape, "input", dtype=object)
+        labels = [[f"{v:g}" for v in row] for row in x]
+        body = svg.document(svg.grid(kinds, labels, role="input",
+                                     title=f"input {x.shape[0]} × {x.shape[1]}"), "pooling input")
+    else:
+        body = _image_html(x, None, state)
+    return panel(_summary(x.shape, "none"), note(message, "error"), body)
+
+
 def render_pooling(state: PoolingState) -> PoolingView:
     """Pool the grid or the photograph; refused settings come back explained."""
     x = np.array(GRID, dtype=np.float64) if state.source == "grid" else photo()
-    try:
+    try:   # only cnnlib's check of the setting: it refuses with a SettingError (a ValueError)
         shape = shapes.pool_output_shape(x.shape, state.kernel_size, state.stride,
                                          state.padding, ceil_mode=state.ceil_mode)
-        output, winners = _pool(x, state)
     except ValueError as error:
-        return PoolingView(state, x.shape, None, None, panel(note(str(error), "error")))
-    assert output.shape == shape, "cnnlib.pool disagrees with cnnlib.shapes"
-    summary = (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
-               f"input {x.shape[0]} × {x.shape[1]} → output {shape[0]} × {shape[1]}</div>")
+        return PoolingView(state, x.shape, None, None, _refused(x, state, str(error)))
+    output, winners = _pool(x, state)
+    if output.shape != shape:
+        raise AssertionError("cnnlib.pool disagrees with cnnlib.shapes")
+    summary = _summary(x.shape, f"{shape[0]} × {shape[1]}")
     notes = []
     if state.kernel_size > state.stride:
         notes.append(note("kernel > stride: the windows overlap (AlexNet's 3/2 pooling).", "info"))

@@ -15,8 +15,8 @@ def activations_explorer(function: str = "sigmoid", layers: int = 5,
                          x: float = 0.0) -> ActivationsExplorer:
     """Why sigmoid's slope of at most 0.25 makes gradients vanish: 0.25^n through n layers."""
     controls = {
-        "function": dropdown("function", list(FUNCTIONS), function),
-        "layers": int_slider("layers n", layers, 1, MAX_LAYERS),
-        "x": float_slider("x", x, -6.0, 6.0, 0.25),
+        "function": dropdown("function", list(FUNCTIONS), function, "function"),
+        "layers": int_slider("layers n", layers, 1, MAX_LAYERS, "layers"),
+        "x": float_slider("x", x, -6.0, 6.0, 0.25, "x"),
     }
     return ActivationsExplorer(controls, ActivationFigure())

@@ -1,42 +1,135 @@
 """The common frame of every explorer: controls on top, a message line, the picture below.
 
 An explorer observes the ``value`` of each of its controls (no ``interact``: observe-based
-explorers pass strict nbval) and calls its :meth:`Explorer.draw` after every change. If
-``cnnlib`` raises a ``ValueError`` or ``TypeError`` the message is shown in place of a
-traceback, so no slider position can break the explorer; any other exception (a bug) is
-shown too, named as one, instead of escaping from the widget callback.
+explorers pass strict nbval) and calls its :meth:`Explorer.draw` after every change.
+
+Two kinds of failure are kept apart:
+
+- a setting the lecture refuses: cnnlib raises :class:`~cnnlib._validate.SettingError`; its
+  message is shown in place ("Not possible: ...") and the explorer stays usable;
+- a bug (any other exception, numpy's included): the student sees a short apology, never a
+  traceback, and the exception is kept in :attr:`Explorer.last_bug`, so that a test that sweeps
+  the controls fails on it (see ``tests/test_widgets.py``).
+
+Where no kernel runs (a notebook opened before Run All, nbconvert HTML, GitHub), an explorer's
+output shows a static picture of its initial state (:meth:`Explorer._repr_mimebundle_`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import numbers
+import re
 from html import escape
 
 import ipywidgets as widgets
+from traitlets import validate
 
+from .._validate import SettingError, SettingTypeError
 from ..viz.html import note
 
-DESCRIPTION_STYLE = {"description_width": "120px"}
-CONTROL_LAYOUT = widgets.Layout(width="330px")
+DESCRIPTION_STYLE = {"description_width": "118px"}
+#: Every control keeps this width and never shrinks: a row that does not fit wraps instead,
+#: so a slider track is never squeezed to 0 px (1024 px projector at 150 % zoom included).
+CONTROL_WIDTH = "320px"
+APOLOGY = ("Sorry, the explorer hit a bug while drawing this setting (not your mistake). "
+           "Move the control back, or re-run the cell; please tell your instructor.")
 
 
-def int_slider(description: str, value: int, low: int, high: int, **kwargs) -> widgets.IntSlider:
-    """An integer slider with a readable description (integer: no float round-trip issues)."""
+def control_layout() -> widgets.Layout:
+    return widgets.Layout(width=CONTROL_WIDTH, min_width=CONTROL_WIDTH, flex="0 0 auto")
+
+
+def check_in_range(value, name: str, low, high, whole: bool = True):
+    """Return ``value`` after checking it is a number in ``[low, high]`` (the slider's range).
+
+    Raises :class:`SettingTypeError` / :class:`SettingError` naming the explorer argument
+    ``name``, the value and the allowed range, before anything is built.
+    """
+    kind = numbers.Integral if whole else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "a whole number" if whole else "a number"
+        raise SettingTypeError(f"{name} must be {what} from {low} to {high}, got {value!r} "
+                               f"({type(value).__name__}).")
+    if not low <= value <= high:
+        raise SettingError(f"{name}={value} is outside this explorer's range: use a value "
+                           f"from {low} to {high}.")
+    return value
+
+
+def int_slider(description: str, value: int, low: int, high: int, name: str = "",
+               **kwargs) -> widgets.IntSlider:
+    """An integer slider; ``value`` outside ``[low, high]`` is refused, naming argument ``name``
+    (default: the description)."""
+    check_in_range(value, name or description, low, high)
     return widgets.IntSlider(value=value, min=low, max=high, description=description,
-                             style=DESCRIPTION_STYLE, layout=CONTROL_LAYOUT, **kwargs)
+                             style=DESCRIPTION_STYLE, layout=control_layout(), **kwargs)
 
 
 def float_slider(description: str, value: float, low: float, high: float, step: float,
-                 **kwargs) -> widgets.FloatSlider:
-    """A float slider with a readable description."""
+                 name: str = "", **kwargs) -> widgets.FloatSlider:
+    """A float slider; ``value`` outside ``[low, high]`` is refused like :func:`int_slider`."""
+    check_in_range(value, name or description, low, high, whole=False)
     return widgets.FloatSlider(value=value, min=low, max=high, step=step,
                                description=description, style=DESCRIPTION_STYLE,
-                               layout=CONTROL_LAYOUT, **kwargs)
+                               layout=control_layout(), **kwargs)
 
 
-def dropdown(description: str, options, value) -> widgets.Dropdown:
-    """A drop-down list with a readable description."""
-    return widgets.Dropdown(options=options, value=value, description=description,
-                            style=DESCRIPTION_STYLE, layout=CONTROL_LAYOUT)
+def _option_values(options) -> list:
+    return [o[1] if isinstance(o, tuple) else o for o in options]
+
+
+def refuse_choice(name: str, value, options) -> SettingError:
+    """The error for a value that is not one of ``options`` (a drop-down's choices)."""
+    choices = ", ".join(repr(v) for v in _option_values(options))
+    return SettingError(f"{name}={value!r} is not one of the choices: use one of {choices}.")
+
+
+class Choice(widgets.Dropdown):
+    """A drop-down whose ``value`` must be one of its options.
+
+    Setting it to a value it does not offer (from code) raises a :class:`SettingError` that
+    lists the choices. ``None`` (no choice; traitlets lets it through) is refused with the
+    same message when the explorer draws, instead of ``KeyError: None``. ``name`` is how the
+    message calls it (the explorer sets it to the control's attribute name).
+    """
+
+    name = ""
+
+    @validate("value")
+    def _validate_value(self, proposal):
+        if proposal.value not in _option_values(self.options):
+            raise refuse_choice(self.name or self.description, proposal.value, self.options)
+        return super()._validate_value(proposal)
+
+    def check(self) -> None:
+        """Raise the :class:`SettingError` for a ``None`` value (no choice made)."""
+        if self.value is None:
+            raise refuse_choice(self.name or self.description, None, self.options)
+
+
+def dropdown(description: str, options, value, name: str = "") -> Choice:
+    """A drop-down list; ``value`` must be one of ``options`` (refused naming ``name``)."""
+    if value not in _option_values(options):
+        raise refuse_choice(name or description, value, options)
+    return Choice(options=options, value=value, description=description,
+                  style=DESCRIPTION_STYLE, layout=control_layout())
+
+
+def checkbox(description: str, value: bool, name: str = "") -> widgets.Checkbox:
+    """A check box; ``value`` must be ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise SettingTypeError(f"{name or description} must be True or False, got {value!r}.")
+    return widgets.Checkbox(value=value, description=description, indent=False,
+                            layout=control_layout())
+
+
+def row(children) -> widgets.HBox:
+    """Controls side by side that wrap onto the next line when the notebook is narrow."""
+    return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap",
+                                                        align_items="center",
+                                                        width="100%"))
 
 
 class Explorer(widgets.VBox):
@@ -50,7 +143,8 @@ class Explorer(widgets.VBox):
     view : Widget
         Where the picture goes (an ``HTML`` widget for SVG, an ``Image`` for matplotlib).
     rows : list of list of str, optional
-        How to lay the controls out (names per row); default one row per three controls.
+        How to group the controls (names per row); default one row per three controls. A row
+        wraps when the notebook is too narrow for it.
     extra : dict of str to Widget, optional
         Widgets placed below the controls whose values are not read (buttons, Play); also
         available as attributes.
@@ -61,6 +155,11 @@ class Explorer(widgets.VBox):
         Explanation shown when a control combination is refused by ``cnnlib``.
     rendered : object
         What the renderer returned last (the view object tests check), or ``None``.
+    last_bug : Exception or None
+        The last exception that was *not* a refused setting (a bug), or ``None``. The student
+        only sees an apology; tests raise it (``tests/test_widgets.py::sweep``).
+    draws : int
+        How many times the picture was drawn (coalescing tests count them).
     """
 
     def __init__(self, controls: dict, view: widgets.Widget, rows=None, extra=None):
@@ -71,16 +170,24 @@ class Explorer(widgets.VBox):
         self.controls = dict(controls)
         for name, control in [*self.controls.items(), *extra.items()]:
             setattr(self, name, control)
+            if isinstance(control, Choice):
+                control.name = name
         names = list(self.controls)
         rows = rows or [names[i:i + 3] for i in range(0, len(names), 3)]
-        boxes = [widgets.HBox([self.controls[n] for n in row]) for row in rows]
+        boxes = [row([self.controls[n] for n in names]) for names in rows]
         if extra:
-            boxes.append(widgets.HBox(list(extra.values())))
+            boxes.append(row(list(extra.values())))
         self.message = widgets.HTML()
         self.view = view
         self.rendered = None
+        self.last_bug = None
+        self.draws = 0
         self._busy = False
-        super().__init__(boxes + [self.message, view])
+        self._scheduled = False
+        super().__init__(boxes + [self.message, view],
+                         layout=widgets.Layout(width="100%", max_width="100%"))
+        self.add_class("cnnlib-explorer-widget")   # how the browser test finds the parts
+        view.add_class("cnnlib-view")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -90,8 +197,31 @@ class Explorer(widgets.VBox):
         return {name: control.value for name, control in self.controls.items()}
 
     def _on_change(self, change) -> None:
-        if not self._busy:
-            self.redraw()
+        if self._busy:
+            return
+        if getattr(change["owner"], "_property_lock", None) and self._schedule():
+            return          # a move in the browser: drawn once the queued moves are applied
+        self.redraw()
+
+    def _schedule(self) -> bool:
+        """Coalesce changes that come from the browser: draw once, with the latest values.
+
+        A drag sends many values; the kernel applies the ones already queued before the
+        event loop runs the scheduled draw, so only the last position is drawn. Changes made
+        from Python (a cell, a test) redraw at once. Returns ``False`` without an event loop.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return True
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        self.redraw()
 
     def redraw(self) -> None:
         """Draw the current state; show refused settings as a message, never raise them."""
@@ -102,17 +232,69 @@ class Explorer(widgets.VBox):
         self._busy = True  # controls adjusted by draw() do not trigger nested redraws
         try:
             self.message.value = ""
+            for control in self.controls.values():
+                if isinstance(control, Choice):
+                    control.check()
             action()
-        except (ValueError, TypeError) as error:     # a setting cnnlib refuses
+            self.draws += 1
+        except SettingError as error:                    # a setting the lecture refuses
             self.message.value = note(str(error), "error")
-        except Exception as error:  # a bug: say so rather than let the callback raise
-            self.message.value = note(f"{type(error).__name__}: {error} (a bug in cnnlib; "
-                                      f"please report it)", "warning")
+        except Exception as error:  # noqa: BLE001 - a bug: apologise, keep it for the tests
+            self.last_bug = error
+            self.message.value = note(APOLOGY, "warning")
         finally:
             self._busy = False
 
     def draw(self) -> None:  # pragma: no cover - every explorer overrides it
         raise NotImplementedError
+
+    # --- where no kernel runs: a static picture instead of the widget's Python repr -------
+
+    def static_html(self) -> str:
+        """The current picture and control values as plain HTML (no widget needed).
+
+        Front ends sanitise untrusted HTML and drop inline ``<svg>`` (JupyterLab does), so
+        every SVG becomes an ``<img>`` with a ``data:`` URL, which they keep.
+        """
+        settings = ", ".join(
+            f"{control.description or name} {_shown(control)}"
+            for name, control in self.controls.items() if not control.disabled)
+        picture = _SVG.sub(_svg_as_img, self.picture_html())
+        return (f'<div class="cnnlib-static" style="max-width:100%;overflow-x:auto">'
+                f'<div style="font-size:15px;color:#444"><i>A still picture of this explorer '
+                f'({escape(settings)}). Run the cell to move its sliders.</i></div>'
+                f"{self.message.value}{picture}</div>")
+
+    def picture_html(self) -> str:
+        """The picture alone, as HTML (SVG explorers: the view's markup)."""
+        return self.view.value
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{type(self).__name__}: run the cell to use its sliders"
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)" height="([\d.]+)"[^>]*?aria-label="([^"]*)"')
+
+
+def _svg_as_img(match: re.Match) -> str:
+    size = _SIZE.match(match.group(0))
+    width, height, label = size.groups() if size else ("", "", "")
+    data = base64.b64encode(match.group(0).encode()).decode()
+    return (f'<img src="data:image/svg+xml;base64,{data}" width="{width}" height="{height}" '
+            f'alt="{label}" style="max-width:none">')
+
+
+def _shown(control) -> str:
+    value = control.value
+    if isinstance(control, widgets.Dropdown) and control.label is not None:
+        return str(control.label)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 class FigureExplorer(Explorer):
@@ -126,8 +308,11 @@ class FigureExplorer(Explorer):
     def __init__(self, controls: dict, figure, rows=None, extra=None):
         self.figure = figure
         self.caption = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        super().__init__(controls, widgets.VBox([self.caption, self.image]), rows, extra)
+        # shown at its own size where it fits; scaled down (never below 640 px) where not
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            max_width="100%", min_width="640px", height="auto"))
+        box = widgets.Box([self.image], layout=widgets.Layout(overflow="auto", width="100%"))
+        super().__init__(controls, widgets.VBox([self.caption, box]), rows, extra)
 
     def show(self, state) -> None:
         """Update the figure for ``state`` and put the picture and its text on screen."""
@@ -136,14 +321,21 @@ class FigureExplorer(Explorer):
         self.caption.value = f"<div style='font-size:17px'>{escape(view.text)}</div>"
         self.rendered = view
 
+    def picture_html(self) -> str:
+        png = base64.b64encode(self.image.value).decode()
+        return (f"{self.caption.value}<img src='data:image/png;base64,{png}' "
+                f"alt='{escape(self.rendered.text if self.rendered else '')}' "
+                f"style='max-width:100%;height:auto'>")
+
 
 class StackExplorer(Explorer):
     """An explorer over an editable list of layers (frozen dataclasses of ``layer_type``).
 
     The ``layer`` drop-down picks which layer the controls named in ``layer_controls`` edit;
-    ``add_button`` appends a copy of the chosen layer, ``remove_button`` removes it (one layer
-    always stays); changing ``preset`` replaces the whole list via :meth:`load_preset`.
-    Subclasses implement :meth:`load_preset` and :meth:`draw_stack`.
+    ``add_button`` inserts a copy of a layer (see :meth:`insert_at`), ``remove_button``
+    removes the chosen one (one layer always stays); changing ``preset`` replaces the whole
+    list via :meth:`load_preset`. Subclasses implement :meth:`load_preset` and
+    :meth:`draw_stack`.
     """
 
     layer_type: type
@@ -164,9 +356,14 @@ class StackExplorer(Explorer):
     def draw_stack(self) -> None:  # pragma: no cover - subclasses override
         raise NotImplementedError
 
+    def insert_at(self) -> tuple[int, object]:
+        """Where "add layer" puts a new layer and which: a copy of the chosen one after it."""
+        return self.layer.value + 1, self.layers[self.layer.value]
+
     def _add(self) -> None:
-        self.layers.append(self.layers[self.layer.value])
-        self._select(len(self.layers) - 1)
+        index, layer = self.insert_at()
+        self.layers.insert(index, layer)
+        self._select(index)
         self.draw()
 
     def _remove(self) -> None:
@@ -203,3 +400,4 @@ class StackExplorer(Explorer):
                 self._select(index)                     # its label shows the layer's kind
                 self._editing = index
         self.draw_stack()
+

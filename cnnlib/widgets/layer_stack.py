@@ -27,7 +27,7 @@ class LayerStackExplorer(StackExplorer):
 def layer_stack_explorer(preset: str = "AlexNet (torchvision)") -> LayerStackExplorer:
     """Build a CNN layer by layer and watch shapes, parameters and multiply-adds."""
     controls = {
-        "preset": dropdown("preset", list(PRESETS), preset),
+        "preset": dropdown("preset", list(PRESETS), preset, "preset"),
         "in_channels": int_slider("input channels", 3, 1, 64),
         "input_size": int_slider("input size", 224, 1, 256),
         "layer": dropdown("edit layer", [("1", 0)], 0),

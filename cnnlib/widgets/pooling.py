@@ -5,7 +5,10 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from ..viz.pooling import PoolingState, render_pooling
-from .base import Explorer, dropdown, int_slider
+from .base import Explorer, checkbox, dropdown, int_slider
+
+#: Largest kernel and stride on the sliders (the photo is 96 x 96: 16 gives 6 x 6).
+MAX_KERNEL = 16
 
 
 class PoolingExplorer(Explorer):
@@ -28,12 +31,12 @@ def pooling_explorer(mode: str = "max", kernel_size: int = 2, stride: int = 2, p
                      ceil_mode: bool = False, source: str = "grid") -> PoolingExplorer:
     """Pool the 6x6 grid (``source="grid"``) or the bundled photograph (``"image"``)."""
     controls = {
-        "mode": dropdown("pooling", ["max", "avg"], mode),
-        "kernel_size": int_slider("kernel size", kernel_size, 1, 6),
-        "stride": int_slider("stride s", stride, 1, 6),
-        "padding": int_slider("padding p", padding, 0, 3),
-        "ceil_mode": widgets.Checkbox(value=ceil_mode, description="ceil_mode"),
-        "source": dropdown("input", ["grid", "image"], source),
+        "mode": dropdown("pooling", ["max", "avg"], mode, "mode"),
+        "kernel_size": int_slider("kernel size", kernel_size, 1, MAX_KERNEL, "kernel_size"),
+        "stride": int_slider("stride s", stride, 1, MAX_KERNEL, "stride"),
+        "padding": int_slider("padding p", padding, 0, MAX_KERNEL // 2, "padding"),
+        "ceil_mode": checkbox("ceil_mode", ceil_mode, "ceil_mode"),
+        "source": dropdown("input", ["grid", "image"], source, "source"),
         "step": int_slider("output cell", 0, 0, 0),
     }
     return PoolingExplorer(controls, widgets.HTML())

@@ -11,7 +11,7 @@ from ..viz.receptive_field import (
     preset,
     render_receptive_field,
 )
-from .base import StackExplorer, dropdown, int_slider
+from .base import StackExplorer, check_in_range, dropdown, int_slider
 
 
 class ReceptiveFieldExplorer(StackExplorer):
@@ -44,7 +44,7 @@ def receptive_field_explorer(preset_name: str = "two 3x3 vs one 5x5", row: int |
                              col: int | None = None) -> ReceptiveFieldExplorer:
     """Explore how far one output cell sees; ``row``/``col`` default to the centre cell."""
     controls = {
-        "preset": dropdown("preset", list(PRESETS), preset_name),
+        "preset": dropdown("preset", list(PRESETS), preset_name, "preset_name"),
         "input_size": int_slider("input size", 9, 1, 240),
         "in_channels": int_slider("input channels", 64, 1, 512),
         "layer": dropdown("edit layer", [("1", 0)], 0),
@@ -61,6 +61,9 @@ def receptive_field_explorer(preset_name: str = "two 3x3 vs one 5x5", row: int |
             ["kernel_size", "stride", "padding"], ["dilation", "row", "col"]]
     explorer = ReceptiveFieldExplorer(controls, widgets.HTML(), rows)
     top = explorer.rendered.stacks[0].fields[-1].size or 1
+    for name, value in (("row", row), ("col", col)):
+        if value is not None:
+            check_in_range(value, name, 0, top - 1)
     explorer.row.value = top // 2 if row is None else row
     explorer.col.value = top // 2 if col is None else col
     return explorer
