@@ -72,7 +72,7 @@ _NOT_SETTINGS = {"training", "trainable", "dtype", "rng"}
 def describe_layer(layer) -> dict:
     """``{"type", "module", "settings", "parameters"}`` of one leaf layer."""
     settings = {}
-    for key, value in sorted(vars(layer).items()):
+    for key, value in sorted(getattr(layer, "__dict__", {}).items()):
         if key.startswith("_") or key in _NOT_SETTINGS:
             continue
         if isinstance(value, (bool, int, float, str)) or (
