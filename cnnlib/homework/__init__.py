@@ -1,8 +1,8 @@
 """Hand out and grade the homework: ``python -m cnnlib.homework generate | grade``.
 
-* :mod:`cnnlib.homework.generate` turns the instructor's solution notebooks into the student
+* :mod:`cnnlib.homework.generator` turns the instructor's solution notebooks into the student
   notebooks (and knows which ones it wrote: stale ones are regenerated, edited ones refused).
-* :mod:`cnnlib.homework.grade` grades a folder of submissions into a CSV table, one row per
+* :mod:`cnnlib.homework.grader` grades a folder of submissions into a CSV table, one row per
   submission written as it is graded. No student code runs in the grader: each submission runs
   in a bubblewrap sandbox (:mod:`cnnlib.homework.sandbox`) that hands back the student's
   answers (:mod:`cnnlib.homework.runner`), and the grader scores them with
@@ -23,8 +23,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .generate import BEGIN, BLANK, END, GenerateError, generate, student_notebook, student_source
-from .grade import Result, grade
+from .generator import BEGIN, BLANK, END, GenerateError, generate, student_notebook, student_source
+from .grader import Result, grade
 
 __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
            "generate", "Result", "grade", "main", "HOMEWORK_DIR"]

@@ -137,7 +137,7 @@ def _state(target: Path, text: str) -> str:
     """unchanged / missing / stale (what we wrote, outdated) / edited / a refusal."""
     try:
         mode = os.lstat(target).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return "missing"
     if stat.S_ISLNK(mode):
         return "refused: a symbolic link (never written through)"
