@@ -3,7 +3,9 @@
 Oracles: the numbers of AlexNet's table are worked out by hand from the lecture's formulas
 (output size floor((W + 2P - F) / S) + 1, conv parameters (k*k*C_in + 1) * C_out, linear
 (in + 1) * out) and REFERENCE.md's torchvision total 61,100,840; the from-scratch functions
-are checked against scipy and small loops written here, not against cnnlib.
+are checked against scipy, small loops and finite differences written here, not against
+cnnlib. The grader is checked on the sample submissions and on a folder of hostile ones
+(``tests/hostile_submissions/``) graded in one sandboxed run.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
+import socket
 from pathlib import Path
 
 import nbformat
@@ -22,6 +26,8 @@ from scipy.signal import correlate
 
 from cnnlib import homework as tool
 from cnnlib.checks import homework as check
+from cnnlib.homework import generator, grader
+from cnnlib.homework import sandbox
 from cnnlib.layers import (
     AdaptiveAvgPool2d,
     Conv2d,
@@ -37,7 +43,12 @@ HOMEWORK_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "homework"
 SOLUTIONS = sorted(HOMEWORK_DIR.glob("hw*.ipynb"))
 STUDENT_DIR = HOMEWORK_DIR / "student"
 SAMPLES_DIR = HOMEWORK_DIR / "samples"
-TIMEOUT = 12  # seconds per sample notebook: the infinite loop costs this much
+HOSTILE_DIR = Path(__file__).resolve().parent / "hostile_submissions"
+TIMEOUT = 10  # seconds per sample notebook: the infinite loops cost this much
+BWRAP = sandbox.bwrap_path()
+needs_bwrap = pytest.mark.skipif(
+    BWRAP is None and not os.environ.get("CI"),
+    reason="bubblewrap (bwrap) is not installed here; CI installs it and runs these tests")
 
 # AlexNet (torchvision) by hand: row -> (output shape, parameters).
 TABLE = {
@@ -222,7 +233,7 @@ def test_conv2d_forward_checker():
 def test_max_pool_checkers():
     assert check.max_pool2d_forward(pool_by_loops)
     assert check.max_pool2d_backward(pool_backward_by_loops)
-    assert "finite-difference" in check.max_pool2d_backward(pool_backward_by_loops).message
+    assert "finite differences" in check.max_pool2d_backward(pool_backward_by_loops).message
 
     def overwrite(dout, x, kernel_size, stride):
         return pool_backward_by_loops(dout, x, kernel_size, stride, accumulate=False)
@@ -235,21 +246,68 @@ def test_max_pool_checkers():
     assert check.max_pool2d_backward(...).status == "not attempted"
 
 
-def test_checks_log_only_when_grading(tmp_path, monkeypatch):
-    log = tmp_path / "log.jsonl"
-    monkeypatch.delenv(check.GRADING_LOG_ENV, raising=False)
-    check.alexnet_total(1)
-    assert not log.exists()
-    monkeypatch.setenv(check.GRADING_LOG_ENV, str(log))
-    check.alexnet_layer("conv1", (64, 55, 55), ...)
-    check.alexnet_total(1)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert records == [
-        {"homework": "hw1_alexnet_parameters", "exercise": "conv1_shape", "status": "correct"},
-        {"homework": "hw1_alexnet_parameters", "exercise": "conv1_params",
-         "status": "not attempted"},
-        {"homework": "hw1_alexnet_parameters", "exercise": "total_params", "status": "wrong"},
-    ]
+def conv_backward_by_differences(dout, x, w, b, stride=1, padding=0, eps=1e-6):
+    """(dx, dw, db) by central differences of scipy's convolution (the test's oracle)."""
+    grads = []
+    for k, array in enumerate((x, w, b)):
+        grad = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            values = []
+            for sign in (1, -1):
+                nudged = [x.copy(), w.copy(), b.copy()]
+                nudged[k][index] += sign * eps
+                values.append(np.sum(conv_by_scipy(*nudged, stride, padding) * dout))
+            grad[index] = (values[0] - values[1]) / (2 * eps)
+        grads.append(grad)
+    return tuple(grads)
+
+
+def test_conv2d_backward_checker_is_a_gradient_check():
+    assert check.conv2d_backward(conv_backward_by_differences)
+
+    def no_overlap_sum(dout, x, w, b, stride=1, padding=0):  # dx wrong, dw and db right
+        dx, dw, db = conv_backward_by_differences(dout, x, w, b, stride, padding)
+        return np.zeros_like(dx), dw, db
+
+    def two_gradients(dout, x, w, b, stride=1, padding=0):
+        return conv_backward_by_differences(dout, x, w, b, stride, padding)[:2]
+
+    def unwritten(dout, x, w, b, stride=1, padding=0):
+        raise NotImplementedError
+
+    assert "Case 1" in check.conv2d_backward(no_overlap_sum).message
+    assert "tuple of 3 arrays" in check.conv2d_backward(two_gradients).message
+    assert check.conv2d_backward(unwritten).status == "not attempted"
+
+
+def test_score_judges_answers_never_verdicts():
+    """What a sandbox hands back is answers: a claimed status is not one of them."""
+    forged = {"values": {"conv1_shape": "correct", "conv1_params": {"status": "correct"},
+                         "total_params": [[1, 2], [3]]}}
+    feedback = check.score(check.HW1, forged, None)
+    assert set(HOMEWORK_STATUSES(feedback)) <= {"wrong", "not attempted"}
+    right = {"values": {"conv1_shape": [64, 55, 55], "conv1_params": 23_296}}
+    feedback = check.score(check.HW1, right, None)
+    assert feedback["conv1_shape"] and feedback["conv1_params"]
+    assert feedback["total_params"].status == "not attempted"
+
+
+def HOMEWORK_STATUSES(feedback):
+    return [f.status for f in feedback.values()]
+
+
+def test_homework3_task_draws_new_inputs_each_time():
+    task_a, _ = check.grading_task(check.HW3, 1)
+    task_b, _ = check.grading_task(check.HW3, 2)
+    assert len(task_a["calls"]) == 17
+    assert task_a["calls"][1]["args"] != task_b["calls"][1]["args"]
+    assert task_a["calls"][0]["args"] == task_b["calls"][0]["args"]  # the lecture's example
+
+
+def test_points_make_implementation_worth_more_than_blanks():
+    totals = {hw: sum(points.values()) for hw, points in check.POINTS.items()}
+    assert totals == {check.HW1: 27, check.HW2: 12, check.HW3: 40}
+    assert set(check.POINTS[check.HW3]) == set(check.HOMEWORK[check.HW3])
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,25 +379,60 @@ def test_committed_student_notebooks_are_what_the_generator_writes():
     assert tool.main(["generate", "--check", "--out", str(STUDENT_DIR)]) == 0
 
 
-def test_generator_never_overwrites_a_students_changes(tmp_path, capsys):
+def test_generator_regenerates_stale_and_refuses_edited(tmp_path, capsys):
     assert set(tool.generate(SOLUTIONS, tmp_path).values()) == {"written"}
-    edited, removed = tmp_path / SOLUTIONS[0].name, tmp_path / SOLUTIONS[1].name
-    edited.write_text(edited.read_text(encoding="utf-8").replace("...", "(64, 55, 55)", 1),
+    stale, edited, removed = (tmp_path / p.name for p in SOLUTIONS)
+    # stale: what the generator wrote for an older solution (fingerprint still matches)
+    nb = nbformat.read(stale, as_version=4)
+    nb.cells[0].source += "\n\nAn older version of this solution."
+    nb.metadata["cnnlib"].pop("generated")
+    nb.metadata["cnnlib"]["generated"] = generator.fingerprint(
+        generator._notebook_text(nb))
+    nbformat.write(nb, stale)
+    assert tool.generate(SOLUTIONS, tmp_path, check=True)[stale] == "stale"
+    # edited by hand: the fingerprint no longer matches
+    edited.write_text(edited.read_text(encoding="utf-8").replace("...", "42", 1),
                       encoding="utf-8")
     removed.unlink()
-    digest = sha256(edited)
+    digests = {p: sha256(p) for p in (stale, edited)}
 
     assert tool.main(["generate", "--out", str(tmp_path), *map(str, SOLUTIONS)]) == 1
     assert "--force" in capsys.readouterr().err
-    assert sha256(edited) == digest and not removed.exists()  # nothing written at all
-    assert tool.generate(SOLUTIONS, tmp_path, check=True)[edited] == "differs"
-    assert sha256(edited) == digest
-    assert tool.main(["generate", "--check", "--out", str(tmp_path),
-                      *map(str, SOLUTIONS)]) == 1
+    assert {p: sha256(p) for p in (stale, edited)} == digests and not removed.exists()
+    assert tool.generate(SOLUTIONS, tmp_path, check=True)[edited] == "edited"
 
-    status = tool.generate(SOLUTIONS, tmp_path, force=True)
-    assert status[edited] == "written" and status[removed] == "written"
-    assert edited.read_bytes() == (STUDENT_DIR / edited.name).read_bytes()
+    edited.write_bytes((STUDENT_DIR / edited.name).read_bytes())   # undo the hand edit
+    status = tool.generate(SOLUTIONS, tmp_path)                    # no --force needed
+    assert status == {stale: "written", edited: "unchanged", removed: "written"}
+    for path in (stale, edited, removed):
+        assert path.read_bytes() == (STUDENT_DIR / path.name).read_bytes()
+
+    edited.write_text(edited.read_text(encoding="utf-8").replace("...", "42", 1),
+                      encoding="utf-8")
+    assert tool.generate(SOLUTIONS, tmp_path, force=True)[edited] == "written"
+
+
+def test_generator_never_writes_through_a_link_and_checks_before_writing(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "solution.ipynb"
+    victim.write_text("the instructor's solution", encoding="utf-8")
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / SOLUTIONS[0].name).symlink_to(victim)
+    (out / SOLUTIONS[1].name).symlink_to(outside / "missing.ipynb")   # a broken link
+    for force in (False, True):
+        status = tool.generate(SOLUTIONS, out, force=force)
+        assert status[out / SOLUTIONS[0].name].startswith("refused: a symbolic link")
+        assert status[out / SOLUTIONS[1].name].startswith("refused: a symbolic link")
+        assert not (out / SOLUTIONS[2].name).exists()         # nothing written at all
+    assert victim.read_text(encoding="utf-8") == "the instructor's solution"
+    assert not (outside / "missing.ipynb").exists()
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(tool.GenerateError, match="not a folder"):
+        tool.generate(SOLUTIONS, blocked / "student")
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,35 +456,44 @@ def test_solution_notebooks_are_stored_with_every_check_correct(path):
 # Grader
 # --------------------------------------------------------------------------------------------
 
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
 @pytest.fixture(scope="module")
 def graded_samples(tmp_path_factory):
     digests = {p: sha256(p) for p in SAMPLES_DIR.iterdir()}
     lines = []
-    results = tool.grade(SAMPLES_DIR, timeout=TIMEOUT, progress=lines.append, jobs=2)
     out = tmp_path_factory.mktemp("scores") / "scores.csv"
-    tool.write_scores(results, out)
-    with open(out, newline="", encoding="utf-8") as file:
-        rows = {row["submission"]: row for row in csv.DictReader(file)}
+    grader.grade(SAMPLES_DIR, out, timeout=TIMEOUT, progress=lines.append, jobs=2)
+    rows = {row["submission"]: row for row in read_csv(out)}
     return digests, lines, rows
 
 
+@needs_bwrap
 def test_grader_scores_the_samples(graded_samples):
     _, lines, rows = graded_samples
     summary = {name: (row["total"], row["max"], row["reason"]) for name, row in rows.items()}
-    assert summary["correct_hw3.ipynb"] == ("3", "3", "")
+    assert summary["correct_hw3.ipynb"] == ("40", "40", "")
     # conv2 without bias, pool3 as (H, W, C), fc6 without bias, fc8 and its shape left blank,
     # total without biases: 27 - 6 = 21
-    assert summary["partly_wrong_hw1.ipynb"] == ("21", "27", "")
-    assert summary["crashing_hw2.ipynb"][:2] == ("1", "2")
+    assert summary["partly_wrong_hw1.ipynb"][:2] == ("21", "27")
+    assert summary["partly_wrong_hw1.ipynb"][2] == (
+        "wrong: conv2_params, pool3_shape, fc6_params, total_params; "
+        "not attempted: fc8_shape, fc8_params")
+    assert summary["crashing_hw2.ipynb"][:2] == ("2", "12")
     assert re.fullmatch(r"crashed in cell \d+: AttributeError: .*summary.*",
                         summary["crashing_hw2.ipynb"][2])
-    assert summary["infinite_loop_hw3.ipynb"][:2] == ("1", "3")
-    assert summary["infinite_loop_hw3.ipynb"][2].startswith(f"timed out after {TIMEOUT} s")
+    assert summary["infinite_loop_hw3.ipynb"][:2] == ("10", "40")
+    assert summary["infinite_loop_hw3.ipynb"][2] == "timed out calling max_pool2d_forward"
     assert summary["empty_hw1.ipynb"] == ("0", "27", "empty submission")
     assert len(lines) == len(rows) == 5
-    assert any(re.match(r"\[\d/5\] correct_hw3.ipynb: 3/3 \(", line) for line in lines)
+    assert {row["sandbox"] for row in rows.values()} == {"bwrap"}
+    assert any(re.match(r"\[\d/5\] correct_hw3.ipynb: 40/40 \(", line) for line in lines)
 
 
+@needs_bwrap
 def test_score_table_columns(graded_samples):
     _, _, rows = graded_samples
     row = rows["partly_wrong_hw1.ipynb"]
@@ -399,34 +501,192 @@ def test_score_table_columns(graded_samples):
     assert (row["hw1.conv1_shape"], row["hw1.conv2_params"], row["hw1.fc8_shape"]) == ("1", "0",
                                                                                       "0")
     assert rows["correct_hw3.ipynb"]["hw1.conv1_shape"] == ""
+    assert rows["correct_hw3.ipynb"]["hw3.conv2d_backward"] == "15"
     assert rows["crashing_hw2.ipynb"]["hw2.model"] == "0"
-    assert rows["crashing_hw2.ipynb"]["hw2.fc_share"] == "1"
-    assert list(row)[-3:] == ["total", "max", "reason"]
+    assert rows["crashing_hw2.ipynb"]["hw2.fc_share"] == "2"
+    assert list(row)[-5:] == ["total", "max", "sandbox", "seconds", "reason"]
 
 
+@needs_bwrap
 def test_grader_never_modifies_a_submission(graded_samples):
     digests, _, _ = graded_samples
     assert {p: sha256(p) for p in SAMPLES_DIR.iterdir()} == digests
 
 
+@needs_bwrap
 def test_student_notebooks_run_to_the_end_with_every_check_not_attempted(tmp_path):
     for path in STUDENT_DIR.glob("*.ipynb"):
-        shutil.copy(path, tmp_path)
-    results = tool.grade(tmp_path, timeout=60, progress=None, jobs=2)
+        shutil.copy(path, tmp_path / path.name)
+    results = grader.grade(tmp_path, tmp_path / "scores.csv", timeout=60, jobs=2)
     assert sorted(r.homework for r in results) == sorted(check.HOMEWORK)
     for result in results:
         assert result.reason == "not attempted", (result.submission, result.reason)
         assert set(result.statuses.values()) == {"not attempted"}, result.statuses
 
 
-def test_grader_handles_unreadable_and_unknown_files_without_a_kernel(tmp_path):
+def snapshot(*folders):
+    """Every file under the folders with its bytes' digest (links and special files named)."""
+    state = {}
+    for folder in folders:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if d not in (".venv", "__pycache__", ".git")]
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                if os.path.islink(path) or not os.path.isfile(path):
+                    state[path] = "special" if not os.path.isdir(path) else "folder"
+                else:
+                    with open(path, "rb") as file:
+                        state[path] = hashlib.sha256(file.read()).hexdigest()
+    return state
+
+
+def runners_alive() -> list:
+    alive = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                if b"/grader/runner.py" in file.read():
+                    alive.append(pid)
+        except OSError:
+            pass
+    return alive
+
+
+# Each hostile submission -> the most its honest work earns (what it computed itself).
+HONEST = {
+    "forged_log_hw1.ipynb": 0, "monkeypatch_checker_hw1.ipynb": 0,
+    "forbidden_library_hw3.ipynb": 0, "read_solution_hw2.ipynb": 0,
+    "write_outside_hw1.ipynb": 0, "kill_parent_hw3.ipynb": 5,
+    "fork_and_detach_hw1.ipynb": 1, "memory_hog_hw3.ipynb": 5, "output_flood_hw1.ipynb": 1,
+    "infinite_loop_hw3.ipynb": 5, "leak_secrets_hw2.ipynb": 0,
+    "mislabelled_hw1.ipynb": 40, "no_check_cells_hw3.ipynb": 40,
+    # made below: special files and odd names
+    "pipe_hw1.ipynb": 0, "folder_hw2.ipynb": 0, "link_to_solution_hw3.ipynb": 0,
+    "broken_link.ipynb": 0, "socket_hw1.ipynb": 0, "UPPER_HW3.IPYNB": 40,
+    "as_json_hw3.json": 40, "\\xff\\xfe_hw3.ipynb": 40,
+    '=HYPERLINK("x")_hw3.ipynb': 40, "not_json_hw2.ipynb": 0,
+}
+
+
+def hostile_folder(folder: Path) -> None:
+    """Copy the hostile notebooks and make the files git cannot hold."""
+    for path in HOSTILE_DIR.glob("*.ipynb"):
+        shutil.copy(path, folder / path.name)
+    correct = SAMPLES_DIR / "correct_hw3.ipynb"
+    os.mkfifo(folder / "pipe_hw1.ipynb")
+    (folder / "folder_hw2.ipynb").mkdir()
+    (folder / "folder_hw2.ipynb" / "inside_hw2.txt").write_text("not graded")
+    (folder / "link_to_solution_hw3.ipynb").symlink_to(SOLUTIONS[2])
+    (folder / "broken_link.ipynb").symlink_to(folder.parent / "nowhere.ipynb")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(folder / "socket_hw1.ipynb"))
+    server.close()
+    shutil.copy(correct, folder / "UPPER_HW3.IPYNB")
+    shutil.copy(correct, folder / "as_json_hw3.json")
+    shutil.copy(correct, os.path.join(os.fsencode(folder), b"\xff\xfe_hw3.ipynb"))
+    shutil.copy(correct, folder / '=HYPERLINK("x")_hw3.ipynb')
+    (folder / "not_json_hw2.ipynb").write_bytes(b"\x00\xff{not json")
+
+
+@needs_bwrap
+def test_hostile_submissions_forge_nothing_and_harm_nothing(tmp_path):
+    assert BWRAP is not None, "CI must install bubblewrap (.ci/run)"
+    folder, canary = tmp_path / "submissions", tmp_path / "canary"
+    folder.mkdir()
+    canary.mkdir()
+    (canary / "classmate_hw1.ipynb").write_text("a classmate's work")
+    hostile_folder(folder)
+    home_startup = Path.home() / ".ipython" / "profile_default" / "startup"
+    repository = Path(__file__).resolve().parent.parent
+    watched = [folder, canary, repository / "notebooks", repository / "cnnlib",
+               repository / "tests", home_startup, Path("/tmp")]
+    before = snapshot(*[w for w in watched if w.exists() and w != Path("/tmp")])
+    tmp_before = set(os.listdir("/tmp"))
+    out = tmp_path / "scores.csv"
+
+    results = grader.grade(folder, out, timeout=TIMEOUT, jobs=2)
+
+    rows = read_csv(out)
+    for row in rows:  # the CSV quotes a name that a spreadsheet would read as a formula
+        row["submission"] = row["submission"].removeprefix("'")
+    names = [row["submission"] for row in rows]
+    assert sorted(names) == sorted(HONEST), "exactly one row per submission"
+    forged = [(row["submission"], row["total"]) for row in rows
+              if int(row["total"]) > HONEST[row["submission"]]]
+    assert forged == []
+    for row in rows:
+        if row["total"] != row["max"]:
+            assert row["reason"], row
+    by_name = {row["submission"]: row for row in rows}
+    assert by_name["link_to_solution_hw3.ipynb"]["reason"].startswith("refused: a symbolic")
+    assert by_name["pipe_hw1.ipynb"]["reason"].startswith("refused: not a regular file")
+    assert by_name["folder_hw2.ipynb"]["reason"].startswith("refused: a folder")
+    assert by_name["output_flood_hw1.ipynb"]["reason"].startswith("stopped: wrote more")
+    assert by_name["infinite_loop_hw3.ipynb"]["reason"].startswith("timed out after")
+    assert by_name["mislabelled_hw1.ipynb"]["homework"] == "hw3_conv_and_pool_from_scratch"
+    assert by_name["forbidden_library_hw3.ipynb"]["total"] == "0"
+    text = out.read_text(encoding="utf-8")
+    assert "root:" not in text and "PATH=/root" not in text
+    with open(out, newline="", encoding="utf-8") as file:
+        cells = [cell for line in csv.reader(file) for cell in line]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")], "a spreadsheet formula"
+    assert "'=HYPERLINK(\"x\")_hw3.ipynb" in cells
+    assert len(results) == len(rows)
+
+    after = snapshot(*[w for w in watched if w.exists() and w != Path("/tmp")])
+    assert after == before, "a file outside the sandbox's scratch folder changed"
+    assert not home_startup.joinpath("00-pwned.py").exists()
+    assert not {n for n in set(os.listdir("/tmp")) - tmp_before if "pwned" in n}
+    assert runners_alive() == [], "a process of a submission outlived grading"
+
+
+def test_grader_refuses_bad_options_and_an_unwritable_table_before_grading(tmp_path):
+    (tmp_path / "kim_hw2.ipynb").write_bytes(b"")
+    for timeout in (0, -5, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="--timeout"):
+            grader.grade(tmp_path, tmp_path / "out.csv", timeout=timeout)
+    with pytest.raises(ValueError, match="--jobs"):
+        grader.grade(tmp_path, tmp_path / "out.csv", jobs=0)
+    assert tool.main(["grade", str(tmp_path), "--timeout", "nan"]) == 2
+    with pytest.raises(OSError):
+        grader.grade(tmp_path, tmp_path / "missing" / "out.csv", sandbox=False)
+
+
+def test_grader_refuses_without_a_sandbox_unless_told(tmp_path, monkeypatch, capsys):
+    (tmp_path / "kim_hw2.ipynb").write_bytes(b"")
+    monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
+    out = tmp_path / "out.csv"
+    assert tool.main(["grade", str(tmp_path), "--out", str(out)]) == 2
+    assert "--no-sandbox" in capsys.readouterr().err and not out.exists()
+    assert tool.main(["grade", str(tmp_path), "--out", str(out), "--no-sandbox"]) == 0
+    (row,) = read_csv(out)
+    assert row["sandbox"] == "none (--no-sandbox)" and row["reason"] == "empty submission"
+
+
+def test_grader_handles_unreadable_and_unknown_files_without_running_them(tmp_path):
     (tmp_path / "kim_hw2.ipynb").write_bytes(b"")
     (tmp_path / "lee.ipynb").write_text("{not json", encoding="utf-8")
-    results = {r.submission: r for r in tool.grade(tmp_path, progress=None)}
+    results = {r.submission: r for r in grader.grade(tmp_path, tmp_path / "o.csv",
+                                                     sandbox=False)}
     assert (results["kim_hw2.ipynb"].homework, results["kim_hw2.ipynb"].reason) == (
         "hw2_build_alexnet", "empty submission")
     assert results["lee.ipynb"].reason.startswith("unreadable notebook")
     assert results["lee.ipynb"].total == results["lee.ipynb"].maximum == 0
+
+
+def test_homework_is_identified_by_content_first():
+    assert grader.identify(["def conv2d_forward(x):\n    pass"],
+                           {"cnnlib": {"homework": "hw1_alexnet_parameters"}},
+                           "kim_hw1.ipynb") == "hw3_conv_and_pool_from_scratch"
+    assert grader.identify(["x = 1"], {"cnnlib": {"homework": "hw2_build_alexnet"}},
+                           "kim.ipynb") == "hw2_build_alexnet"
+    assert grader.identify(["x = 1"], {}, "kim-hw1.ipynb") == "hw1_alexnet_parameters"
+    assert grader.identify(["x = 1"], {}, "kim.ipynb") == ""
+
+
+def test_csv_cells_cannot_be_formulas():
+    assert [grader.safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "ok", 3)] == [
+        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "ok", "3"]
 
 
 # --- the engine on answers numpy cannot shape ------------------------------------------------

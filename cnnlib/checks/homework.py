@@ -4,13 +4,12 @@ Like the course's checkers (:mod:`cnnlib.checks.core`, whose engine they use), t
 item is wrong and what to reconsider, never the expected value, and a blank (``...``) or a
 function that still raises ``NotImplementedError`` reports "not attempted".
 
-Each check also has a place in :data:`HOMEWORK` (homework -> its exercises, one point each).
-When the environment variable ``CNNLIB_GRADING_LOG`` names a file (the grader of
-:mod:`cnnlib.homework` sets it), every check appends one JSON line to it::
-
-    {"homework": "hw1_alexnet_parameters", "exercise": "conv1_params", "status": "correct"}
-
-Nothing is written otherwise, so a student's notebook looks the same with or without grading.
+Each check also has a place in :data:`HOMEWORK` (homework -> its exercises) and its points in
+:data:`POINTS`. The checks a student runs only give feedback; a grade is decided elsewhere:
+the grader (:mod:`cnnlib.homework`) runs the notebook in a sandbox that only hands back the
+student's *answers* (:func:`grading_task` says which: variables, the layers a function builds,
+the outputs of the student's functions on inputs drawn at grading time), and :func:`score`
+compares them here, outside the sandbox, with the same judgements the feedback uses.
 
 The AlexNet of the homework is torchvision's single-GPU layout, :func:`cnnlib.models.alexnet`
 (61,100,840 parameters for a 3 x 224 x 224 input).
@@ -19,10 +18,8 @@ The AlexNet of the homework is torchvision's single-GPU layout, :func:`cnnlib.mo
 from __future__ import annotations
 
 import functools
-import json
 import math
 import numbers
-import os
 
 import numpy as np
 
@@ -31,15 +28,18 @@ from .core import (
     NOT_ATTEMPTED,
     WRONG,
     Feedback,
-    check_function,
+    _same,
+    _shape,
     check_value,
     conv_params,
     is_missing,
 )
 
 __all__ = [
-    "GRADING_LOG_ENV",
     "HOMEWORK",
+    "POINTS",
+    "grading_task",
+    "score",
     "Report",
     "alexnet_layer",
     "alexnet_total",
@@ -47,10 +47,10 @@ __all__ = [
     "fc_share",
     "conv2d_forward",
     "max_pool2d_forward",
+    "conv2d_backward",
     "max_pool2d_backward",
 ]
 
-GRADING_LOG_ENV = "CNNLIB_GRADING_LOG"
 ALEXNET_INPUT = (3, 224, 224)
 HW1, HW2, HW3 = ("hw1_alexnet_parameters", "hw2_build_alexnet",
                  "hw3_conv_and_pool_from_scratch")
@@ -60,23 +60,25 @@ ALEXNET_ROWS = ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "
 _ROW_TYPES = {"conv": "Conv2d", "pool": "MaxPool2d", "avgpool": "AdaptiveAvgPool2d",
               "flatten": "Flatten", "fc": "Linear"}
 
-#: Homework name -> its exercises, in notebook order (one point each).
+#: Homework name -> its exercises, in notebook order.
 HOMEWORK = {
     HW1: tuple(f"{row}_{what}" for row in ALEXNET_ROWS for what in ("shape", "params"))
     + ("total_params",),
     HW2: ("model", "fc_share"),
-    HW3: ("conv2d_forward", "max_pool2d_forward", "max_pool2d_backward"),
+    HW3: ("conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward"),
 }
+#: Points of each exercise: code that must work on inputs drawn at grading time is worth more
+#: than one arithmetic blank (homework 1: 27 blanks of 1 point; homework 3: 40 points).
+POINTS = {
+    HW1: dict.fromkeys(HOMEWORK[HW1], 1),
+    HW2: {"model": 10, "fc_share": 2},
+    HW3: {"conv2d_forward": 10, "conv2d_backward": 15, "max_pool2d_forward": 5,
+          "max_pool2d_backward": 10},
+}
+#: The function a homework 2 notebook must define, and the names its answers are read from.
+HW2_BUILD = "build_alexnet"
 
 
-def _log(homework: str, exercise: str, feedback: Feedback) -> Feedback:
-    """Append the result to the grading log when grading; return the feedback unchanged."""
-    path = os.environ.get(GRADING_LOG_ENV)
-    if path:
-        record = {"homework": homework, "exercise": exercise, "status": feedback.status}
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(json.dumps(record) + "\n")
-    return feedback
 
 
 def _renamed(feedback: Feedback, question: str) -> Feedback:
@@ -234,8 +236,7 @@ def alexnet_layer(row: str, output_shape, params) -> Report:
     """
     if row not in ALEXNET_ROWS:
         raise ValueError(f"row must be one of {', '.join(ALEXNET_ROWS)}; got {row!r}.")
-    return Report(_log(HW1, f"{row}_shape", _check_shape(row, output_shape)),
-                  _log(HW1, f"{row}_params", _check_params(row, params)))
+    return Report(_check_shape(row, output_shape), _check_params(row, params))
 
 
 def alexnet_total(answer) -> Feedback:
@@ -249,16 +250,14 @@ def alexnet_total(answer) -> Feedback:
                 conv: "That is the convolutional layers only; add the fully connected ones.",
                 expected - conv: "That is the fully connected layers only; add the "
                                  "convolutional ones."}
-    return _log(HW1, "total_params", check_value(
-        "AlexNet's total number of parameters", answer, expected,
-        "Add up the parameters of every row of the table.", mistakes=mistakes))
+    return check_value("AlexNet's total number of parameters", answer, expected,
+                       "Add up the parameters of every row of the table.", mistakes=mistakes)
 
 
 # --------------------------------------------------------------------------------------------
 # Homework 2: build AlexNet
 # --------------------------------------------------------------------------------------------
 
-_NOT_SETTINGS = {"training", "trainable", "dtype", "rng"}
 _TYPE_HINT = ("AlexNet's features repeat Conv2d -> ReLU, with a MaxPool2d after the 1st, "
               "2nd and 5th convolution; then AdaptiveAvgPool2d, Flatten, and a classifier "
               "of (Dropout -> Linear -> ReLU) twice and a last Linear.")
@@ -274,42 +273,64 @@ _SETTING_HINTS = {
 }
 
 
-def _settings(layer) -> dict:
-    """A layer's hyperparameters: its public int/float/bool/str/tuple attributes."""
-    return {k: v for k, v in vars(layer).items()
-            if not k.startswith("_") and k not in _NOT_SETTINGS
-            and isinstance(v, (numbers.Number, str, tuple))}
+def _describe(model) -> list:
+    """The leaf layers of a model as the grading sandbox describes them (type, settings)."""
+    from ..homework.runner import describe_model
+
+    return describe_model(model)
 
 
-def _first_difference(mine: list, reference: list) -> str:
-    """Describe the first place where two leaf lists differ ("" when they agree)."""
-    shape_mine = shape_ref = ALEXNET_INPUT
+@functools.lru_cache(maxsize=1)
+def _reference_layers() -> tuple:
+    from ..models import alexnet
+
+    return tuple(_describe(alexnet()))
+
+
+def _first_difference(mine: list, reference) -> str:
+    """Describe the first place where two layer descriptions differ ("" when they agree)."""
     for number, (a, b) in enumerate(zip(mine, reference), start=1):
-        kind = type(a).__name__
+        kind = str(a.get("type"))
         where = f"Layer {number} of your model ({kind})"
-        if kind != type(b).__name__:
+        if kind != b["type"]:
             return f"{where}: AlexNet has a different kind of layer here. {_TYPE_HINT}"
+        if a.get("module") != b["module"]:
+            return (f"{where} is a class of your own; build the model from "
+                    f"cnnlib.layers.{b['type']}.")
         hint = _SETTING_HINTS.get(kind, "")
-        sa, sb = _settings(a), _settings(b)
+        sa, sb = a.get("settings") or {}, b["settings"]
         differing = [k for k in sb if sa.get(k) != sb[k]]
         if differing:
             verb = "differs" if len(differing) == 1 else "differ"
             return f"{where}: its {' and '.join(differing)} {verb} from AlexNet's. {hint}"
-        if a.num_parameters != b.num_parameters:
+        if a.get("parameters") != b["parameters"]:
             return f"{where}: its number of parameters differs (a missing bias?). {hint}"
-        try:
-            shape_mine = a.output_shape(shape_mine)
-        except ValueError as error:
-            return f"{where} cannot take its input: {error}"
-        shape_ref = b.output_shape(shape_ref)
-        if shape_mine != shape_ref:
-            return f"{where}: its output shape differs from AlexNet's. {hint}"
     if len(mine) < len(reference):
         return (f"Your model stops after layer {len(mine)}; AlexNet has more layers after "
                 f"it. {_TYPE_HINT}")
     if len(mine) > len(reference):
         return f"Your model has more layers than AlexNet after layer {len(reference)}."
     return ""
+
+
+def _judge_model(record: dict) -> Feedback:
+    """Judge a sandbox record ``{"layers": [...]}`` / ``{"missing"}`` / ``{"error"}``."""
+    question = "your AlexNet"
+    if record.get("missing"):
+        return Feedback(question, NOT_ATTEMPTED, "Write build_alexnet and run the cell.")
+    if "error" in record:
+        return Feedback(question, WRONG, f"Building it raised {record['error']}")
+    layers = record.get("layers")
+    if not isinstance(layers, list) or not all(isinstance(a, dict) for a in layers):
+        return Feedback(question, WRONG, "build_alexnet should return a cnnlib layer such as "
+                                         "a Sequential.")
+    if len(layers) == 1 and layers[0].get("module") != "cnnlib.layers":
+        return Feedback(question, WRONG, f"build_alexnet should return a cnnlib layer such as "
+                                         f"a Sequential, not a {layers[0].get('type')}.")
+    difference = _first_difference(layers, _reference_layers())
+    if difference:
+        return Feedback(question, WRONG, difference)
+    return Feedback(question, CORRECT, "Every layer matches AlexNet (torchvision's layout).")
 
 
 def alexnet_model(build) -> Feedback:
@@ -324,9 +345,7 @@ def alexnet_model(build) -> Feedback:
     it never shows the expected value.
     """
     from ..layers import Module
-    from ..models import alexnet
 
-    question = "your AlexNet"
     model = build
     if callable(build) and not isinstance(build, Module):
         try:
@@ -334,74 +353,63 @@ def alexnet_model(build) -> Feedback:
         except NotImplementedError:
             model = ...
         except Exception as error:  # a student's bug must not stop the notebook
-            return _log(HW2, "model", Feedback(
-                question, WRONG, f"Building it raised {type(error).__name__}: {error}"))
+            return _judge_model({"error": f"{type(error).__name__}: {error}"})
     if is_missing(model):
-        return _log(HW2, "model", Feedback(question, NOT_ATTEMPTED,
-                                           "Write build_alexnet and run the cell."))
-    if not isinstance(model, Module):
-        return _log(HW2, "model", Feedback(
-            question, WRONG, f"build_alexnet should return a cnnlib layer such as a "
-                             f"Sequential, not a {type(model).__name__}."))
-    difference = _first_difference(list(_leaves(model)), list(_leaves(alexnet())))
-    if difference:
-        return _log(HW2, "model", Feedback(question, WRONG, difference))
-    return _log(HW2, "model", Feedback(question, CORRECT,
-                                       "Every layer matches AlexNet (torchvision's layout)."))
+        return _judge_model({"missing": True})
+    return _judge_model({"layers": _describe(model)})
 
 
 def fc_share(answer) -> Feedback:
     """Check the share of AlexNet's parameters in its fully connected layers (0 to 1)."""
     question = "share of the parameters in the fully connected layers"
     if isinstance(answer, numbers.Real) and 1 < answer <= 100:
-        return _log(HW2, "fc_share", Feedback(
-            question, WRONG, "Give a fraction between 0 and 1, not a percentage."))
+        return Feedback(question, WRONG, "Give a fraction between 0 and 1, not a percentage.")
     table = _alexnet_table()
     total = sum(row[3] for row in table.values())
     fc = sum(row[3] for name, row in table.items() if name.startswith("fc"))
-    return _log(HW2, "fc_share", check_value(
+    return check_value(
         question, answer, fc / total,
         "Add the parameters of the Linear layers in the summary and divide by the total.",
-        atol=0.005, mistakes={1 - fc / total: "That is the convolutional layers' share."}))
+        atol=0.005, mistakes={1 - fc / total: "That is the convolutional layers' share."})
 
 
 # --------------------------------------------------------------------------------------------
-# Homework 3: convolution and max pooling from scratch
+# Homework 3: convolution (forward and backward) and max pooling from scratch
 # --------------------------------------------------------------------------------------------
 
 # The lecture's padding example: a 5x5 image, a 3x3 filter, padding 1.
 LECTURE_IMAGE = np.array([[2, 4, 9, 1, 4], [2, 1, 4, 4, 6], [1, 1, 2, 9, 2],
                           [7, 3, 5, 1, 3], [2, 3, 4, 8, 5]], dtype=float)
 LECTURE_FILTER = np.array([[1, 2, 3], [-4, 7, 4], [2, -5, 1]], dtype=float)
-
-
-def _conv_cases():
-    """``(description, args, kwargs, hint)`` for conv2d_forward(x, w, b, stride, padding)."""
-    rng = np.random.default_rng(0)
-
-    def arrays(x_shape, w_shape):
-        return (rng.standard_normal(x_shape), rng.standard_normal(w_shape),
-                rng.standard_normal(w_shape[0]))
-
-    windows = "Each output cell is the sum of window * filter over all input channels, plus "
-    return [
-        ("the lecture's 5x5 example, padding 1",
-         (LECTURE_IMAGE[None, None], LECTURE_FILTER[None, None], np.zeros(1)),
-         {"stride": 1, "padding": 1},
-         "Pad the input with p zeros on every side first, then slide the filter."),
-        ("3 input channels, 2 filters", arrays((1, 3, 6, 6), (2, 3, 3, 3)), {},
-         windows + "the filter's bias."),
-        ("a batch of 2, padding 1, stride 2", arrays((2, 3, 7, 7), (4, 3, 3, 3)),
-         {"stride": 2, "padding": 1},
-         "Output cell (i, j) starts at input cell (i * stride, j * stride) of the padded "
-         "input; the output is floor((H + 2p - k) / s) + 1 tall."),
-        ("a non-square input and kernel", arrays((1, 2, 6, 9), (3, 2, 2, 3)),
-         {"stride": 1, "padding": 0},
-         "Use the kernel's height for rows and its width for columns."),
-        ("non-square, stride 2, padding 2", arrays((2, 1, 8, 5), (2, 1, 3, 2)),
-         {"stride": 2, "padding": 2},
-         "Compute the output height and width separately, each with its own kernel size."),
-    ]
+_WINDOWS = "Each output cell is the sum of window * filter over all input channels, plus "
+# (description, x shape, w shape, stride, padding, hint) of the convolution cases.
+_CONV_SHAPES = [
+    ("3 input channels, 2 filters", (1, 3, 6, 6), (2, 3, 3, 3), 1, 0,
+     _WINDOWS + "the filter's bias."),
+    ("a batch of 2, padding 1, stride 2", (2, 3, 7, 7), (4, 3, 3, 3), 2, 1,
+     "Output cell (i, j) starts at input cell (i * stride, j * stride) of the padded "
+     "input; the output is floor((H + 2p - k) / s) + 1 tall."),
+    ("a non-square input and kernel", (1, 2, 6, 9), (3, 2, 2, 3), 1, 0,
+     "Use the kernel's height for rows and its width for columns."),
+    ("non-square, stride 2, padding 2", (2, 1, 8, 5), (2, 1, 3, 2), 2, 2,
+     "Compute the output height and width separately, each with its own kernel size."),
+]
+_BACKWARD_HINT = (" Each output cell got window * filter: send dout[n, f, i, j] * w[f] back "
+                  "to the window (adding where windows overlap, then cut the padding off), "
+                  "dout * window to dw[f], and dout to db[f].")
+# (description, x shape, kernel_size, stride, hint) of the pooling cases.
+_POOL_SHAPES = [
+    ("2x2 windows, stride 2", (1, 1, 4, 4), 2, 2,
+     "Each output is the largest value of its window."),
+    ("a batch of 2 with 3 channels", (2, 3, 6, 6), 2, 2,
+     "Pool every image and every channel on its own."),
+    ("overlapping 3x3 windows, stride 2 (as in AlexNet)", (1, 2, 7, 7), 3, 2,
+     "Windows overlap: one input cell can be the maximum of several windows."),
+    ("a non-square input, stride 1", (1, 1, 5, 8), 2, 1,
+     "The output is floor((H - k) / s) + 1 tall and floor((W - k) / s) + 1 wide."),
+]
+_POOL_BACKWARD_HINT = (" The gradient of a window goes to the cell that won its max; every "
+                       "other cell of the window gets 0.")
 
 
 def _pool_input(shape, rng):
@@ -410,82 +418,232 @@ def _pool_input(shape, rng):
     return (rng.permutation(size).reshape(shape) - size / 2) / size
 
 
-def _pool_cases():
-    """``(description, x, kernel_size, stride, hint)`` for the max pooling exercises."""
-    rng = np.random.default_rng(1)
-    return [
-        ("2x2 windows, stride 2", _pool_input((1, 1, 4, 4), rng), 2, 2,
-         "Each output is the largest value of its window."),
-        ("a batch of 2 with 3 channels", _pool_input((2, 3, 6, 6), rng), 2, 2,
-         "Pool every image and every channel on its own."),
-        ("overlapping 3x3 windows, stride 2 (as in AlexNet)", _pool_input((1, 2, 7, 7), rng),
-         3, 2, "Windows overlap: one input cell can be the maximum of several windows."),
-        ("a non-square input, stride 1", _pool_input((1, 1, 5, 8), rng), 2, 1,
-         "The output is floor((H - k) / s) + 1 tall and floor((W - k) / s) + 1 wide."),
-    ]
+def _cases(exercise: str, rng) -> list:
+    """``(description, args, kwargs, hint)`` of one homework 3 exercise, drawn from ``rng``."""
+    if exercise in ("conv2d_forward", "conv2d_backward"):
+        cases = [] if exercise == "conv2d_backward" else [
+            ("the lecture's 5x5 example, padding 1",
+             (LECTURE_IMAGE[None, None], LECTURE_FILTER[None, None], np.zeros(1)),
+             {"stride": 1, "padding": 1},
+             "Pad the input with p zeros on every side first, then slide the filter.")]
+        for description, x_shape, w_shape, stride, padding, hint in _CONV_SHAPES:
+            args = (rng.standard_normal(x_shape), rng.standard_normal(w_shape),
+                    rng.standard_normal(w_shape[0]))
+            kwargs = {"stride": stride, "padding": padding}
+            if exercise == "conv2d_backward":
+                from ..conv import conv2d
+
+                dout = rng.standard_normal(conv2d(*args, **kwargs).shape)
+                args, hint = (dout, *args), hint + _BACKWARD_HINT
+            cases.append((description, args, kwargs, hint))
+        return cases
+    from ..pool import max_pool2d
+
+    cases = []
+    for description, shape, k, s, hint in _POOL_SHAPES:
+        x = _pool_input(shape, rng)
+        if exercise == "max_pool2d_backward":
+            dout = rng.standard_normal(max_pool2d(x, k, s).shape)
+            cases.append((description, (dout, x, k, s), {}, hint + _POOL_BACKWARD_HINT))
+        else:
+            cases.append((description, (x, k, s), {}, hint))
+    return cases
 
 
-def _per_case(question: str, function, reference, cases) -> Feedback:
-    """``check_function`` case by case, so that the feedback can describe the failing case."""
-    if is_missing(function):
-        return Feedback(question, NOT_ATTEMPTED, "Write the function and run the cell.")
-    for number, (description, args, kwargs, hint) in enumerate(cases, start=1):
-        feedback = check_function(question, function, reference, [(args, kwargs)], hint)
+def _reference(exercise: str, args, kwargs):
+    """What a case must give: cnnlib's forward, or (for backward passes) the gradients that
+    finite differences of cnnlib's forward measure (a gradient check, not cnnlib's backward)."""
+    from ..conv import conv2d
+    from ..gradcheck import numerical_gradient
+    from ..pool import max_pool2d
+
+    if exercise == "conv2d_forward":
+        return conv2d(*args, **kwargs)
+    if exercise == "max_pool2d_forward":
+        return max_pool2d(*args)
+    if exercise == "conv2d_backward":
+        dout, *inputs = [a.copy() for a in args]
+        loss = lambda: float(np.sum(conv2d(*inputs, **kwargs) * dout))  # noqa: E731
+        return tuple(numerical_gradient(loss, x) for x in inputs)
+    dout, x, k, s = args
+    x = x.copy()
+    return numerical_gradient(lambda: float(np.sum(max_pool2d(x, k, s) * dout)), x)
+
+
+_MISSING_CALL = {"missing": True}
+
+
+def _judge_case(number: int, description: str, hint: str, outcome: dict, want) -> Feedback:
+    """One case of a function exercise: ``outcome`` is the sandbox's record of the call."""
+    where = f"Case {number} ({description})"
+    if "error" in outcome:
+        return Feedback("", WRONG, f"{where} raised {outcome['error']}")
+    got = outcome.get("result")
+    if isinstance(want, tuple):
+        if not outcome.get("tuple") or not isinstance(got, list) or len(got) != len(want):
+            return Feedback("", WRONG, f"{where}: return a tuple of {len(want)} arrays "
+                                       f"(one gradient per input). {hint}")
+        pairs = list(zip(got, want))
+    else:
+        pairs = [(got, want)]
+    for g, w in pairs:
+        shape = _shape(g)
+        if shape != np.shape(w):
+            what = "rows of different lengths" if shape is None else f"shape {shape}"
+            return Feedback("", WRONG, f"{where}: the result has {what}, "
+                                       f"expected {np.shape(w)}. {hint}")
+        if not _same(g, w, 1e-5, 1e-7):
+            return Feedback("", WRONG, f"{where} gives different values. {hint}")
+    return Feedback("", CORRECT)
+
+
+def _judge_function(exercise: str, cases: list, outcomes: list) -> Feedback:
+    """Judge every case of a function exercise from the records of its calls."""
+    if any(o.get("missing") for o in outcomes) or not outcomes:
+        return Feedback(exercise, NOT_ATTEMPTED, "Write the function and run the cell.")
+    for number, ((description, args, kwargs, hint), outcome) in enumerate(
+            zip(cases, outcomes), start=1):
+        feedback = _judge_case(number, description, hint, outcome,
+                               _reference(exercise, args, kwargs))
         if not feedback:
-            return Feedback(question, feedback.status, feedback.message.replace(
-                "Case 1", f"Case {number} ({description})", 1))
-    return Feedback(question, CORRECT, f"All {len(cases)} cases agree with cnnlib.")
+            return Feedback(exercise, WRONG, feedback.message)
+    how = ("finite differences of cnnlib's forward pass" if exercise.endswith("backward")
+           else "cnnlib")
+    return Feedback(exercise, CORRECT, f"All {len(cases)} cases agree with {how}.")
+
+
+def _call_locally(function, args, kwargs) -> dict:
+    """The record the sandbox would make of one call (for the feedback in a notebook)."""
+    if is_missing(function):
+        return _MISSING_CALL
+    try:
+        result = function(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
+                          **kwargs)
+    except NotImplementedError:
+        return _MISSING_CALL
+    except Exception as error:  # a student's bug must not stop the notebook
+        return {"error": f"{type(error).__name__}: {error}"}
+    if isinstance(result, tuple):
+        return {"result": list(result), "tuple": True}
+    return {"result": result}
+
+
+def _check_locally(exercise: str, function) -> Feedback:
+    cases = _cases(exercise, np.random.default_rng(0))
+    return _judge_function(exercise, cases,
+                           [_call_locally(function, a, k) for _, a, k, _ in cases])
 
 
 def conv2d_forward(function) -> Feedback:
     """Check ``function(x, w, b, stride=1, padding=0)`` against :func:`cnnlib.conv.conv2d`."""
-    from ..conv import conv2d
+    return _check_locally("conv2d_forward", function)
 
-    def reference(x, w, b, stride=1, padding=0):
-        return conv2d(x, w, b, stride=stride, padding=padding)
 
-    return _log(HW3, "conv2d_forward",
-                _per_case("conv2d_forward", function, reference, _conv_cases()))
+def conv2d_backward(function) -> Feedback:
+    """Check ``function(dout, x, w, b, stride=1, padding=0) -> (dx, dw, db)`` by a gradient
+    check: finite differences of :func:`cnnlib.conv.conv2d` on every case."""
+    return _check_locally("conv2d_backward", function)
 
 
 def max_pool2d_forward(function) -> Feedback:
     """Check ``function(x, kernel_size, stride)`` against :func:`cnnlib.pool.max_pool2d`."""
-    from ..pool import max_pool2d
-
-    cases = [(d, (x, k, s), {}, hint) for d, x, k, s, hint in _pool_cases()]
-    return _log(HW3, "max_pool2d_forward",
-                _per_case("max_pool2d_forward", function, max_pool2d, cases))
+    return _check_locally("max_pool2d_forward", function)
 
 
 def max_pool2d_backward(function) -> Feedback:
-    """Check ``function(dout, x, kernel_size, stride) -> dx``.
+    """Check ``function(dout, x, kernel_size, stride) -> dx`` by a gradient check:
+    finite differences of :func:`cnnlib.pool.max_pool2d` on every case."""
+    return _check_locally("max_pool2d_backward", function)
 
-    First against :func:`cnnlib.pool.max_pool2d_backward` on every case, then with a
-    finite-difference gradient check (:func:`cnnlib.gradcheck.gradient_errors`) of the
-    student's gradient of :func:`cnnlib.pool.max_pool2d`.
+
+# --------------------------------------------------------------------------------------------
+# Grading: what the sandbox must hand back, and the score of what it handed back
+# --------------------------------------------------------------------------------------------
+
+def _as_json(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def grading_task(homework: str, seed: int) -> tuple[dict, object]:
+    """What the sandbox must collect from a notebook, and what :func:`score` needs to judge it.
+
+    Returns ``(task, private)``: ``task`` is sent to the sandbox's runner (names of the
+    answers; for homework 3 the calls to make, on inputs drawn from ``seed``); ``private``
+    stays with the grader.
     """
-    from ..gradcheck import gradient_errors
-    from ..pool import max_pool2d
-    from ..pool import max_pool2d_backward as reference
+    if homework == HW1:
+        return {"values": list(HOMEWORK[HW1])}, None
+    if homework == HW2:
+        return {"models": {"model": HW2_BUILD}, "values": ["fc_share"]}, None
+    if homework != HW3:
+        raise ValueError(f"homework must be one of {', '.join(HOMEWORK)}; got {homework!r}.")
+    rng = np.random.default_rng(seed)
+    cases = {exercise: _cases(exercise, rng) for exercise in HOMEWORK[HW3]}
+    calls = [{"id": f"{exercise}/{number}", "function": exercise,
+              "args": [_as_json(a) for a in args], "kwargs": kwargs}
+             for exercise, its_cases in cases.items()
+             for number, (_, args, kwargs, _) in enumerate(its_cases)]
+    return {"calls": calls}, cases
 
-    question = "max_pool2d_backward"
-    rng = np.random.default_rng(2)
-    cases = []
-    for description, x, k, s, hint in _pool_cases():
-        dout = rng.standard_normal(max_pool2d(x, k, s).shape)
-        cases.append((description, (dout, x, k, s), {},
-                      hint + " The gradient of a window goes to the cell that won its max; "
-                             "every other cell of the window gets 0."))
-    feedback = _per_case(question, function, reference, cases)
-    if feedback:
-        description, (_, x, k, s), _, _ = cases[2]
-        (error,) = gradient_errors(lambda x_: max_pool2d(x_, k, s),
-                                   lambda dout_, x_: function(dout_, x_, k, s), [x.copy()])
-        if not error <= 1e-6:
-            feedback = Feedback(question, WRONG, f"The finite-difference check on the case "
-                                                 f"'{description}' is off (relative error "
-                                                 f"{error:.1e}).")
-        else:
-            feedback = Feedback(question, CORRECT, f"All {len(cases)} cases agree with cnnlib, "
-                                                   f"and the finite-difference check passes.")
-    return _log(HW3, "max_pool2d_backward", feedback)
+
+class Unsupported:
+    """An answer the sandbox could not hand back as a number (an object of another type)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}>"
+
+
+def decode(value):
+    """The answer :mod:`cnnlib.homework.runner` encoded (``{"missing": true}`` is ``...``)."""
+    if isinstance(value, dict):
+        if value.get("missing") is True:
+            return ...
+        if isinstance(value.get("number"), str) and value["number"] in ("nan", "inf", "-inf"):
+            return float(value["number"])
+        return Unsupported(str(value.get("object", "object"))[:60])
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def score(homework: str, answers: dict, private) -> dict:
+    """``{exercise: Feedback}`` for a notebook's answers (as :mod:`cnnlib.homework` reads them).
+
+    ``answers`` has ``"values"`` (name -> encoded value), ``"models"`` (name -> record) and
+    ``"calls"`` (call id -> record); anything absent is "not attempted".
+    """
+    values, models, calls = (answers.get(k, {}) for k in ("values", "models", "calls"))
+
+    def value(name):
+        return decode(values.get(name, {"missing": True}))
+
+    def safely(judge, *args):
+        try:
+            return judge(*args)
+        except Exception as error:  # a hostile answer must not stop the grader
+            return Feedback("", WRONG, f"The answer could not be compared "
+                                       f"({type(error).__name__}).")
+
+    result = {}
+    if homework == HW1:
+        for row in ALEXNET_ROWS:
+            result[f"{row}_shape"] = safely(_check_shape, row, value(f"{row}_shape"))
+            result[f"{row}_params"] = safely(_check_params, row, value(f"{row}_params"))
+        result["total_params"] = safely(alexnet_total, value("total_params"))
+    elif homework == HW2:
+        result["model"] = safely(_judge_model, models.get("model", {"missing": True}))
+        result["fc_share"] = safely(fc_share, value("fc_share"))
+    elif homework == HW3:
+        for exercise, cases in private.items():
+            outcomes = []
+            for number in range(len(cases)):
+                record = calls.get(f"{exercise}/{number}", _MISSING_CALL)
+                outcomes.append({**record, "result": decode(record.get("result"))}
+                                if "result" in record else record)
+            result[exercise] = safely(_judge_function, exercise, cases, outcomes)
+    return result

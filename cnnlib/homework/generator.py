@@ -1,0 +1,222 @@
+"""Generate the student homework notebooks from the instructor's solution notebooks.
+
+The instructor writes and runs the *solution* notebooks (``notebooks/homework/hw*.ipynb``);
+the student notebooks (``notebooks/homework/student/``) are generated from them, never edited
+by hand. Two kinds of marks in a solution notebook say what the students must write:
+
+``### BEGIN SOLUTION`` / ``### END SOLUTION`` (each on a line of its own, as in nbgrader)
+    In a code cell, the lines from BEGIN to END become ``# YOUR CODE HERE`` and
+    ``raise NotImplementedError``, at the indentation of the BEGIN line. Put regions inside
+    function bodies: then the student notebook still runs to the end, and the checker that
+    calls the function reports "not attempted". In a markdown cell the region becomes
+    ``YOUR ANSWER HERE``.
+``name = value  ### BLANK`` (an assignment ending with the marker)
+    The value is replaced by ``...``: ``conv1_params = 23_296  ### BLANK`` becomes
+    ``conv1_params = ...``. nbgrader leaves such a line as it is (the marker is a comment).
+
+Generating also clears outputs and execution counts, and records a *fingerprint* in each
+student notebook's metadata (``cnnlib.generated``: the SHA-256 of the notebook as written).
+So ``generate`` tells a student notebook that is only *stale* (still what it wrote: safe to
+regenerate) from one *edited* by hand (refused unless ``--force``). It never writes through a
+symbolic link, and checks every target before writing any.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+
+__all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
+           "fingerprint", "generate"]
+
+BEGIN, END, BLANK = "### BEGIN SOLUTION", "### END SOLUTION", "### BLANK"
+CODE_PROMPT = ("# YOUR CODE HERE", "raise NotImplementedError")
+MARKDOWN_PROMPT = "YOUR ANSWER HERE"
+_BLANK_LINE = re.compile(
+    r"^(?P<target>\s*[\w.\[\]'\"]+(?:\s*,\s*[\w.\[\]'\"]+)*\s*=)(?!=)(?P<value>.*?)"
+    + re.escape(BLANK) + r"\s*$")
+_KEPT_METADATA = ("kernelspec", "language_info", "cnnlib")
+
+
+class GenerateError(ValueError):
+    """A solution notebook whose marks cannot be turned into a student version."""
+
+
+# --------------------------------------------------------------------------------------------
+# Generating student notebooks
+# --------------------------------------------------------------------------------------------
+
+def student_source(source: str, cell_type: str = "code", where: str = "cell") -> str:
+    """The student version of one cell's source (solution regions and blanks removed).
+
+    Raises :class:`GenerateError` naming ``where`` for a marker that is unbalanced, not on a
+    line of its own, or a ``### BLANK`` that does not end a ``name = value`` line.
+    """
+    out, inside = [], False
+    for number, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        place = f"{where}, line {number}"
+        if stripped == BEGIN:
+            if inside:
+                raise GenerateError(f"{place}: {BEGIN} inside another solution region.")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out += ([indent + p for p in CODE_PROMPT] if cell_type == "code"
+                    else [indent + MARKDOWN_PROMPT])
+        elif stripped == END:
+            if not inside:
+                raise GenerateError(f"{place}: {END} without a {BEGIN} before it.")
+            inside = False
+        elif BEGIN in line or END in line:
+            raise GenerateError(f"{place}: put {stripped!r}'s marker on a line of its own.")
+        elif inside:
+            continue
+        elif BLANK in line:
+            match = _BLANK_LINE.match(line) if cell_type == "code" else None
+            if match is None or not match["value"].strip():
+                raise GenerateError(f"{place}: {BLANK} must end an assignment such as "
+                                    f"'x = 42  {BLANK}', got {line!r}.")
+            out.append(match["target"] + " ...")
+        else:
+            out.append(line)
+    if inside:
+        raise GenerateError(f"{where}: {BEGIN} without an {END} after it.")
+    return "\n".join(out)
+
+
+def student_notebook(solution):
+    """The student version of a solution notebook (an ``nbformat`` node); the input is kept."""
+    import nbformat
+
+    nb = copy.deepcopy(solution)
+    kept = {k: v for k, v in nb.metadata.items() if k in _KEPT_METADATA}
+    if "language_info" in kept:  # its version changes with the Python that last ran it
+        kept["language_info"] = {"name": kept["language_info"].get("name", "python")}
+    nb.metadata = nbformat.from_dict(kept)
+    for index, cell in enumerate(nb.cells, start=1):
+        cell.source = student_source(cell.source, cell.cell_type, f"cell {index}")
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.validate(nb)
+    return nb
+
+
+def _notebook_text(nb) -> str:
+    import nbformat
+
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def fingerprint(text: str) -> str:
+    """SHA-256 of a student notebook's text with its own fingerprint field left out."""
+    nb = json.loads(text)
+    generated = (nb.get("metadata", {}).get("cnnlib") or {})
+    if isinstance(generated, dict):
+        generated.pop("generated", None)
+    canonical = json.dumps(nb, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _with_fingerprint(nb) -> str:
+    """The notebook's text with ``metadata.cnnlib.generated`` set to its fingerprint."""
+    nb = copy.deepcopy(nb)
+    nb.metadata.setdefault("cnnlib", {})
+    nb.metadata["cnnlib"]["generated"] = fingerprint(_notebook_text(nb))
+    return _notebook_text(nb)
+
+
+def _state(target: Path, text: str) -> str:
+    """unchanged / missing / stale (what we wrote, outdated) / edited / a refusal."""
+    try:
+        mode = os.lstat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    if stat.S_ISLNK(mode):
+        return "refused: a symbolic link (never written through)"
+    if not stat.S_ISREG(mode):
+        return "refused: not a regular file"
+    try:
+        old = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "edited"
+    if old == text:
+        return "unchanged"
+    try:
+        recorded = json.loads(old)["metadata"]["cnnlib"]["generated"]
+        return "stale" if recorded == fingerprint(old) else "edited"
+    except (ValueError, KeyError, TypeError):
+        return "edited"
+
+
+def _writable(out_dir: Path) -> str:
+    """Why ``out_dir`` cannot receive files ("" when it can)."""
+    probe = out_dir
+    while not probe.exists():
+        if probe.is_symlink():
+            return f"{probe} is a broken symbolic link"
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"cannot write in {probe}"
+    return ""
+
+
+def generate(solutions, out_dir, force: bool = False, check: bool = False):
+    """Write the student version of each solution notebook into ``out_dir``.
+
+    Parameters
+    ----------
+    solutions : iterable of path
+        Solution notebooks; each student notebook gets the same file name.
+    out_dir : path
+    force : bool
+        Also overwrite student notebooks edited by hand (never a symbolic link).
+    check : bool
+        Write nothing; only report which student notebooks are missing, stale or edited.
+
+    Returns
+    -------
+    dict
+        ``{path: status}``: "written", "unchanged", "stale" (with ``check``), "missing" (with
+        ``check``), "edited" (refused without ``force``) or "refused: ..." (a link or special
+        file). Nothing at all is written when any target is refused or cannot be written.
+    """
+    import nbformat
+
+    out_dir = Path(out_dir)
+    plans, status = [], {}
+    for solution in sorted(Path(s) for s in solutions):
+        try:
+            nb = student_notebook(nbformat.read(solution, as_version=4))
+        except GenerateError as error:
+            raise GenerateError(f"{solution}: {error}") from None
+        target, text = out_dir / solution.name, _with_fingerprint(nb)
+        state = _state(target, text)
+        if state in ("missing", "stale") or (state == "edited" and force):
+            status[target] = state if check else "written"
+            plans.append((target, text))
+        else:
+            status[target] = state
+    refused = [s for s in status.values() if s == "edited" or s.startswith("refused")]
+    if check or refused or not plans:
+        return status
+    problem = _writable(out_dir)
+    if problem:
+        raise GenerateError(f"nothing written: {problem}.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target, text in plans:  # a new file renamed over the name: links are replaced, not
+        fd, temporary = tempfile.mkstemp(dir=out_dir, prefix=".generate-")  # followed
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    return status
