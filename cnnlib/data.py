@@ -106,7 +106,11 @@ def load_photo() -> np.ndarray:
     ndarray, shape (600, 512, 3), uint8
         HWC RGB values 0..255, exactly what ``matplotlib.pyplot.imread`` gives for the file.
     """
-    from PIL import Image
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise ImportError("load_photo needs Pillow, which the notebooks extra installs: "
+                          "pip install 'cnnlib[notebooks]'.") from error
 
     with data_file("grace_hopper.jpg").open("rb") as raw, Image.open(raw) as image:
         return np.array(image.convert("RGB"))

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,12 @@ def test_photo_is_matplotlibs_grace_hopper():
     # The same portrait as matplotlib's own sample-data copy, decoded by matplotlib.
     expected = image.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
     np.testing.assert_array_equal(photo, expected)
+
+
+def test_photo_without_pillow_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)  # import PIL now raises ImportError
+    with pytest.raises(ImportError, match=r"cnnlib\[notebooks\]"):
+        load_photo()
 
 
 def test_bundled_files_are_the_documented_ones():

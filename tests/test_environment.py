@@ -2,6 +2,8 @@
 exposes its modules."""
 
 import importlib
+import importlib.metadata
+import json
 import pkgutil
 import re
 import sys
@@ -70,6 +72,44 @@ def test_lock_pins_every_dependency_within_pyproject_bounds():
         assert name in pins, f"{requirement} is not in {LOCK.name}: run `make lock`"
         assert requirement.specifier.contains(pins[name], prereleases=True), \
             f"{LOCK.name} pins {name}=={pins[name]}, outside pyproject's {requirement}"
+
+
+def _installed_with(requirements) -> set[str]:
+    """Canonical names of the distributions that installing ``requirements`` brings in
+    (followed through the installed packages' metadata, extras included)."""
+    seen, todo = set(), list(requirements)
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if (name, frozenset(requirement.extras)) in seen:
+            continue
+        seen.add((name, frozenset(requirement.extras)))
+        for line in importlib.metadata.requires(requirement.name) or []:
+            dependency = Requirement(line)
+            extras = requirement.extras or {""}
+            if not dependency.marker or any(dependency.marker.evaluate({"extra": e})
+                                            for e in extras):
+                todo.append(dependency)
+    return {name for name, _ in seen}
+
+
+def test_notebook_imports_come_with_the_notebooks_extra():
+    """``pip install "cnnlib[notebooks]"`` is all a notebook needs (Colab, the browser)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["notebooks"]
+    installed = _installed_with(Requirement(r) for r in wanted)
+    providers = importlib.metadata.packages_distributions()
+    missing = set()
+    for notebook in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for module in re.findall(r"^\s*(?:from|import)\s+(\w+)", "".join(cell["source"]), re.M):
+                if module in sys.stdlib_module_names or module == "cnnlib":
+                    continue
+                if not {canonicalize_name(d) for d in providers.get(module, [])} & installed:
+                    missing.add(f"{module} ({notebook.name})")
+    assert not missing, f"imported by notebooks, not installed by the notebooks extra: {missing}"
 
 
 def test_every_module_is_reachable_as_an_attribute():
