@@ -2,7 +2,8 @@
 
 An exercise is a code cell tagged ``exercise`` whose cell id names it (``ex-08-3`` is exercise 3
 of notebook 08). It may use only what its notebook's first code cell (the imports) defines, and
-it ends with a ``cnnlib.checks`` call on ``answer``; the stored notebook leaves the blank
+it ends with ``check_exercise("<its id>", answer)``: the expected value lives in
+``cnnlib.checks.exercises``, never in the cell; the stored notebook leaves the blank
 ``answer = ...`` for the student. This test runs each exercise cell exactly as stored three
 times: with the blank, with the correct answer and with a typical wrong one, and the very same
 checker must say "not attempted", "correct" and "wrong" (explaining the mistake without giving
@@ -107,7 +108,9 @@ def _run(setup: str, source: str, answer_source: str):
 
 
 def test_every_exercise_has_answers():
-    assert sorted(EXERCISES) == sorted(ANSWERS)
+    from cnnlib.checks.exercises import EXERCISES as CHECKERS
+
+    assert sorted(EXERCISES) == sorted(ANSWERS) == sorted(CHECKERS)
     assert all(re.fullmatch(r"ex-\d\d-\d+", cell_id) for cell_id in EXERCISES)
     assert ANSWERS["ex-10-1"][0] == pytest.approx(math.log(10), abs=1e-3)
 
@@ -126,3 +129,21 @@ def test_exercise_is_checkable(cell_id):
     assert mistaken.status == "wrong" and not mistaken, str(mistaken)
     assert len(mistaken.message) > 20, "a wrong answer must say what to reconsider"
     assert str(correct) not in mistaken.message, "feedback must not reveal the answer"
+
+
+@pytest.mark.parametrize("cell_id", sorted(ANSWERS))
+def test_exercise_cell_holds_no_expected_value(cell_id):
+    """The cell asks and checks by id; the expected value is not in the student's sight."""
+    _, source = EXERCISES[cell_id]
+    code = [line for line in source.split("\n") if line.strip() and not line.startswith("#")]
+    assert code[-1] == f'check_exercise("{cell_id}", answer)'
+    assert re.match(r"^answer = \.\.\.", code[-2])
+    for line in code[:-2]:   # data the question shows, e.g. exercise 02.1's window and kernel
+        assert re.match(r"^\w+ = np\.array\(", line), line
+
+
+def test_check_exercise_refuses_an_unknown_id():
+    from cnnlib.checks import check_exercise
+
+    with pytest.raises(ValueError, match="ex-05-3"):
+        check_exercise("ex-99-1", 3)

@@ -1,18 +1,17 @@
 """Homework: checkers, the student-notebook generator and the grader.
 
-Oracles: the numbers of AlexNet's table are worked out by hand from the lecture's formulas
-(output size floor((W + 2P - F) / S) + 1, conv parameters (k*k*C_in + 1) * C_out, linear
-(in + 1) * out) and REFERENCE.md's torchvision total 61,100,840; the from-scratch functions
-are checked against scipy, small loops and finite differences written here, not against
-cnnlib. The grader is checked on the sample submissions and on a folder of hostile ones
-(``tests/hostile_submissions/``) graded in one sandboxed run.
+Oracles: the numbers of ZFNet's table are worked out by hand from the lecture's formulas
+(output size floor((W + 2P - F) / S) + 1, or ceil for the pools, conv parameters
+(k*k*C_in + 1) * C_out, linear (in + 1) * out) and the sizes of the paper's figure 3; the
+from-scratch functions are checked against scipy, small loops and finite differences written
+here, not against cnnlib. The grader is checked on the sample submissions and on a folder of
+hostile ones (``tests/hostile_submissions/``) graded in one sandboxed run.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -26,10 +25,8 @@ from scipy.signal import correlate
 
 from cnnlib import homework as tool
 from cnnlib.checks import homework as check
-from cnnlib.homework import generator, grader
-from cnnlib.homework import sandbox
+from cnnlib.homework import generator, grader, sandbox
 from cnnlib.layers import (
-    AdaptiveAvgPool2d,
     Conv2d,
     Dropout,
     Flatten,
@@ -50,22 +47,24 @@ needs_bwrap = pytest.mark.skipif(
     BWRAP is None and not os.environ.get("CI"),
     reason="bubblewrap (bwrap) is not installed here; CI installs it and runs these tests")
 
-# AlexNet (torchvision) by hand: row -> (output shape, parameters).
+# ZFNet by hand: row -> (output shape, parameters). The sizes are those of figure 3 of Zeiler &
+# Fergus (2013): 110, 55, 26, 13, 13, 13, 13, 6; the counts use the lecture's formulas.
 TABLE = {
-    "conv1": ((64, 55, 55), (11 * 11 * 3 + 1) * 64),        # (224 + 4 - 11) // 4 + 1 = 55
-    "pool1": ((64, 27, 27), 0),                              # (55 - 3) // 2 + 1 = 27
-    "conv2": ((192, 27, 27), (5 * 5 * 64 + 1) * 192),
-    "pool2": ((192, 13, 13), 0),
-    "conv3": ((384, 13, 13), (3 * 3 * 192 + 1) * 384),
-    "conv4": ((256, 13, 13), (3 * 3 * 384 + 1) * 256),
-    "conv5": ((256, 13, 13), (3 * 3 * 256 + 1) * 256),
-    "pool3": ((256, 6, 6), 0),
-    "avgpool": ((256, 6, 6), 0),
+    "conv1": ((96, 110, 110), (7 * 7 * 3 + 1) * 96),        # (224 + 2 - 7) // 2 + 1 = 110
+    "pool1": ((96, 55, 55), 0),                              # ceil((110 - 3) / 2) + 1 = 55
+    "conv2": ((256, 26, 26), (5 * 5 * 96 + 1) * 256),        # (55 - 5) // 2 + 1 = 26
+    "pool2": ((256, 13, 13), 0),                             # ceil((26 - 3) / 2) + 1 = 13
+    "conv3": ((384, 13, 13), (3 * 3 * 256 + 1) * 384),
+    "conv4": ((384, 13, 13), (3 * 3 * 384 + 1) * 384),
+    "conv5": ((256, 13, 13), (3 * 3 * 384 + 1) * 256),
+    "pool3": ((256, 6, 6), 0),                               # ceil((13 - 3) / 2) + 1 = 6
     "flatten": ((9216,), 0),
     "fc6": ((4096,), (9216 + 1) * 4096),
     "fc7": ((4096,), (4096 + 1) * 4096),
     "fc8": ((1000,), (4096 + 1) * 1000),
 }
+TOTAL = 62_357_608   # the sum of the column, added by hand
+BIASES = 96 + 256 + 384 + 384 + 256 + 4096 + 4096 + 1000
 
 
 def sha256(path: Path) -> str:
@@ -76,30 +75,30 @@ def sha256(path: Path) -> str:
 # Checkers
 # --------------------------------------------------------------------------------------------
 
-def test_hand_table_adds_up_to_torchvision_total():
-    assert sum(params for _, params in TABLE.values()) == 61_100_840
+def test_hand_table_adds_up_to_the_total():
+    assert sum(params for _, params in TABLE.values()) == TOTAL
 
 
 @pytest.mark.parametrize("row", list(TABLE))
-def test_alexnet_layer_accepts_the_right_row(row):
+def test_zfnet_layer_accepts_the_right_row(row):
     shape, params = TABLE[row]
-    report = check.alexnet_layer(row, shape, params)
+    report = check.zfnet_layer(row, shape, params)
     assert report and [f.status for f in report] == ["correct", "correct"]
 
 
 @pytest.mark.parametrize("row, shape, params, shape_words, params_words", [
-    ("conv1", (64, 54, 54), 23_232, "both sides", "bias"),   # no padding; no bias
-    ("conv1", (55, 55, 64), 23_296, "channels first", ""),
-    ("conv1", (1, 64, 55, 55), 23_296, "batch axis", ""),
-    ("conv1", (64, 56, 56), 23_296, "round down", ""),
-    ("pool1", (64, 27, 27), 64 * 9, "", "learn"),
+    ("conv1", (96, 109, 109), 14_112, "both sides", "bias"),   # no padding; no bias
+    ("conv1", (110, 110, 96), 14_208, "channels first", ""),
+    ("conv1", (1, 96, 110, 110), 14_208, "batch axis", ""),
+    ("pool1", (96, 54, 54), 0, "round UP", ""),                # floor instead of ceil
+    ("pool1", (96, 55, 55), 96 * 9, "", "learn"),
     ("fc6", (4096,), 9216 * 4096, "", "bias"),
-    ("conv2", (192, 27, 27), (5 * 5 + 1) * 192, "", "as deep as its input"),
+    ("conv2", (256, 26, 26), (5 * 5 + 1) * 256, "", "as deep as its input"),
 ])
-def test_alexnet_layer_explains_typical_mistakes_without_the_answer(
+def test_zfnet_layer_explains_typical_mistakes_without_the_answer(
         row, shape, params, shape_words, params_words):
     expected_shape, expected_params = TABLE[row]
-    shape_fb, params_fb = check.alexnet_layer(row, shape, params)
+    shape_fb, params_fb = check.zfnet_layer(row, shape, params)
     assert shape_fb.status == ("correct" if shape == expected_shape else "wrong")
     assert params_fb.status == ("correct" if params == expected_params else "wrong")
     assert shape_words in shape_fb.message and params_words in params_fb.message
@@ -109,27 +108,28 @@ def test_alexnet_layer_explains_typical_mistakes_without_the_answer(
         assert str(expected_shape) not in feedback.message
 
 
-def test_alexnet_layer_blanks_are_not_attempted_and_ints_count_as_1d_shapes():
-    assert [f.status for f in check.alexnet_layer("fc7", ..., ...)] == ["not attempted"] * 2
-    assert check.alexnet_layer("flatten", 9216, 0)
+def test_zfnet_layer_blanks_are_not_attempted_and_ints_count_as_1d_shapes():
+    assert [f.status for f in check.zfnet_layer("fc7", ..., ...)] == ["not attempted"] * 2
+    assert check.zfnet_layer("flatten", 9216, 0)
     with pytest.raises(ValueError, match="conv1"):
-        check.alexnet_layer("conv6", (1,), 0)
+        check.zfnet_layer("conv6", (1,), 0)
 
 
-def test_alexnet_total():
-    assert check.alexnet_total(61_100_840)
-    no_biases = check.alexnet_total(61_100_840 - (64 + 192 + 384 + 256 + 256 + 4096 * 2 + 1000))
+def test_zfnet_total():
+    assert check.zfnet_total(TOTAL)
+    no_biases = check.zfnet_total(TOTAL - BIASES)
     assert no_biases.status == "wrong" and "biases" in no_biases.message
-    assert check.alexnet_total(...).status == "not attempted"
+    assert check.zfnet_total(...).status == "not attempted"
 
 
-def torchvision_alexnet(conv2_padding=2, last_bias=True, drop_relu=False, head=True):
-    """torchvision's AlexNet written out flat from REFERENCE.md (variants for mistakes)."""
-    layers = [Conv2d(3, 64, 11, stride=4, padding=2), ReLU(), MaxPool2d(3, 2),
-              Conv2d(64, 192, 5, padding=conv2_padding), ReLU(), MaxPool2d(3, 2),
-              Conv2d(192, 384, 3, padding=1), ReLU(), Conv2d(384, 256, 3, padding=1), ReLU(),
-              Conv2d(256, 256, 3, padding=1), ReLU(), MaxPool2d(3, 2),
-              AdaptiveAvgPool2d(6), Flatten()]
+def zfnet_by_hand(conv2_padding=0, last_bias=True, drop_relu=False, head=True, ceil=True):
+    """ZFNet written out flat from the paper's figure 3 (variants for mistakes)."""
+    layers = [Conv2d(3, 96, 7, stride=2, padding=1), ReLU(), MaxPool2d(3, 2, ceil_mode=ceil),
+              Conv2d(96, 256, 5, stride=2, padding=conv2_padding), ReLU(),
+              MaxPool2d(3, 2, ceil_mode=True),
+              Conv2d(256, 384, 3, padding=1), ReLU(), Conv2d(384, 384, 3, padding=1), ReLU(),
+              Conv2d(384, 256, 3, padding=1), ReLU(), MaxPool2d(3, 2, ceil_mode=True),
+              Flatten()]
     if head:
         layers += [Dropout(), Linear(9216, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(),
                    Linear(4096, 1000, bias=last_bias)]
@@ -138,38 +138,47 @@ def torchvision_alexnet(conv2_padding=2, last_bias=True, drop_relu=False, head=T
     return Sequential(*layers)
 
 
-def test_alexnet_model_accepts_a_flat_model_and_a_layer():
-    assert check.alexnet_model(torchvision_alexnet)
-    assert check.alexnet_model(torchvision_alexnet())
+def test_zfnet_reference_is_the_papers_network():
+    from cnnlib.summary import summary
+
+    table = summary(check.zfnet(), (3, 224, 224))
+    assert table.total_params == TOTAL
+    assert check.zfnet_model(zfnet_by_hand)
+
+
+def test_zfnet_model_accepts_a_flat_model_and_a_layer():
+    assert check.zfnet_model(zfnet_by_hand)
+    assert check.zfnet_model(zfnet_by_hand())
 
 
 @pytest.mark.parametrize("build, words", [
-    (lambda: torchvision_alexnet(conv2_padding=1), ["Layer 4", "padding differs"]),
-    (lambda: torchvision_alexnet(drop_relu=True), ["Layer 2", "different kind"]),
-    (lambda: torchvision_alexnet(last_bias=False), ["Layer 22", "bias"]),
-    (lambda: torchvision_alexnet(head=False), ["stops after layer 15"]),
-    (lambda: Sequential(*torchvision_alexnet(), ReLU()), ["more layers", "layer 22"]),
-    (lambda: Conv2d(3, 64, 11, stride="4"), ["TypeError: stride must be"]),
-    (lambda: "AlexNet", ["not a str"]),
+    (lambda: zfnet_by_hand(conv2_padding=1), ["Layer 4", "padding differs"]),
+    (lambda: zfnet_by_hand(ceil=False), ["Layer 3", "ceil_mode differs"]),
+    (lambda: zfnet_by_hand(drop_relu=True), ["Layer 2", "different kind"]),
+    (lambda: zfnet_by_hand(last_bias=False), ["Layer 21", "bias"]),
+    (lambda: zfnet_by_hand(head=False), ["stops after layer 14"]),
+    (lambda: Sequential(*zfnet_by_hand(), ReLU()), ["more layers", "layer 21"]),
+    (lambda: Conv2d(3, 64, 11, stride="4"), ["raised TypeError"]),
+    (lambda: "ZFNet", ["not a str"]),
 ])
-def test_alexnet_model_points_at_the_first_difference(build, words):
-    feedback = check.alexnet_model(build)
+def test_zfnet_model_points_at_the_first_difference(build, words):
+    feedback = check.zfnet_model(build)
     assert feedback.status == "wrong"
     for word in words:
         assert word in feedback.message
     assert "(2, 2)" not in feedback.message
 
 
-def test_alexnet_model_not_attempted():
+def test_zfnet_model_not_attempted():
     def build():
         raise NotImplementedError
 
-    assert check.alexnet_model(build).status == "not attempted"
-    assert check.alexnet_model(...).status == "not attempted"
+    assert check.zfnet_model(build).status == "not attempted"
+    assert check.zfnet_model(...).status == "not attempted"
 
 
 def test_fc_share():
-    share = (TABLE["fc6"][1] + TABLE["fc7"][1] + TABLE["fc8"][1]) / 61_100_840
+    share = (TABLE["fc6"][1] + TABLE["fc7"][1] + TABLE["fc8"][1]) / TOTAL
     assert check.fc_share(round(share, 2))
     assert "convolutional" in check.fc_share(round(1 - share, 2)).message
     assert "percentage" in check.fc_share(round(100 * share, 1)).message
@@ -283,10 +292,10 @@ def test_conv2d_backward_checker_is_a_gradient_check():
 def test_score_judges_answers_never_verdicts():
     """What a sandbox hands back is answers: a claimed status is not one of them."""
     forged = {"values": {"conv1_shape": "correct", "conv1_params": {"status": "correct"},
-                         "total_params": [[1, 2], [3]]}}
+                         "total_params": [[1, 2], [3]], "pool1_shape": {"object": "Fake"}}}
     feedback = check.score(check.HW1, forged, None)
     assert set(HOMEWORK_STATUSES(feedback)) <= {"wrong", "not attempted"}
-    right = {"values": {"conv1_shape": [64, 55, 55], "conv1_params": 23_296}}
+    right = {"values": {"conv1_shape": [96, 110, 110], "conv1_params": 14_208}}
     feedback = check.score(check.HW1, right, None)
     assert feedback["conv1_shape"] and feedback["conv1_params"]
     assert feedback["total_params"].status == "not attempted"
@@ -306,7 +315,7 @@ def test_homework3_task_draws_new_inputs_each_time():
 
 def test_points_make_implementation_worth_more_than_blanks():
     totals = {hw: sum(points.values()) for hw, points in check.POINTS.items()}
-    assert totals == {check.HW1: 27, check.HW2: 12, check.HW3: 40}
+    assert totals == {check.HW1: 25, check.HW2: 12, check.HW3: 40}
     assert set(check.POINTS[check.HW3]) == set(check.HOMEWORK[check.HW3])
 
 
@@ -477,8 +486,8 @@ def test_grader_scores_the_samples(graded_samples):
     summary = {name: (row["total"], row["max"], row["reason"]) for name, row in rows.items()}
     assert summary["correct_hw3.ipynb"] == ("40", "40", "")
     # conv2 without bias, pool3 as (H, W, C), fc6 without bias, fc8 and its shape left blank,
-    # total without biases: 27 - 6 = 21
-    assert summary["partly_wrong_hw1.ipynb"][:2] == ("21", "27")
+    # total without biases: 25 - 6 = 19
+    assert summary["partly_wrong_hw1.ipynb"][:2] == ("19", "25")
     assert summary["partly_wrong_hw1.ipynb"][2] == (
         "wrong: conv2_params, pool3_shape, fc6_params, total_params; "
         "not attempted: fc8_shape, fc8_params")
@@ -487,7 +496,7 @@ def test_grader_scores_the_samples(graded_samples):
                         summary["crashing_hw2.ipynb"][2])
     assert summary["infinite_loop_hw3.ipynb"][:2] == ("10", "40")
     assert summary["infinite_loop_hw3.ipynb"][2] == "timed out calling max_pool2d_forward"
-    assert summary["empty_hw1.ipynb"] == ("0", "27", "empty submission")
+    assert summary["empty_hw1.ipynb"] == ("0", "25", "empty submission")
     assert len(lines) == len(rows) == 5
     assert {row["sandbox"] for row in rows.values()} == {"bwrap"}
     assert any(re.match(r"\[\d/5\] correct_hw3.ipynb: 40/40 \(", line) for line in lines)
@@ -497,7 +506,7 @@ def test_grader_scores_the_samples(graded_samples):
 def test_score_table_columns(graded_samples):
     _, _, rows = graded_samples
     row = rows["partly_wrong_hw1.ipynb"]
-    assert row["homework"] == "hw1_alexnet_parameters"
+    assert row["homework"] == "hw1_zfnet_parameters"
     assert (row["hw1.conv1_shape"], row["hw1.conv2_params"], row["hw1.fc8_shape"]) == ("1", "0",
                                                                                       "0")
     assert rows["correct_hw3.ipynb"]["hw1.conv1_shape"] == ""
@@ -669,18 +678,18 @@ def test_grader_handles_unreadable_and_unknown_files_without_running_them(tmp_pa
     results = {r.submission: r for r in grader.grade(tmp_path, tmp_path / "o.csv",
                                                      sandbox=False)}
     assert (results["kim_hw2.ipynb"].homework, results["kim_hw2.ipynb"].reason) == (
-        "hw2_build_alexnet", "empty submission")
+        "hw2_build_zfnet", "empty submission")
     assert results["lee.ipynb"].reason.startswith("unreadable notebook")
     assert results["lee.ipynb"].total == results["lee.ipynb"].maximum == 0
 
 
 def test_homework_is_identified_by_content_first():
     assert grader.identify(["def conv2d_forward(x):\n    pass"],
-                           {"cnnlib": {"homework": "hw1_alexnet_parameters"}},
+                           {"cnnlib": {"homework": "hw1_zfnet_parameters"}},
                            "kim_hw1.ipynb") == "hw3_conv_and_pool_from_scratch"
-    assert grader.identify(["x = 1"], {"cnnlib": {"homework": "hw2_build_alexnet"}},
-                           "kim.ipynb") == "hw2_build_alexnet"
-    assert grader.identify(["x = 1"], {}, "kim-hw1.ipynb") == "hw1_alexnet_parameters"
+    assert grader.identify(["x = 1"], {"cnnlib": {"homework": "hw2_build_zfnet"}},
+                           "kim.ipynb") == "hw2_build_zfnet"
+    assert grader.identify(["x = 1"], {}, "kim-hw1.ipynb") == "hw1_zfnet_parameters"
     assert grader.identify(["x = 1"], {}, "kim.ipynb") == ""
 
 

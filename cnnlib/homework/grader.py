@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checks.homework import HOMEWORK, POINTS, grading_task, score
+from ..checks.homework import HOMEWORK, HW2, POINTS, grading_task, score
 from . import sandbox as sb
 
 MAX_BYTES = 20_000_000
@@ -41,8 +41,8 @@ SUFFIXES = (".ipynb", ".json")
 NOT_RUN = "not run"
 #: Names whose definition in a notebook's code says which homework it is.
 MARKERS = {
-    "hw1_alexnet_parameters": ("conv1_shape", "fc6_params", "total_params", "alexnet_layer"),
-    "hw2_build_alexnet": ("build_alexnet", "fc_share", "alexnet_model"),
+    "hw1_zfnet_parameters": ("conv1_shape", "fc6_params", "total_params", "zfnet_layer"),
+    "hw2_build_zfnet": ("build_zfnet", "fc_share", "zfnet_model"),
     "hw3_conv_and_pool_from_scratch": ("conv2d_forward", "conv2d_backward",
                                        "max_pool2d_forward", "max_pool2d_backward"),
 }
@@ -362,7 +362,7 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
         staged = {}
         for hw in HOMEWORK:
             staged[hw] = Path(tmp) / hw
-            sb.stage_libraries(staged[hw], hw == "hw2_build_alexnet", links=not sandbox)
+            sb.stage_libraries(staged[hw], hw == HW2, links=not sandbox)
 
         def one(item):
             result = grade_one(folder, *item, staged, settings)

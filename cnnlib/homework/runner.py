@@ -135,9 +135,9 @@ class Runner:
             for number, source in enumerate(cells, start=1):
                 try:
                     tree = ast.parse(_cell_code(source))
-                    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-                    if last is not None:
-                        tree.body.pop()
+                    last = None
+                    if tree.body and isinstance(tree.body[-1], ast.Expr):
+                        last = tree.body.pop()
                     exec(compile(tree, f"<cell {number}>", "exec"), self.namespace)
                     if last is not None:
                         eval(compile(ast.Expression(last.value), f"<cell {number}>", "eval"),
@@ -176,7 +176,7 @@ class Runner:
                     record["missing"] = True
                 else:
                     record["layers"] = self._timed(share(),
-                                                   lambda: describe_model(build()))
+                                                   lambda build=build: describe_model(build()))
             except NotImplementedError:
                 record["missing"] = True
             except BaseException as error:  # noqa: BLE001

@@ -1,6 +1,7 @@
 """Write the hostile sample submissions (one-off; the notebooks are committed)."""
-import nbformat
 from pathlib import Path
+
+import nbformat
 
 OUT = Path("tests/hostile_submissions")
 STUDENT = Path("notebooks/homework/student")
@@ -16,8 +17,8 @@ def notebook(cells, homework, base=None):
     return nb
 
 
-HW1 = STUDENT / "hw1_alexnet_parameters.ipynb"
-HW2 = STUDENT / "hw2_build_alexnet.ipynb"
+HW1 = STUDENT / "hw1_zfnet_parameters.ipynb"
+HW2 = STUDENT / "hw2_build_zfnet.ipynb"
 HW3 = STUDENT / "hw3_conv_and_pool_from_scratch.ipynb"
 POOL = '''import numpy as np
 def max_pool2d_forward(x, kernel_size, stride):
@@ -33,9 +34,9 @@ def max_pool2d_forward(x, kernel_size, stride):
 
 CASES = {
     # 1. forge the old grading log, print fake passes, and forge answer lines on every fd
-    "forged_log_hw1.ipynb": (HW1, "hw1_alexnet_parameters", ['''
+    "forged_log_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import json, os
-record = {"homework": "hw1_alexnet_parameters", "status": "correct"}
+record = {"homework": "hw1_zfnet_parameters", "status": "correct"}
 log = os.environ.get("CNNLIB_GRADING_LOG", "grading-log.jsonl")
 with open(log, "a") as f:
     for ex in ["conv1_shape", "conv1_params", "total_params"]:
@@ -49,18 +50,18 @@ for fd in range(1, 12):
             pass
 ''']),
     # 2. replace the checker and the grader's scoring, brute-force through the checker
-    "monkeypatch_checker_hw1.ipynb": (HW1, "hw1_alexnet_parameters", ['''
+    "monkeypatch_checker_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import sys
 from cnnlib.checks import homework as check
 found = None
 for size in range(1, 300):
-    if check.alexnet_layer("conv1", (64, size, size), 0):
+    if check.zfnet_layer("conv1", (64, size, size), 0):
         found = size
         break
 conv1_shape = (64, found, found) if found else (64, 1, 1)
 def always_right(*args, **kwargs):
     return "correct"
-for name in ["alexnet_layer", "alexnet_total", "score", "_check_shape", "_check_params"]:
+for name in ["zfnet_layer", "zfnet_total", "score", "_check_shape", "_check_params"]:
     setattr(check, name, always_right)
 try:
     import cnnlib.homework.grade as grade
@@ -89,10 +90,10 @@ def max_pool2d_backward(dout, x, kernel_size, stride):
     return backward(dout, x, kernel_size, stride)
 ''']),
     # 4. look for the instructor's solution (checkout, installed package, anywhere) and run it
-    "read_solution_hw2.ipynb": (HW2, "hw2_build_alexnet", ['''
+    "read_solution_hw2.ipynb": (HW2, "hw2_build_zfnet", ['''
 import glob, json, os
 found = []
-for pattern in ["/**/hw2_build_alexnet.ipynb", "/**/notebooks/homework/*.ipynb",
+for pattern in ["/**/hw2_build_zfnet.ipynb", "/**/notebooks/homework/*.ipynb",
                 os.path.expanduser("~") + "/**/*.ipynb"]:
     try:
         found += glob.glob(pattern, recursive=True)
@@ -102,32 +103,31 @@ for path in found:
     try:
         nb = json.load(open(path))
         for cell in nb["cells"]:
-            if "def build_alexnet" in "".join(cell["source"]):
+            if "def build_zfnet" in "".join(cell["source"]):
                 exec("".join(cell["source"]))
     except Exception:
         pass
 ''', '''
 try:
-    from cnnlib.models import alexnet
-    def build_alexnet(num_classes=1000):
-        return alexnet(num_classes)
+    from cnnlib.checks.homework import zfnet as build_zfnet  # the grader's reference
 except ImportError:
     pass
 try:
-    import cnnlib.checks.homework as real
-    fc_share = real.fc_share.__code__.co_consts
+    from cnnlib.checks.homework import _table
+    fc_share = sum(r[3] for k, r in _table().items() if k.startswith("fc")) / sum(
+        r[3] for r in _table().values())
 except Exception:
     pass
 ''']),
     # 5. write everywhere it can reach: other submissions, HOME startup files, the whole tree
-    "write_outside_hw1.ipynb": (HW1, "hw1_alexnet_parameters", ['''
+    "write_outside_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import os
 written = []
 startup = os.path.expanduser("~/.ipython/profile_default/startup")
 os.makedirs(startup, exist_ok=True)
 open(os.path.join(startup, "00-pwned.py"), "w").write("print('pwned')")
 for top in ["/", "..", "../..", "/tmp", "/work", "/root", "/home", "/grader", "/usr"]:
-    for folder, dirs, files in os.walk(top):
+    for folder, _dirs, files in os.walk(top):
         for name in files:
             path = os.path.join(folder, name)
             if name.endswith((".ipynb", ".py", ".csv", ".txt")) and "/proc/" not in path:
@@ -158,7 +158,7 @@ except OSError:
     pass
 ''']),
     # 7. fork 50 detached children that try to outlive grading
-    "fork_and_detach_hw1.ipynb": (HW1, "hw1_alexnet_parameters", ['''
+    "fork_and_detach_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import os, time
 for _ in range(50):
     try:
@@ -179,7 +179,7 @@ hog = [np.ones((1024, 1024, 128)) for _ in range(200)]
 hog = bytearray(64 * 2**30)
 ''']),
     # 9. flood the output and the answers' channel
-    "output_flood_hw1.ipynb": (HW1, "hw1_alexnet_parameters", ['''
+    "output_flood_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import os, sys
 conv1_params = (11 * 11 * 3 + 1) * 64
 for _ in range(10_000):
@@ -205,7 +205,7 @@ while True:
         pass
 ''']),
     # 11. put secrets (the grader's command line, /etc/passwd) into the reason column
-    "leak_secrets_hw2.ipynb": (HW2, "hw2_build_alexnet", ['''
+    "leak_secrets_hw2.ipynb": (HW2, "hw2_build_zfnet", ['''
 import os
 secrets = []
 for path in ["/etc/passwd", "/etc/shadow", "/proc/1/cmdline", "/proc/1/environ"]:
@@ -223,7 +223,7 @@ for name, (base, homework, cells) in CASES.items():
     nbformat.write(notebook([c.strip("\n") for c in cells], homework, base), OUT / name)
 # metadata says homework 1, the code is a complete homework 3
 nb = nbformat.read(SAMPLE / "correct_hw3.ipynb", as_version=4)
-nb.metadata["cnnlib"] = {"homework": "hw1_alexnet_parameters"}
+nb.metadata["cnnlib"] = {"homework": "hw1_zfnet_parameters"}
 nbformat.write(nb, OUT / "mislabelled_hw1.ipynb")
 # a complete homework 3 whose check cells were deleted
 nb.cells = [c for c in nb.cells if "check." not in c.source or "import" in c.source]

@@ -1,0 +1,244 @@
+"""The course's "Check yourself" exercises, known by their id (``ex-08-3``: notebook 08, no. 3).
+
+An exercise cell of the course holds only the question and the blank::
+
+    answer = ...
+    check_exercise("ex-05-3", answer)
+
+The expected value, the hint and the common mistakes live here, out of the student's sight in
+the notebook (a checker never shows the expected answer: see :mod:`cnnlib.checks.core`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import shapes
+from .core import Feedback, check_value, conv_params, output_size, receptive_field
+
+__all__ = ["EXERCISES", "check_exercise"]
+
+W = shapes.Window
+# Exercise 02.1's window and kernel (the cell shows the same two arrays).
+_WINDOW = np.array([[1., 0., 2.], [3., 1., 0.], [0., 2., 1.]])
+_KERNEL = np.array([[1., 2., 3.], [-4., 7., 4.], [2., -5., 1.]])
+
+
+def _value(question, expected, hint, **options):
+    """An exercise checked by :func:`check_value` against ``expected``."""
+    return lambda answer: check_value(question, answer, expected, hint, **options)
+
+
+#: Exercise id -> its checker ``f(answer) -> Feedback``.
+EXERCISES = {
+    # 01 images as tensors
+    "ex-01-1": _value(
+        "numbers in a 32 x 32 RGB image", np.zeros((3, 32, 32)).size,
+        "A colour image stacks three matrices (R, G, B), each height x width.",
+        mistakes={32 * 32: "That is a single channel: count the R, G and B matrices."}),
+    "ex-01-2": _value(
+        "NCHW shape of 8 RGB photos of 600 x 512", (8, 3, 600, 512),
+        "N is the batch, C the channels, then height and width.",
+        mistakes={(8, 600, 512, 3): "That is NHWC (channels last), the layout of matplotlib "
+                                    "and Keras.",
+                  (8, 3, 512, 600): "Height (rows) comes before width (columns): the photo is "
+                                    "600 tall."}),
+    "ex-01-3": _value(
+        "distance after flattening between vertical neighbours in a 28 x 28 image",
+        np.ravel_multi_index((1, 0), (28, 28)),
+        "Flattening lays the rows end to end: what lies between a pixel and the one below it?",
+        mistakes={1: "1 apart is the neighbour to the right; the one below is a whole row "
+                     "away."}),
+    "ex-01-4": _value(
+        "parameters of an FC layer, full-HD RGB -> 1000 neurons",
+        shapes.linear_params(3 * 1920 * 1080, 1000),
+        "Each neuron has one weight per input number plus one bias.",
+        mistakes={3 * 1920 * 1080 * 1000: "Each of the 1000 neurons also has one bias.",
+                  1920 * 1080 * 1000 + 1000: "A colour image has 3 numbers per pixel."}),
+    # 02 convolution
+    "ex-02-1": _value(
+        "one output of the lecture's kernel", np.sum(_WINDOW * _KERNEL),
+        "Multiply the numbers that lie on top of each other and add all nine products.",
+        mistakes={np.sum(_WINDOW * _KERNEL[::-1, ::-1]):
+                  "You flipped the kernel: that is the mathematical convolution. CNN layers do "
+                  "not flip."}),
+    "ex-02-2": _value(
+        "output shape of 10 filters 5x5 on 4 x 3 x 32 x 32",
+        (4, 10) + shapes.conv_output_shape((32, 32), 5),
+        "N stays, the channels become the number of filters, and without padding a 5-wide "
+        "kernel fits in fewer positions than 32.",
+        mistakes={(4, 3, 28, 28): "Each filter makes one feature map: the output has as many "
+                                  "channels as filters.",
+                  (4, 10, 32, 32): "Without padding the kernel cannot be centred on the border "
+                                   "pixels: the map shrinks.",
+                  (4, 30, 28, 28): "A filter covers all 3 input channels at once and gives ONE "
+                                   "map."}),
+    "ex-02-3": lambda a: conv_params(a, in_channels=3, out_channels=6, kernel_size=5),
+    # 03 padding and stride
+    "ex-03-1": lambda a: output_size(a, input_size=32, kernel_size=5, stride=1, padding=2),
+    "ex-03-2": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4, padding=0),
+    "ex-03-3": lambda a: output_size(a, input_size=7, kernel_size=3, stride=3),
+    "ex-03-4": _value(
+        "'same' padding for a 7 x 7 kernel", shapes.resolve_padding("same", 7)[0],
+        "Set w_out = w_in in w_out = w_in - k + 1 + 2p and solve for p.",
+        mistakes={6: "6 is the total over both sides; padding is given per side.",
+                  7: "The kernel's own centre pixel needs no padding: p = (k - 1) / 2."}),
+    # 04 receptive fields
+    "ex-04-1": lambda a: receptive_field(a, [W(3), W(3), W(3)]),
+    "ex-04-2": lambda a: receptive_field(a, [W(3, stride=2), W(3)]),
+    "ex-04-3": lambda a: receptive_field(a, [W(11, stride=4), W(3, stride=2)]),
+    "ex-04-4": _value(
+        "parameters of two 3x3 conv layers, 64 -> 64 -> 64", 2 * shapes.conv_params(64, 64, 3),
+        "One layer has (3 x 3 x 64 + 1) x 64 parameters; there are two layers.",
+        mistakes={shapes.conv_params(64, 64, 3): "That is one layer; the stack has two.",
+                  2 * shapes.conv_params(64, 64, 3, bias=False):
+                      "Each layer also has one bias per filter.",
+                  shapes.conv_params(64, 64, 5): "That is the single 5x5 layer the stack "
+                                                 "replaces."}),
+    # 05 pooling
+    "ex-05-1": _value(
+        "output shape of 2x2/2 max pooling on (8, 64, 224, 224)",
+        (8, 64) + shapes.pool_output_shape((224, 224), 2, 2),
+        "Pooling works on each channel on its own, and a 2x2 window with stride 2 halves H "
+        "and W.",
+        mistakes={(8, 32, 112, 112): "Pooling does not change the number of channels.",
+                  (8, 64, 223, 223): "The stride of a pooling layer is 2 here, not 1.",
+                  (4, 64, 112, 112): "Each image in the batch is pooled separately; N stays "
+                                     "the same."}),
+    "ex-05-2": _value(
+        "parameters of a 3x3 max-pooling layer on 96 channels", 0,
+        "What would the layer learn? The maximum of a window is a fixed rule.",
+        mistakes={9: "A pooling window holds no weights: it only reads the input.",
+                  864: "A pooling window holds no weights, whatever the number of channels.",
+                  10: "There is no weight and no bias in a pooling layer."}),
+    "ex-05-3": _value(
+        "output size of 3x3/2 max pooling on 27x27", shapes.pool_output_size(27, 3, 2),
+        "Use o = floor((i + 2p - k) / s) + 1 with i = 27, k = 3, s = 2, p = 0.",
+        mistakes={9: "The stride is 2, not 3: the windows overlap.",
+                  12: "The +1 counts the first window: floor(24 / 2) + 1.",
+                  14: "(27 - 3) / 2 = 12 exactly, then + 1."}),
+    "ex-05-4": _value(
+        "output size of 2x2/2 max pooling on 7x7 with ceil_mode",
+        shapes.pool_output_size(7, 2, 2, ceil_mode=True),
+        "With ceil_mode the division (7 - 2) / 2 is rounded up before adding 1.",
+        mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
+                  3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
+    # 06 activations and batch norm
+    "ex-06-1": _value(
+        "a in y = h(h(h(x))) = a x with h(x) = 2x", 2 ** 3,
+        "Apply h three times: each application multiplies by c = 2.",
+        mistakes={6: "Composing multiplies the factors (c * c * c); it does not add them (3c).",
+                  2: "h is applied three times, once per layer."}),
+    "ex-06-2": _value(
+        "largest gradient factor through 5 sigmoids", 0.25**5,
+        "The sigmoid's slope is at most 0.25, and the chain rule multiplies the slopes of the "
+        "layers.", rtol=1e-3,
+        mistakes={1.25: "The chain rule multiplies slopes layer by layer; it does not add them.",
+                  0.25: "That is the factor for one layer; there are 5.",
+                  1.0: "1 is ReLU's slope for positive inputs; the sigmoid's is at most 0.25."}),
+    "ex-06-3": _value(
+        "learnable parameters of batch norm over 64 channels", 2 * 64,
+        "Batch norm learns one scale and one shift per channel.",
+        mistakes={256: "The running mean and variance are statistics, not learned by "
+                       "gradients: they are buffers.",
+                  64: "Each channel has two learnable numbers, gamma and beta.",
+                  2: "gamma and beta are per channel, not one for the whole layer."}),
+    "ex-06-4": _value(
+        "batch norm in evaluation mode: mean 2, variance 4, x = 6", (6 - 2) / np.sqrt(4),
+        "Subtract the running mean, then divide by the running standard deviation (the square "
+        "root of the variance).", rtol=1e-6,
+        mistakes={1.0: "Divide by the standard deviation sqrt(4) = 2, not by the variance 4.",
+                  4.0: "After subtracting the mean, divide by the standard deviation.",
+                  1.5: "Subtract the mean first: (6 - 2) / 2."}),
+    # 07 fast convolution
+    "ex-07-1": _value(
+        "im2col shape for 3x227x227, 11x11 kernel, stride 4",
+        (3 * 11 * 11, shapes.conv_output_size(227, 11, 4) ** 2),
+        "Rows: the numbers in one window (all channels). Columns: one per output position.",
+        mistakes={(3025, 363): "Rows and columns are swapped: each column is one window.",
+                  (121, 3025): "A window spans all 3 input channels: 3 x 11 x 11 numbers.",
+                  (363, 55): "There is one column per output position: 55 x 55 of them."}),
+    "ex-07-2": _value(
+        "OIHW weight shape of the 24x24x10 -> 1x1x10 convolution", (10, 10, 24, 24),
+        "One filter per output score, each as deep as the map and as large as the whole map.",
+        mistakes={(10, 24, 24, 10): "cnnlib (like PyTorch) orders a weight (C_out, C_in, k_h, "
+                                    "k_w).",
+                  (1, 10, 24, 24): "Each of the 10 scores needs its own filter.",
+                  (10, 10, 1, 1): "A 1x1 kernel sees one position; this filter must cover the "
+                                  "whole 24x24 map."}),
+    "ex-07-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
+    # 08 counting parameters
+    "ex-08-1": lambda a: conv_params(a, in_channels=3, out_channels=96, kernel_size=11),
+    "ex-08-2": lambda a: conv_params(a, in_channels=96, out_channels=256, kernel_size=5,
+                                     groups=2),
+    "ex-08-3": _value(
+        "parameters of 1x1 (192 -> 16) then 5x5 (16 -> 32)",
+        shapes.conv_params(192, 16, 1) + shapes.conv_params(16, 32, 5),
+        "Count each layer with ((k k C_in) + 1) C_out and add the two.",
+        mistakes={153_632: "That is the 5x5 convolution on all 192 channels, without the 1x1 "
+                           "reduction.",
+                  15_872: "Each of the 16 + 32 filters also has a bias.",
+                  12_832: "Do not forget the 1x1 layer itself: (192 + 1) x 16."}),
+    "ex-08-4": _value(
+        "weights of a depthwise-separable 3x3 convolution, 128 -> 128",
+        shapes.conv_params(128, 128, 3, groups=128, bias=False)
+        + shapes.conv_params(128, 128, 1, bias=False),
+        "Depthwise: one 3x3 filter per input channel. Pointwise: a 1x1 convolution from 128 "
+        "to 128.",
+        mistakes={147_456: "That is a full 3x3 convolution; the depthwise part has one 3x3 "
+                           "filter per channel.",
+                  16_384: "Add the depthwise 3x3 filters: 9 weights for each of the 128 "
+                          "channels.",
+                  1_152: "Add the 1x1 pointwise convolution: 128 x 128 weights."}),
+    # 09 AlexNet
+    "ex-09-1": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4),
+    "ex-09-2": lambda a: output_size(a, input_size=224, kernel_size=11, stride=4, padding=2),
+    "ex-09-3": _value(
+        "parameters of fc6 (256x6x6 -> 4096)", shapes.linear_params(256 * 6 * 6, 4096),
+        "Count (inputs + 1) x outputs, with inputs = 256 * 6 * 6.",
+        mistakes={37_748_736: "Each of the 4096 units also has a bias.",
+                  177_213_440: "fc6 comes after the last pooling: the map is 6x6, not 13x13.",
+                  9_217: "Each of the 4096 units has its own 9,216 weights and bias."}),
+    "ex-09-4": _value(
+        "percentage of AlexNet's parameters in fully connected layers", 95.96,
+        "Add the three fully connected counts, divide by the total, multiply by 100.",
+        atol=0.06,
+        mistakes={4.04: "That is the convolutions' share; the question asks for the fully "
+                        "connected layers.",
+                  0.96: "Give a percentage (0 to 100), not a fraction."}),
+    "ex-09-5": lambda a: conv_params(a, in_channels=384, out_channels=384, kernel_size=3,
+                                     groups=2),
+    # 10 training
+    "ex-10-1": _value(
+        "cross-entropy of an untrained 10-class network", np.log(10),
+        "The loss is -log of the probability given to the right class; what is that "
+        "probability when all 10 classes are equally likely?", rtol=5e-3,
+        mistakes={0.1: "0.1 is the probability of the right class; the loss is -log of it.",
+                  1.0: "That is -log10(0.1): cross-entropy uses the natural logarithm.",
+                  0.9: "0.9 is the chance of being wrong, not the loss."}),
+    "ex-10-2": _value(
+        "velocity of SGD with momentum 0.9 under a constant gradient", 1 / (1 - 0.9),
+        "At the steady state b does not change: solve b = 0.9 * b + g for b.", rtol=1e-3,
+        mistakes={0.9: "The momentum is the factor on the old velocity, not the steady state.",
+                  1.9: "That is only the second step (g + 0.9 g); keep going.",
+                  1.0: "That is plain SGD (mu = 0); momentum keeps adding the old velocity."}),
+    "ex-10-3": _value(
+        "steps in one epoch of 1,347 images with batch_size 32", -(-1347 // 32),
+        "Every image is used once per epoch; the last mini-batch may be smaller.",
+        mistakes={42: "The 3 images left over still form a last, smaller mini-batch.",
+                  1347 / 32: "Steps are whole: round the number of batches up."}),
+}
+
+
+def check_exercise(exercise: str, answer) -> Feedback:
+    """Check the answer to the course exercise ``exercise`` (its cell id, e.g. ``"ex-05-3"``).
+
+    Raises
+    ------
+    ValueError
+        For an id that is not an exercise of the course.
+    """
+    if exercise not in EXERCISES:
+        raise ValueError(f"exercise must be an id such as 'ex-05-3' (notebook 05, exercise 3); "
+                         f"got {exercise!r}.")
+    return EXERCISES[exercise](answer)
