@@ -197,6 +197,29 @@ def test_empty_stack_is_explained():
     assert view.stacks[0].error and "Not possible" in view.html
 
 
+def test_alexnet_preset_is_the_2012_network_with_its_groups():
+    from cnnlib.models import alexnet_2012
+    from cnnlib.summary import summary
+
+    view = render_receptive_field(preset("AlexNet (2012) first layers", 6, 6))
+    rows = {row.name: row.params for row in summary(alexnet_2012()).rows}
+    # conv2 has groups=2: (5*5*48 + 1) * 256 = 307,456 (not 614,656), as notebook 09 says
+    assert view.stacks[0].params == rows["conv1"] + rows["conv2"] == 34_944 + 307_456
+    assert "307,456" in view.html and "614,656" not in view.html
+
+
+def test_a_broken_stack_does_not_claim_a_receptive_field():
+    state = ReceptiveFieldState((StackLayer(kernel_size=11),), (), 5)
+    html = render_receptive_field(state).html
+    assert "receptive field not possible" in html and "receptive field 11 × 11" not in html
+
+
+def test_a_small_field_on_a_large_input_is_framed():
+    state = ReceptiveFieldState((StackLayer(), StackLayer()), (), 240, 64, 100, 100)
+    html = render_receptive_field(state).html
+    assert html.count('data-role="frame"') == 3            # every panel: cells < 8 px
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_renders(name):
     assert render_receptive_field(preset(name)).html
@@ -391,12 +414,43 @@ def bar_params(html):
             if r.get("data-role") == "params"]
 
 
-def test_alexnet_preset_has_torchvision_parameter_count():
+def test_alexnet_preset_is_cnnlib_models_alexnet():
+    from cnnlib.models import alexnet
+    from cnnlib.summary import summary
+
+    model = alexnet()
+    expected = summary(model, model.input_shape)
     layers, shape = STACKS["AlexNet (torchvision)"]
     view = render_layer_stack(LayerStackState(layers, shape))
-    assert view.error == "" and view.summary.total_params == 61_100_840
+    assert shape == model.input_shape and view.error == ""
+    assert view.summary.total_params == expected.total_params == 61_100_840   # torchvision's
+    assert view.summary.total_mult_adds == expected.total_mult_adds
     assert sum(bar_params(view.html)) == 61_100_840
     assert max(bar_params(view.html)) == 9216 * 4096 + 4096   # the first FC layer
+    assert "61,100,840 parameters in total" in view.html
+    # the classifier ends with the last Linear (scores, no ReLU), as in torchvision
+    model_types = [row.type for row in view.summary.rows]
+    assert model_types[-1] == "Linear" and "AdaptiveAvgPool2d" in model_types
+
+
+def test_alexnet_preset_takes_any_image_size_like_torchvision():
+    # AdaptiveAvgPool2d(6): 256 x 256 gives a 7 x 7 map that is averaged down to 6 x 6, so
+    # the parameter count stays torchvision's (without it, 74.7 M)
+    layers, _ = STACKS["AlexNet (torchvision)"]
+    view = render_layer_stack(LayerStackState(layers, (3, 256, 256)))
+    assert view.error == "" and view.summary.total_params == 61_100_840
+
+
+def test_add_layer_goes_before_the_classifier():
+    from cnnlib.viz.layer_stack import new_layer
+
+    layers, shape = STACKS["AlexNet (torchvision)"]
+    index, layer = new_layer(layers)
+    assert [spec.kind for spec in layers[index:]] == ["adaptive", "fc", "fc", "fc"]
+    assert layer == LayerSpec("conv", 256, 3, 1, 1)          # keeps 256 x 6 x 6
+    grown = layers[:index] + (layer,) + layers[index:]
+    view = render_layer_stack(LayerStackState(grown, shape))
+    assert view.error == "" and view.summary.total_params == 61_100_840 + 9 * 256 * 256 + 256
 
 
 def test_small_cnn_by_hand():
