@@ -512,3 +512,73 @@ def test_tile_keeps_rgb_channels_and_fills_gaps():
     grid = tile(images, columns=4, fill=1.0)
     assert grid.shape == (3, 4 * 4 - 1, 3)
     assert np.all(grid[:, 3] == 1.0) and np.all(grid[:, :3] == 0.5)
+
+
+# --- issue 13: small things a browser run found ------------------------------------------------
+
+def test_every_picture_has_its_own_pattern_ids():
+    first = render_output_size(OutputSizeState(7, 7, 3, padding=1)).html
+    second = render_output_size(OutputSizeState(7, 7, 3, padding=1)).html
+    ids = [set(re.findall(r'<pattern id="([^"]+)"', html)) for html in (first, second)]
+    assert len(ids[0]) == 3 and not ids[0] & ids[1]       # two explorers on one page
+    for html, defined in zip((first, second), ids):
+        used = set(re.findall(r"url\(#([^)]+)\)", html))
+        assert used and used <= defined                    # every pattern used is defined
+
+
+def test_pooled_values_fit_inside_their_cells():
+    from cnnlib.viz.pooling import PoolingState, render_pooling
+
+    html = render_pooling(PoolingState("avg", 2, 2)).html
+    doc = re.search(r"<svg .*?</svg>", html, flags=re.S).group(0)
+    rects = [r for r in ET.fromstring(doc).iter(f"{SVG}rect") if r.get("data-role") == "output"]
+    texts = {t.text for t in ET.fromstring(doc).iter(f"{SVG}text")}
+    assert {"3.25", "5.25"} <= texts                       # averages of the grid, by hand
+    width = float(rects[0].get("width"))
+    assert width >= 0.62 * 15 * len("3.25") + 8           # four characters and a margin
+
+
+def test_a_refused_pooling_keeps_the_input_on_the_page():
+    from cnnlib.viz.pooling import PoolingState, render_pooling
+
+    refused = render_pooling(PoolingState("max", 2, 2, padding=2)).html
+    assert "Not possible" in refused
+    assert len(cells(refused, "input")) == 36                      # the 6 x 6 grid is shown
+    image = render_pooling(PoolingState("max", 2, 2, padding=2, source="image")).html
+    assert image.count('width="288"') == 1 and "288px" in image    # photo and an empty frame
+
+
+def test_wording():
+    from cnnlib.viz.activations import ActivationState, describe
+    from cnnlib.viz.html import number, plural
+
+    assert [plural(n, "zero") for n in (0, 1, 2)] == ["no zeros", "1 zero", "2 zeros"]
+    assert number(-0.001) == "0.00" and number(-0.01) == "-0.01" and number(2.5) == "2.50"
+    assert "through 1 layer:" in describe(ActivationState("sigmoid", 1, 0.0)).text
+    one = render_output_size(OutputSizeState(8, 8, 3, stride=2)).html     # one cell left over
+    assert "the last cell is never covered" in one and "(s)" not in one
+    same = render_output_size(OutputSizeState(7, 7, 3, 1, 1, transposed=True)).html
+    assert "with no zeros between cells" in same and "zero(s)" not in same
+
+
+def test_relu_at_zero_explains_the_corner_instead_of_a_dead_relu():
+    from cnnlib.viz.activations import ActivationFigure, ActivationState
+
+    figure = ActivationFigure()
+    at_zero = figure.update(ActivationState("relu", 5, 0.0))
+    assert "corner" in at_zero.text and "dead" not in at_zero.text
+    assert figure.nothing.get_visible()                        # the empty chart says why
+    assert "dead" in figure.update(ActivationState("relu", 5, -1.0)).text
+    figure.update(ActivationState("relu", 5, 1.0))
+    assert not figure.nothing.get_visible()
+
+
+def test_stepper_counts_from_zero_like_its_slider_and_warns_about_stride_3():
+    first = render_stepper(StepperState(step=0)).html
+    assert "step 0 (output row 0, column 0; steps 0 to 24)" in first
+    assert "step 1 of" not in first
+    view = render_stepper(StepperState(padding=1, stride=3))   # 7 padded: 0..2, 3..5, not 6
+    assert "never under the kernel" in view.html
+    uncovered = [(r, c) for r, c, kind in cells(view.html, "input0") if kind == "uncovered"]
+    assert len(uncovered) == 13 and all(6 in (r, c) for r, c in uncovered)   # row/col 6
+    assert "never under" not in render_stepper(StepperState(padding=1, stride=2)).html
