@@ -27,7 +27,15 @@ setup: $(STAMP)
 # Jupyter refuses to run as root unless told to (containers often run as root).
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)
+# Course defaults for JupyterLab, kept inside .venv (never in your home folder): no
+# "Would you like to get notified about official Jupyter news?" pop-up over the first notebook.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_SETTINGS): $(STAMP)
+	mkdir -p $(dir $@)
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $@
+
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
 lint: $(STAMP)

@@ -197,6 +197,29 @@ def test_empty_stack_is_explained():
     assert view.stacks[0].error and "Not possible" in view.html
 
 
+def test_alexnet_preset_is_the_2012_network_with_its_groups():
+    from cnnlib.models import alexnet_2012
+    from cnnlib.summary import summary
+
+    view = render_receptive_field(preset("AlexNet (2012) first layers", 6, 6))
+    rows = {row.name: row.params for row in summary(alexnet_2012()).rows}
+    # conv2 has groups=2: (5*5*48 + 1) * 256 = 307,456 (not 614,656), as notebook 09 says
+    assert view.stacks[0].params == rows["conv1"] + rows["conv2"] == 34_944 + 307_456
+    assert "307,456" in view.html and "614,656" not in view.html
+
+
+def test_a_broken_stack_does_not_claim_a_receptive_field():
+    state = ReceptiveFieldState((StackLayer(kernel_size=11),), (), 5)
+    html = render_receptive_field(state).html
+    assert "receptive field not possible" in html and "receptive field 11 × 11" not in html
+
+
+def test_a_small_field_on_a_large_input_is_framed():
+    state = ReceptiveFieldState((StackLayer(), StackLayer()), (), 240, 64, 100, 100)
+    html = render_receptive_field(state).html
+    assert html.count('data-role="frame"') == 3            # every panel: cells < 8 px
+
+
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_renders(name):
     assert render_receptive_field(preset(name)).html
@@ -391,12 +414,43 @@ def bar_params(html):
             if r.get("data-role") == "params"]
 
 
-def test_alexnet_preset_has_torchvision_parameter_count():
+def test_alexnet_preset_is_cnnlib_models_alexnet():
+    from cnnlib.models import alexnet
+    from cnnlib.summary import summary
+
+    model = alexnet()
+    expected = summary(model, model.input_shape)
     layers, shape = STACKS["AlexNet (torchvision)"]
     view = render_layer_stack(LayerStackState(layers, shape))
-    assert view.error == "" and view.summary.total_params == 61_100_840
+    assert shape == model.input_shape and view.error == ""
+    assert view.summary.total_params == expected.total_params == 61_100_840   # torchvision's
+    assert view.summary.total_mult_adds == expected.total_mult_adds
     assert sum(bar_params(view.html)) == 61_100_840
     assert max(bar_params(view.html)) == 9216 * 4096 + 4096   # the first FC layer
+    assert "61,100,840 parameters in total" in view.html
+    # the classifier ends with the last Linear (scores, no ReLU), as in torchvision
+    model_types = [row.type for row in view.summary.rows]
+    assert model_types[-1] == "Linear" and "AdaptiveAvgPool2d" in model_types
+
+
+def test_alexnet_preset_takes_any_image_size_like_torchvision():
+    # AdaptiveAvgPool2d(6): 256 x 256 gives a 7 x 7 map that is averaged down to 6 x 6, so
+    # the parameter count stays torchvision's (without it, 74.7 M)
+    layers, _ = STACKS["AlexNet (torchvision)"]
+    view = render_layer_stack(LayerStackState(layers, (3, 256, 256)))
+    assert view.error == "" and view.summary.total_params == 61_100_840
+
+
+def test_add_layer_goes_before_the_classifier():
+    from cnnlib.viz.layer_stack import new_layer
+
+    layers, shape = STACKS["AlexNet (torchvision)"]
+    index, layer = new_layer(layers)
+    assert [spec.kind for spec in layers[index:]] == ["adaptive", "fc", "fc", "fc"]
+    assert layer == LayerSpec("conv", 256, 3, 1, 1)          # keeps 256 x 6 x 6
+    grown = layers[:index] + (layer,) + layers[index:]
+    view = render_layer_stack(LayerStackState(grown, shape))
+    assert view.error == "" and view.summary.total_params == 61_100_840 + 9 * 256 * 256 + 256
 
 
 def test_small_cnn_by_hand():
@@ -458,3 +512,73 @@ def test_tile_keeps_rgb_channels_and_fills_gaps():
     grid = tile(images, columns=4, fill=1.0)
     assert grid.shape == (3, 4 * 4 - 1, 3)
     assert np.all(grid[:, 3] == 1.0) and np.all(grid[:, :3] == 0.5)
+
+
+# --- issue 13: small things a browser run found ------------------------------------------------
+
+def test_every_picture_has_its_own_pattern_ids():
+    first = render_output_size(OutputSizeState(7, 7, 3, padding=1)).html
+    second = render_output_size(OutputSizeState(7, 7, 3, padding=1)).html
+    ids = [set(re.findall(r'<pattern id="([^"]+)"', html)) for html in (first, second)]
+    assert len(ids[0]) == 3 and not ids[0] & ids[1]       # two explorers on one page
+    for html, defined in zip((first, second), ids):
+        used = set(re.findall(r"url\(#([^)]+)\)", html))
+        assert used and used <= defined                    # every pattern used is defined
+
+
+def test_pooled_values_fit_inside_their_cells():
+    from cnnlib.viz.pooling import PoolingState, render_pooling
+
+    html = render_pooling(PoolingState("avg", 2, 2)).html
+    doc = re.search(r"<svg .*?</svg>", html, flags=re.S).group(0)
+    rects = [r for r in ET.fromstring(doc).iter(f"{SVG}rect") if r.get("data-role") == "output"]
+    texts = {t.text for t in ET.fromstring(doc).iter(f"{SVG}text")}
+    assert {"3.25", "5.25"} <= texts                       # averages of the grid, by hand
+    width = float(rects[0].get("width"))
+    assert width >= 0.62 * 15 * len("3.25") + 8           # four characters and a margin
+
+
+def test_a_refused_pooling_keeps_the_input_on_the_page():
+    from cnnlib.viz.pooling import PoolingState, render_pooling
+
+    refused = render_pooling(PoolingState("max", 2, 2, padding=2)).html
+    assert "Not possible" in refused
+    assert len(cells(refused, "input")) == 36                      # the 6 x 6 grid is shown
+    image = render_pooling(PoolingState("max", 2, 2, padding=2, source="image")).html
+    assert image.count('width="288"') == 1 and "288px" in image    # photo and an empty frame
+
+
+def test_wording():
+    from cnnlib.viz.activations import ActivationState, describe
+    from cnnlib.viz.html import number, plural
+
+    assert [plural(n, "zero") for n in (0, 1, 2)] == ["no zeros", "1 zero", "2 zeros"]
+    assert number(-0.001) == "0.00" and number(-0.01) == "-0.01" and number(2.5) == "2.50"
+    assert "through 1 layer:" in describe(ActivationState("sigmoid", 1, 0.0)).text
+    one = render_output_size(OutputSizeState(8, 8, 3, stride=2)).html     # one cell left over
+    assert "the last cell is never covered" in one and "(s)" not in one
+    same = render_output_size(OutputSizeState(7, 7, 3, 1, 1, transposed=True)).html
+    assert "with no zeros between cells" in same and "zero(s)" not in same
+
+
+def test_relu_at_zero_explains_the_corner_instead_of_a_dead_relu():
+    from cnnlib.viz.activations import ActivationFigure, ActivationState
+
+    figure = ActivationFigure()
+    at_zero = figure.update(ActivationState("relu", 5, 0.0))
+    assert "corner" in at_zero.text and "dead" not in at_zero.text
+    assert figure.nothing.get_visible()                        # the empty chart says why
+    assert "dead" in figure.update(ActivationState("relu", 5, -1.0)).text
+    figure.update(ActivationState("relu", 5, 1.0))
+    assert not figure.nothing.get_visible()
+
+
+def test_stepper_counts_from_zero_like_its_slider_and_warns_about_stride_3():
+    first = render_stepper(StepperState(step=0)).html
+    assert "step 0 (output row 0, column 0; steps 0 to 24)" in first
+    assert "step 1 of" not in first
+    view = render_stepper(StepperState(padding=1, stride=3))   # 7 padded: 0..2, 3..5, not 6
+    assert "never under the kernel" in view.html
+    uncovered = [(r, c) for r, c, kind in cells(view.html, "input0") if kind == "uncovered"]
+    assert len(uncovered) == 13 and all(6 in (r, c) for r, c in uncovered)   # row/col 6
+    assert "never under" not in render_stepper(StepperState(padding=1, stride=2)).html

@@ -313,6 +313,17 @@ def test_receptive_field_wiring():
     assert ex.kernel_size.value == 11             # the sliders show the chosen layer
 
 
+def test_receptive_field_keeps_the_centre_cell_and_the_groups():
+    ex = receptive_field_explorer("two 3x3 vs one 5x5")
+    ex.input_size.value = 240                            # output 236 x 236: centre 118
+    assert (ex.row.value, ex.col.value) == (118, 118)
+    ex.preset.value = "AlexNet (2012) first layers"
+    ex.layer.value = 2                                   # conv2, groups=2
+    ex.channels.value = 128                              # (5*5*48 + 1) * 128 with 96 inputs
+    assert ex.layers[2].groups == 2
+    assert ex.rendered.stacks[0].params == 34_944 + (25 * 48 + 1) * 128
+
+
 def test_receptive_field_removing_down_to_one_layer():
     ex = receptive_field_explorer("three 3x3 vs one 7x7")
     for _ in range(5):
@@ -374,14 +385,23 @@ def test_batch_norm_wiring():
 def test_layer_stack_wiring():
     ex = layer_stack_explorer()
     assert ex.rendered.summary.total_params == 61_100_840
-    ex.layer.value = 10                                   # the last FC layer
-    assert ex.kind.value == "fc" and ex.size.value == 1000
+    ex.layer.value = 11                                   # the last FC layer
+    assert ex.kind.value == "fc" and ex.size.value == 1000 and ex.stride.disabled
     ex.size.value = 10
     assert ex.rendered.summary.total_params == 61_100_840 - 4097 * 990
     ex.input_size.value = 30
     assert ex.rendered.error and "Not possible" in ex.view.value
     ex.preset.value = "small CNN"
     assert ex.rendered.summary.total_params == 20_490 and ex.input_size.value == 28
+
+
+def test_layer_stack_add_layer_inserts_a_conv_before_the_classifier():
+    ex = layer_stack_explorer()
+    ex.add_button.click()                                 # layer 1 is chosen: still valid
+    assert ex.last_bug is None and ex.rendered.error == "" and ex.message.value == ""
+    kinds = [layer.kind for layer in ex.layers]
+    assert kinds[8:] == ["conv", "adaptive", "fc", "fc", "fc"] and ex.layer.value == 8
+    assert ex.rendered.summary.total_params == 61_100_840 + 3 * 3 * 256 * 256 + 256
 
 
 def test_moving_a_non_layer_control_leaves_the_layers_alone(monkeypatch):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..norm import batch_norm
 from .figure import COLORS, BlitFigure, histogram
+from .html import number
 
 TRUE_MEAN, TRUE_STD = 3.0, 2.0
 MAX_STEPS = 100
@@ -75,9 +76,10 @@ def compute(state: BatchNormState) -> BatchNormView:
     gamma, beta = np.array([state.gamma]), np.array([state.beta])
     y = batch_norm(x, mean, var, gamma, beta, state.training, state.momentum)
     mode = "training: uses this batch's mean and variance" if state.training else \
-        f"evaluation: uses the running mean {mean[0]:.2f} and variance {var[0]:.2f}"
-    text = (f"batch of {state.batch_size}: mean {x.mean():.2f}, variance {x.var():.2f} → "
-            f"after: mean {y.mean():.2f}, std {y.std():.2f} (γ = {state.gamma:g}, "
+        f"evaluation: uses the running mean {number(mean[0])} and variance {number(var[0])}"
+    text = (f"batch of {state.batch_size}: mean {number(x.mean())}, variance "
+            f"{number(x.var())} → after: mean {number(y.mean())}, std {number(y.std())} "
+            f"(γ = {state.gamma:g}, "
             f"β = {state.beta:g}); {mode}.")
     return BatchNormView(state, x[:, 0], y[:, 0], means[:state.steps + 1],
                          variances[:state.steps + 1], text)
@@ -87,29 +89,31 @@ class BatchNormFigure(BlitFigure):
     """Histogram before, histogram after, running statistics over the steps."""
 
     def __init__(self):
-        super().__init__(figsize=(12, 3.6), ncols=3)
-        before, after, running = self.axes
-        before.set(title="before: x", xlim=BEFORE_EDGES[[0, -1]], ylim=(0, 0.5),
-                   ylabel="fraction of the batch")
-        after.set(title="after: γ·x̂ + β", xlim=AFTER_EDGES[[0, -1]], ylim=(0, 0.5))
-        running.set(title="running statistics", xlim=(0, MAX_STEPS), ylim=(0, 6),
-                    xlabel="training steps")
-        for ax in self.axes:
-            ax.grid(alpha=0.3)
-        zeros = np.zeros(len(BEFORE_EDGES) - 1)
-        self.before = self.moving(before.stairs(zeros, BEFORE_EDGES, fill=True,
-                                                color=COLORS[0], alpha=0.8))
-        self.after = self.moving(after.stairs(np.zeros(len(AFTER_EDGES) - 1), AFTER_EDGES,
-                                              fill=True, color=COLORS[1], hatch="//",
-                                              edgecolor="black"))
-        running.axhline(TRUE_MEAN, color=COLORS[2], ls=":", label="true mean 3")
-        running.axhline(TRUE_STD ** 2, color=COLORS[3], ls=":", label="true variance 4")
-        self.mean_line = self.moving(running.plot([], [], color=COLORS[2], lw=2.5,
-                                                  label="running mean")[0])
-        self.var_line = self.moving(running.plot([], [], color=COLORS[3], lw=2.5, ls="--",
-                                                 label="running variance (dashed)")[0])
-        self.now = self.moving(running.axvline(0, color="black", lw=1.5))
-        running.legend(loc="lower right", fontsize=10)
+        super().__init__(figsize=(12, 3.6), ncols=3, width_ratios=(1, 1, 1.2))
+        with self.styled():   # the projector-sized fonts of style.MATPLOTLIB_RC
+            before, after, running = self.axes
+            before.set(title="before: x", xlim=BEFORE_EDGES[[0, -1]], ylim=(0, 0.5),
+                       ylabel="fraction of the batch")
+            after.set(title="after: γ·x̂ + β", xlim=AFTER_EDGES[[0, -1]], ylim=(0, 0.5))
+            running.set(title="running statistics", xlim=(0, MAX_STEPS), ylim=(0, 9.5),
+                        xlabel="training steps")
+            for ax in self.axes:
+                ax.grid(alpha=0.3)
+            zeros = np.zeros(len(BEFORE_EDGES) - 1)
+            self.before = self.moving(before.stairs(zeros, BEFORE_EDGES, fill=True,
+                                                    color=COLORS[0], alpha=0.8))
+            self.after = self.moving(after.stairs(np.zeros(len(AFTER_EDGES) - 1), AFTER_EDGES,
+                                                  fill=True, color=COLORS[1], hatch="//",
+                                                  edgecolor="black"))
+            running.axhline(TRUE_MEAN, color=COLORS[2], ls=":", label="true mean")
+            running.axhline(TRUE_STD ** 2, color=COLORS[3], ls=":", label="true var")
+            self.mean_line = self.moving(running.plot([], [], color=COLORS[2], lw=2.5,
+                                                      label="running mean")[0])
+            self.var_line = self.moving(running.plot([], [], color=COLORS[3], lw=2.5, ls="--",
+                                                     label="running var")[0])
+            self.now = self.moving(running.axvline(0, color="black", lw=1.5))
+            running.legend(loc="upper center", ncol=2, columnspacing=0.8, handlelength=1.4,
+                           borderaxespad=0.2)   # above the curves, which stay below 6
 
     def update(self, state: BatchNormState) -> BatchNormView:
         view = compute(state)

@@ -39,6 +39,10 @@ class BlitFigure:
         self._moving = []
         self._background = None
 
+    def styled(self):
+        """A context in which new text, legends and titles get the project's sizes."""
+        return matplotlib.rc_context(MATPLOTLIB_RC)
+
     def moving(self, *artists):
         """Mark artists as redrawn on every update; returns the first one for convenience."""
         for artist in artists:

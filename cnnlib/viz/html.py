@@ -14,6 +14,18 @@ _NOTE = {  # kind: (word shown before the text, border colour)
 }
 
 
+def plural(n: int, word: str, words: str = "") -> str:
+    """``"1 layer"``, ``"2 layers"``, ``"no zeros"``: a count with its noun."""
+    many = words or word + "s"
+    return f"no {many}" if n == 0 else f"{n} {word if n == 1 else many}"
+
+
+def number(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, never ``"-0.00"`` (a tiny negative rounds to 0)."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def note(message: str, kind: str = "info") -> str:
     """A boxed message; the kind is said in words as well as by the border colour."""
     word, colour = _NOTE[kind]

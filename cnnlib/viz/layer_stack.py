@@ -9,17 +9,30 @@ import math
 from dataclasses import dataclass
 from html import escape
 
-from ..layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ..layers import (
+    AdaptiveAvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+)
+from ..models import alexnet
 from ..summary import Summary, summary
 from . import svg
+from ._layers import leaves
 from .figure import COLORS
 from .html import note, panel
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer: ``"conv"`` (``size`` filters), ``"pool"`` (max) or ``"fc"`` (``size``
-    outputs). Kernel, stride and padding apply to conv and pool."""
+    """One layer: ``"conv"`` (``size`` filters, then ReLU), ``"pool"`` (max), ``"adaptive"``
+    (adaptive average pooling to ``size`` x ``size``) or ``"fc"`` (``size`` outputs, then ReLU
+    except after the last one: the classifier's scores). Kernel, stride and padding apply to
+    conv and pool."""
 
     kind: str = "conv"
     size: int = 64
@@ -34,19 +47,65 @@ class LayerStackState:
     input_shape: tuple[int, int, int] = (3, 224, 224)
 
 
+KINDS = ("conv", "pool", "adaptive", "fc")
+
+
+def specs(model) -> tuple[LayerSpec, ...]:
+    """The layers of a :mod:`cnnlib.models` network as the explorer's layer list.
+
+    ReLU, Flatten and Dropout have no settings (and no parameters): :func:`build` puts ReLU
+    and Flatten back where this explorer always has them. Square kernels only.
+    """
+    out = []
+    for layer in leaves(model):
+        if isinstance(layer, Conv2d):
+            if layer.groups != 1 or isinstance(layer.padding, str):
+                raise ValueError(f"the layer stack has no grouped or {layer.padding!r} conv")
+            out.append(LayerSpec("conv", layer.out_channels, layer.kernel_size[0],
+                                 layer.stride[0], layer.padding[0]))
+        elif isinstance(layer, MaxPool2d):
+            out.append(LayerSpec("pool", 0, layer.kernel_size[0], layer.stride[0],
+                                 layer.padding[0]))
+        elif isinstance(layer, AdaptiveAvgPool2d):
+            out.append(LayerSpec("adaptive", layer.output_size[0], 1, 1, 0))
+        elif isinstance(layer, Linear):
+            out.append(LayerSpec("fc", layer.out_features))
+        elif not isinstance(layer, (ReLU, Flatten, Dropout)):
+            raise ValueError(f"the layer stack has no {type(layer).__name__} layer")
+    return tuple(out)
+
+
+def _preset(model):
+    return specs(model), tuple(model.input_shape)
+
+
 def _conv(c, k, s=1, p=0):
     return LayerSpec("conv", c, k, s, p)
 
 
-POOL = LayerSpec("pool", 0, 3, 2, 0)
+#: name: (layers, input shape). AlexNet is :func:`cnnlib.models.alexnet` itself.
 PRESETS = {
-    "AlexNet (torchvision)": ((_conv(64, 11, 4, 2), POOL, _conv(192, 5, 1, 2), POOL,
-                               _conv(384, 3, 1, 1), _conv(256, 3, 1, 1), _conv(256, 3, 1, 1),
-                               POOL, LayerSpec("fc", 4096), LayerSpec("fc", 4096),
-                               LayerSpec("fc", 1000)), (3, 224, 224)),
+    "AlexNet (torchvision)": _preset(alexnet()),
     "small CNN": ((_conv(16, 3, 1, 1), LayerSpec("pool", 0, 2, 2), _conv(32, 3, 1, 1),
                    LayerSpec("pool", 0, 2, 2), LayerSpec("fc", 10)), (1, 28, 28)),
 }
+
+
+def head_start(layers) -> int:
+    """Index of the classifier head: the trailing run of ``"adaptive"`` / ``"fc"`` layers."""
+    index = len(layers)
+    while index > 0 and layers[index - 1].kind in ("adaptive", "fc"):
+        index -= 1
+    return index
+
+
+def new_layer(layers) -> tuple[int, LayerSpec]:
+    """What "add layer" inserts, and where: a 3x3 convolution with padding 1 (it keeps the
+    height and width) and as many filters as the convolution before it, just before the
+    classifier head, so the network stays valid."""
+    index = head_start(layers)
+    channels = next((spec.size for spec in reversed(layers[:index]) if spec.kind == "conv"), 64)
+    return index, _conv(channels, 3, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -58,22 +117,26 @@ class LayerStackView:
 
 
 def build(state: LayerStackState) -> tuple[Sequential, str]:
-    """The cnnlib model of the stack (ReLU after conv/FC, Flatten before the first FC), and
+    """The cnnlib model of the stack (ReLU after every conv and FC but the last FC, Flatten
+    before the first FC), and
     the error that stopped building it (``""`` if none)."""
     modules, shape = [], tuple(state.input_shape)
+    last_fc = max((i for i, spec in enumerate(state.layers) if spec.kind == "fc"), default=-1)
     for i, spec in enumerate(state.layers, start=1):
-        try:
+        try:   # only cnnlib's constructors and shape checks: they refuse with SettingError
             if spec.kind == "conv":
                 new = [Conv2d(shape[0], spec.size, spec.kernel_size, spec.stride, spec.padding),
                        ReLU()]
             elif spec.kind == "pool":
                 new = [MaxPool2d(spec.kernel_size, spec.stride, spec.padding)]
+            elif spec.kind == "adaptive":
+                new = [AdaptiveAvgPool2d(spec.size)]
             else:
                 new = ([Flatten()] if len(shape) > 1 else []) + [Linear(
-                    math.prod(shape), spec.size), ReLU()]
+                    math.prod(shape), spec.size)] + ([ReLU()] if i - 1 != last_fc else [])
             for module in new:
                 shape = module.output_shape(shape)
-        except ValueError as error:   # cnnlib's ShapeError is a ValueError
+        except ValueError as error:   # a SettingError / ShapeError (ValueErrors)
             return Sequential(*modules), f"layer {i} ({spec.kind}): {error}"
         modules += new
     return Sequential(*modules), ""

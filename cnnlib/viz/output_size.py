@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import shapes
 from . import svg
-from .html import formula, note, panel
+from .html import formula, note, panel, plural
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def _axis_notes(axis: AxisArithmetic, state: OutputSizeState) -> list[tuple[str,
                           f"Use a smaller kernel or dilation, more padding, or a larger input.")]
     if not axis.uncovered:
         return []
+    cells = ("cell is" if axis.uncovered == 1 else f"{axis.uncovered} cells are")
     message = (f"Stride {state.stride} does not tile the {axis.name}: the last "
-               f"{axis.uncovered} cell(s) are never covered by a window (marked x).")
+               f"{cells} never covered by a window (marked x).")
     if axis.fits is not None:
         paddings = ", ".join(map(str, axis.fits.paddings)) or "none (the parity is wrong)"
         message += f" Paddings that fit with stride {state.stride}: {paddings}."
@@ -159,8 +160,8 @@ def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piec
           crop[1]:cols - crop[1] - axes[1].uncovered] = "zero"
     kinds[crop[0]: crop[0] + (sizes[0] - 1) * s + 1: s,
           crop[1]: crop[1] + (sizes[1] - 1) * s + 1: s] = "output"
-    caption = svg.text([f"Transposed convolution: the output spread out with {s - 1} zero(s) "
-                        f"between cells and padded;",
+    caption = svg.text([f"Transposed convolution: the output spread out with "
+                        f"{plural(s - 1, 'zero')} between cells and padded;",
                         f"a stride-1 kernel spanning {k_eff} cells slides over it and gives back "
                         f"{rows - k_eff + 1} × {cols - k_eff + 1}."], weight="bold")
     return lines, [], svg.vstack([caption, svg.grid(kinds, role="transposed")], gap=6)

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from ..layers import Conv2d, MaxPool2d
+from ..models import alexnet_2012
 from . import svg
+from ._layers import leaves
 from .html import note, panel, table
 
 
@@ -28,6 +31,7 @@ class StackLayer:
     padding: int = 0
     dilation: int = 1
     channels: int = 64       # output channels of a convolution (a pooling keeps its input's)
+    groups: int = 1          # a grouped convolution's filters are in_channels / groups deep
 
 
 @dataclass(frozen=True)
@@ -46,13 +50,32 @@ def _conv(k, s=1, p=0, c=64):
     return StackLayer("conv", k, s, p, 1, c)
 
 
-#: name: (layers, compare, input size, input channels)
+def window_layers(model, count: int) -> tuple[StackLayer, ...]:
+    """The first ``count`` convolutions and max poolings of a :mod:`cnnlib.models` network
+    (square windows), groups included."""
+    out = []
+    for layer in leaves(model):
+        if isinstance(layer, Conv2d):
+            out.append(StackLayer("conv", layer.kernel_size[0], layer.stride[0],
+                                  layer.padding[0], layer.dilation[0], layer.out_channels,
+                                  layer.groups))
+        elif isinstance(layer, MaxPool2d):
+            out.append(StackLayer("pool", layer.kernel_size[0], layer.stride[0],
+                                  layer.padding[0], layer.dilation[0]))
+    return tuple(out[:count])
+
+
+def _alexnet_2012():
+    model = alexnet_2012()
+    channels, size, _ = model.input_shape
+    return window_layers(model, 4), (), size, channels
+
+
+#: name: (layers, compare, input size, input channels). AlexNet comes from cnnlib.models.
 PRESETS = {
     "two 3x3 vs one 5x5": ((_conv(3), _conv(3)), (_conv(5),), 9, 64),
     "three 3x3 vs one 7x7": ((_conv(3), _conv(3), _conv(3)), (_conv(7),), 11, 64),
-    "AlexNet (2012) first layers": (
-        (_conv(11, 4, 0, 96), StackLayer("pool", 3, 2), _conv(5, 1, 2, 256),
-         StackLayer("pool", 3, 2)), (), 227, 3),
+    "AlexNet (2012) first layers": _alexnet_2012(),
 }
 
 
@@ -89,7 +112,8 @@ def _params(layers, in_channels: int) -> list[int]:
     counts, c = [], in_channels
     for layer in layers:
         if layer.kind == "conv":
-            counts.append(shapes.conv_params(c, layer.channels, layer.kernel_size))
+            counts.append(shapes.conv_params(c, layer.channels, layer.kernel_size,
+                                             layer.groups))
             c = layer.channels
         else:
             counts.append(0)
@@ -131,7 +155,32 @@ def _layer_grid(field: shapes.ReceptiveField, seen, last: bool) -> svg.Piece:
     kinds = np.full((field.size, field.size), "input", dtype=object)
     kinds[np.ix_(seen[0], seen[1])] = "current" if last else "seen"
     title = f"{field.name} {field.size}×{field.size}"
-    return svg.grid(kinds, role=field.name, title=title, cell=min(24, 200 / field.size))
+    cell = min(24, 200 / field.size)
+    piece = svg.grid(kinds, role=field.name, title=title, cell=cell)
+    if cell >= 8 or not seen[0] or not seen[1]:
+        return piece
+    # small cells: a thick frame around the seen cells, so a few of 240 are still visible
+    top = piece.height - field.size * cell
+    pad = 3
+    x, y = min(seen[1]) * cell - pad, top + min(seen[0]) * cell - pad
+    w = (max(seen[1]) - min(seen[1]) + 1) * cell + 2 * pad
+    h = (max(seen[0]) - min(seen[0]) + 1) * cell + 2 * pad
+    frame = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="none" '
+             f'stroke="black" stroke-width="2.5" data-role="frame"/>')
+    return svg.Piece(piece.svg + frame, piece.width, piece.height)
+
+
+def _rows_of(pieces, width: float = 760, gap: float = 20) -> svg.Piece:
+    """Panels left to right, wrapped onto new rows so a row stays under ``width`` px."""
+    rows, current, used = [], [], 0.0
+    for piece in pieces:
+        if current and used + gap + piece.width > width:
+            rows.append(svg.hstack(current, gap))
+            current, used = [], 0.0
+        used += (gap if current else 0) + piece.width
+        current.append(piece)
+    rows.append(svg.hstack(current, gap))
+    return svg.vstack(rows, gap)
 
 
 def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState) -> str:
@@ -142,7 +191,9 @@ def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState
         rows.append([f.name, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
                      f.size if f.size is not None else "", f.rf, f.jump, f"{f.start:g}",
                      f"{count:,}"])
-    title = (f"<b>{label}</b>: receptive field {stack.fields[-1].rf} × {stack.fields[-1].rf}, "
+    field = ("not possible (see below)" if stack.error else
+             f"{stack.fields[-1].rf} × {stack.fields[-1].rf}")
+    title = (f"<b>{label}</b>: receptive field {field}, "
              f"{stack.params:,} parameters ({state.in_channels} input channels)")
     parts = [f"<div style='font-size:17px;margin-top:8px'>{title}</div>",
              table(header, rows, highlight=len(rows) - 1)]
@@ -151,7 +202,7 @@ def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState
     else:
         grids = [_layer_grid(f, s, i == len(stack.fields) - 1)
                  for i, (f, s) in enumerate(zip(stack.fields, stack.seen))]
-        parts.append(svg.document(svg.hstack(grids, gap=20),
+        parts.append(svg.document(_rows_of(grids),
                                   f"{label}: receptive field of one output cell"))
     return "".join(parts)
 

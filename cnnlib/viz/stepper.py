@@ -88,9 +88,11 @@ def render_stepper(state: StepperState) -> StepperView:
     padded = np.pad(image, ((0, 0), (p, p), (p, p)))
     products = padded[:, r0:r0 + k, c0:c0 + k] * kernel
     rows, sums = [], products.reshape(c, -1).sum(axis=1)
+    covered_rows, covered_cols = (oh - 1) * state.stride + k, (ow - 1) * state.stride + k
     for ch in range(c):
         kinds = np.full(padded.shape[1:], "input", dtype=object)
         kinds[:p], kinds[h + p:], kinds[:, :p], kinds[:, w + p:] = ("pad",) * 4
+        kinds[covered_rows:], kinds[:, covered_cols:] = "uncovered", "uncovered"
         kinds[r0:r0 + k, c0:c0 + k] = "window"
         name = f"channel {ch + 1}: " if c > 1 else ""
         rows.append(svg.hstack([
@@ -106,12 +108,20 @@ def render_stepper(state: StepperState) -> StepperView:
     out_labels.flat[:step + 1] = _labels(output.flat[:step + 1])
     out_kinds.flat[step] = "current"
     rows.append(svg.grid(out_kinds, out_labels, role="output", title=f"output {oh} × {ow}"))
-    rows.append(svg.legend(["pad", "window", "kernel", "product", "current"]))
+    uncovered = shapes.uncovered_cells(h, k, state.stride, p)
+    rows.append(svg.legend(["pad", "window", "kernel", "product", "current"]
+                           + (["uncovered"] if uncovered else [])))
     terms = " + ".join(f"({a:g})" for a in products[0].ravel())
     lines = [f"output[{r}, {col}] = " + (terms if c == 1 else
                                          " + ".join(f"{s:g}" for s in sums))
              + f" = {output[r, col]:g}"]
-    html = panel(formula([f"step {step + 1} of {oh * ow}: window at rows {r0}..{r0 + k - 1}, "
-                          f"columns {c0}..{c0 + k - 1} of the padded input"] + lines),
-                 svg.document(svg.vstack(rows), "convolution step"))
+    notes = []
+    if uncovered:
+        last = "row and column are" if uncovered == 1 else f"{uncovered} rows and columns are"
+        notes.append(note(f"Stride {state.stride} does not tile the padded input: its last "
+                          f"{last} never under the kernel (marked x).", "warning"))
+    html = panel(formula([f"step {step} (output row {r}, column {col}; steps 0 to "
+                          f"{oh * ow - 1}): window at rows {r0}..{r0 + k - 1}, columns "
+                          f"{c0}..{c0 + k - 1} of the padded input"] + lines),
+                 *notes, svg.document(svg.vstack(rows), "convolution step"))
     return StepperView(state, output, (r0, c0), products, output[r, col].item(), html)

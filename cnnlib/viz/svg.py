@@ -10,6 +10,7 @@ read the picture back.
 
 from __future__ import annotations
 
+import itertools
 from html import escape
 from typing import NamedTuple
 
@@ -32,12 +33,23 @@ class Piece(NamedTuple):
     height: float
 
 
+#: Pattern ids in a piece's SVG end with this placeholder; :func:`document` replaces it by a
+#: number unique to the picture, so two pictures on one page never share (or lose) patterns.
+ID = "-cnnlib-id"
+_documents = itertools.count(1)
+
+
 def _rect(x, y, w, h, kind, extra=""):
     fill, stroke, width, pattern, _ = CELL_STYLES[kind]
-    paint = f"url(#{pattern})" if pattern else fill
+    paint = f"url(#{pattern}{ID})" if pattern else fill
     under = f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>' if pattern else ""
     return (f'{under}<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{paint}" '
             f'stroke="{stroke}" stroke-width="{width}" data-kind="{kind}"{extra}/>')
+
+
+def _label_width(characters: int, size: float) -> float:
+    """Width in px of a label in the sans-serif font (digits are about 0.62 em wide)."""
+    return 0.62 * size * characters
 
 
 def _text(x, y, s, size=FONT_SIZE, anchor="middle", weight="normal"):
@@ -59,7 +71,8 @@ def grid(kinds, labels=None, *, role: str, title: str = "", cell: int = CELL) ->
     title : str
         Caption above the grid.
     cell : int
-        Side of a cell in px. Grids larger than ``MAX_DRAWN_CELLS`` (or unlabelled ones larger
+        Side of a cell in px, widened (cells stay square) so the longest label fits inside.
+        Grids larger than ``MAX_DRAWN_CELLS`` (or unlabelled ones larger
         than ``MAX_PER_CELL``) are drawn as blocks (one rectangle per run of equal cells, with
         the grid lines as one path), and without labels.
     """
@@ -69,6 +82,9 @@ def grid(kinds, labels=None, *, role: str, title: str = "", cell: int = CELL) ->
     parts = [_text(0, TITLE_SIZE / 2, title, TITLE_SIZE, "start", "bold")] if title else []
     if max(rows, cols) > MAX_DRAWN_CELLS:
         cell = BIG_GRID_SIDE / max(rows, cols)
+    elif labels is not None:
+        longest = max((len(str(v)) for line in labels for v in line), default=0)
+        cell = max(cell, _label_width(longest, FONT_SIZE) + 8)
     if labels is None and max(rows, cols) > MAX_PER_CELL or max(rows, cols) > MAX_DRAWN_CELLS:
         parts.append(f'<g transform="translate(0,{top})">{_blocks(kinds, cell, role)}</g>')
     else:
@@ -153,23 +169,28 @@ def vstack(pieces, gap: float = 18) -> Piece:
 
 _DEFS = (
     "<defs>"
-    '<pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" '
+    f'<pattern id="hatch{ID}" width="8" height="8" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="8" height="8" fill="#E6E6E6"/>'
     '<line x1="0" y1="0" x2="0" y2="8" stroke="#AAAAAA" stroke-width="3"/></pattern>'
-    '<pattern id="cross" width="10" height="10" patternUnits="userSpaceOnUse">'
+    f'<pattern id="cross{ID}" width="10" height="10" patternUnits="userSpaceOnUse">'
     '<rect width="10" height="10" fill="#F7C8A6"/>'
     f'<path d="M0 0L10 10M10 0L0 10" stroke="{OKABE_ITO["vermillion"]}" stroke-width="1.2"/>'
     "</pattern>"
-    '<pattern id="dots" width="8" height="8" patternUnits="userSpaceOnUse">'
+    f'<pattern id="dots{ID}" width="8" height="8" patternUnits="userSpaceOnUse">'
     '<rect width="8" height="8" fill="#FFFFFF"/><circle cx="4" cy="4" r="1.3" fill="#999"/>'
     "</pattern></defs>"
 )
 
 
 def document(piece: Piece, description: str, margin: float = 6) -> str:
-    """Wrap a piece into a standalone ``<svg>`` element with an accessible description."""
+    """Wrap a piece into a standalone ``<svg>`` element with an accessible description.
+
+    Its pattern ids get a number unique to this picture (``hatch-3``...): every rendering is
+    a new picture, and one page may hold several.
+    """
     w, h = piece.width + 2 * margin, piece.height + 2 * margin
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:g}" height="{h:g}" '
+    body = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:g}" height="{h:g}" '
             f'viewBox="0 0 {w:g} {h:g}" role="img" aria-label="{escape(description)}" '
             f'font-family="{FONT_FAMILY}">{_DEFS}'
             f'<g transform="translate({margin},{margin})">{piece.svg}</g></svg>')
+    return body.replace(ID, f"-{next(_documents)}")

@@ -21,6 +21,7 @@ import asyncio
 import base64
 import numbers
 import re
+from dataclasses import replace
 from html import escape
 
 import ipywidgets as widgets
@@ -393,8 +394,8 @@ class StackExplorer(Explorer):
                 self.controls[name].value = getattr(self.layers[index], name)
             self._editing = index
         else:                                           # store the controls into the layer
-            layer = self.layer_type(
-                **{name: self.controls[name].value for name in self.layer_controls})
+            layer = replace(self.layers[index],   # settings without a control are kept
+                            **{name: self.controls[name].value for name in self.layer_controls})
             if layer != self.layers[index]:             # (not when another control moved)
                 self.layers[index] = layer
                 self._select(index)                     # its label shows the layer's kind

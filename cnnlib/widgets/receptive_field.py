@@ -32,7 +32,11 @@ class ReceptiveFieldExplorer(StackExplorer):
         view = render_receptive_field(state)
         top = view.stacks[0].fields[-1].size
         if top is not None and (self.row.max, self.col.max) != (top - 1, top - 1):
+            old_centre = (self.row.max + 1) // 2
+            centred = self.row.value == self.col.value == old_centre
             self.row.max = self.col.max = top - 1      # slider values follow if out of range
+            if centred:                                # the centre cell stays the centre
+                self.row.value = self.col.value = top // 2
             state = ReceptiveFieldState(**{**vars(state), "row": self.row.value,
                                            "col": self.col.value})
             view = render_receptive_field(state)
