@@ -52,6 +52,7 @@ ALEXNET = [
 ]
 BATCHES = (1, 8)
 SQUARE = 2048
+SETTLE = 0.005  # seconds of sleep before each timed call
 
 
 def blas_threads() -> int:
@@ -117,13 +118,18 @@ class Layer:
                 return torch.autograd.grad(out, (tx, tw, tb), tdout)
 
             self.calls.update(torch_fwd=torch_fwd, torch_fwd_bwd=torch_fwd_bwd)
-        self.best = dict.fromkeys(self.calls, np.inf)
+        self.times = {key: [] for key in self.calls}
+
+    @property
+    def best(self) -> dict:
+        return {key: min(times, default=np.inf) for key, times in self.times.items()}
 
     def time_round(self) -> None:
         for key, call in self.calls.items():
+            time.sleep(SETTLE)   # let the other library's BLAS threads stop spinning first
             start = time.perf_counter()
             call()
-            self.best[key] = min(self.best[key], time.perf_counter() - start)
+            self.times[key].append(time.perf_counter() - start)
 
     def gflops(self, key: str, flops_per_mac: int) -> float:
         return flops_per_mac * self.macs / self.best[key] / 1e9
@@ -136,7 +142,7 @@ class Square(Layer):
         a = rng.standard_normal((size, size), dtype=np.float32)
         self.name, self.batch, self.macs = "square", 0, size**3
         self.calls = {"gemm": lambda: a @ a}
-        self.best = {"gemm": np.inf}
+        self.times = {"gemm": []}
 
 
 class Small(Layer):
@@ -149,7 +155,7 @@ class Small(Layer):
         w = rng.standard_normal((16, 8, 3, 3), dtype=np.float32)
         self.name, self.batch, self.macs = "small", 1, 0
         self.calls = {"fwd": lambda: conv2d(x, w, padding=1)}
-        self.best = {"fwd": np.inf}
+        self.times = {"fwd": []}
         self.naive = lambda: conv2d_naive(x, w, padding=1)
 
 
@@ -203,15 +209,29 @@ def print_batch(layers, square: Square) -> None:
 
 
 def print_torch(layers, torch) -> None:
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), same rounds: "
-          f"cnnlib time / torch time (> 1: cnnlib is slower)")
-    print(f"{'layer':6} {'N':>2} {'fwd':>6} {'bwd':>6} {'fwd+bwd':>8}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), same interleaved "
+          f"rounds: cnnlib time / torch time (> 1: cnnlib is slower)")
+    print(f"{'layer':6} {'N':>2} {'fwd':>6} {'bwd':>6} {'fwd+bwd':>8}   forward at batch 1, ms: "
+          f"cnnlib min / median / spread, torch min / median / spread")
     for layer in layers:
         best = layer.best
         torch_bwd = max(best["torch_fwd_bwd"] - best["torch_fwd"], 1e-9)
-        print(f"{layer.name:6} {layer.batch:2} {best['fwd'] / best['torch_fwd']:6.2f} "
-              f"{best['bwd'] / torch_bwd:6.2f} "
-              f"{(best['fwd'] + best['bwd']) / best['torch_fwd_bwd']:8.2f}")
+        line = (f"{layer.name:6} {layer.batch:2} {best['fwd'] / best['torch_fwd']:6.2f} "
+                f"{best['bwd'] / torch_bwd:6.2f} "
+                f"{(best['fwd'] + best['bwd']) / best['torch_fwd_bwd']:8.2f}")
+        if layer.batch == 1:
+            line += "   " + ", ".join(spread(layer.times[key]) for key in ("fwd", "torch_fwd"))
+        print(line)
+    fwd = [layer for layer in layers if layer.batch == 1]
+    ratio = sum(layer.best["fwd"] for layer in fwd) / sum(layer.best["torch_fwd"] for layer in fwd)
+    print(f"forward at batch 1, five convolutions together: cnnlib / torch = {ratio:.2f} "
+          f"(minimum times)\n")
+
+
+def spread(times) -> str:
+    """``min / median / (p90 - min) / min`` of a list of times, in ms and %."""
+    low, median, high = np.percentile(times, [0, 50, 90])
+    return f"{low * 1e3:.2f} / {median * 1e3:.2f} / {100 * (high - low) / low:.0f}%"
 
 
 def main() -> None:

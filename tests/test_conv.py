@@ -29,6 +29,7 @@ from cnnlib.conv import (
     im2col,
     pad,
 )
+from cnnlib.data import lecture_example
 from cnnlib.gradcheck import gradcheck
 from cnnlib.shapes import conv_output_shape
 
@@ -76,21 +77,7 @@ def rand(rng, *shape):
 # The lecture's worked example (seed 004): 5x5 image, 3x3 kernel, padding 1 -> 5x5 map
 # ---------------------------------------------------------------------------------------------
 
-LECTURE_IMAGE = np.array([[2, 4, 9, 1, 4],
-                          [2, 1, 4, 4, 6],
-                          [1, 1, 2, 9, 2],
-                          [7, 3, 5, 1, 3],
-                          [2, 3, 4, 8, 5]], dtype=float)
-LECTURE_KERNEL = np.array([[1, 2, 3],
-                           [-4, 7, 4],
-                           [2, -5, 1]], dtype=float)
-# The feature map printed in the lecture. Checked by hand and with scipy: all 25 entries are
-# right (no typo), e.g. the top-left 21 = 7*2 + 4*4 + (-5)*2 + 1*1.
-LECTURE_FEATURE_MAP = np.array([[21, 59, 37, -19, 2],
-                                [30, 51, 66, 20, 43],
-                                [-14, 31, 49, 101, -19],
-                                [59, 15, 53, -2, 21],
-                                [49, 57, 64, 76, 10]], dtype=float)
+LECTURE_IMAGE, LECTURE_KERNEL, LECTURE_FEATURE_MAP = lecture_example()
 
 
 @pytest.mark.parametrize("function", [conv2d, conv2d_naive])
