@@ -160,8 +160,8 @@ def batch_norm_forward(x: np.ndarray, running_mean: np.ndarray | None,
     """
     axes, mean, var, gamma, beta = _batch_norm_inputs(
         x, running_mean, running_var, weight, bias, training, momentum, eps)
-    inv_std = 1 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
+    std = np.sqrt(var + eps)
+    x_hat, inv_std = (x - mean) / std, 1 / std
     if training:
         m = _values_per_channel(x)
         for running, batch in ((running_mean, mean), (running_var, var * m / (m - 1))):

@@ -15,6 +15,11 @@ How it is computed: :func:`_windows` is a *view* of the padded input with shape
 ``windows[n, c, i, j]`` is the ``kH x kW`` window under output cell ``(i, j)``. The reductions
 loop over the ``kH * kW`` offsets inside a window, combining whole ``(N, C, H_out, W_out)``
 slices at once; the backward passes write through the same view into the input's gradient.
+
+Max pooling's backward needs only which cell won each window: ``out, cache =
+max_pool2d_forward(x, 2)`` keeps the winners and ``max_pool2d_backward(dout, cache)`` sends each
+gradient there. To read first: :func:`max_pool2d_naive` and :func:`avg_pool2d_naive` (and
+their backward passes) at the end of this module, plain loops over the windows.
 """
 
 from __future__ import annotations
