@@ -7,8 +7,14 @@ defaults) wrapped around the pure functions of the cnnlib core (``cnnlib.conv``,
     layer = Conv2d(3, 64, kernel_size=11, stride=4, padding=2)
     layer.output_shape((3, 224, 224))   # (64, 55, 55): shapes only, nothing allocated
     layer.num_parameters                # (11*11*3 + 1) * 64 = 23,296
-    out = layer(x)                      # forward on an (N, 3, H, W) array, caches x
+    out = layer(x)                      # forward on an (N, 3, H, W) array; keeps its cache
     dx = layer.backward(dout)           # uses the cache; stores layer.grads["weight"], ...
+
+One module per kind, each readable top to bottom: :mod:`.base` (``Module``, what layers share),
+:mod:`.conv`, :mod:`.pooling`, :mod:`.normalization`, :mod:`.activations`, :mod:`.linear`
+(``Flatten``, ``Dropout``, ``Linear``) and :mod:`.containers` (``Sequential``, ``Concat``,
+``Residual``). A layer keeps what its backward needs between the two passes (CS231n's
+cache): a convolution its columns, max pooling its winners, batch norm ``x_hat`` and ``1/std``.
 
 Shapes passed to :meth:`Module.output_shape` and :meth:`Module.macs` leave the batch axis out:
 ``(C, H, W)`` for images, ``(features,)`` after a ``Flatten``. Arrays passed to ``forward``
