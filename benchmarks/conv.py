@@ -7,9 +7,11 @@ Prints
     measured two ways: the very products that the five lowerings perform
     (``(O, C*k*k) @ (C*k*k, N*H_out*W_out)``, "same-shape"), and a square 2048 product;
   * for each of torchvision AlexNet's five convolutions, at batch 1 and 8: cnnlib ``conv2d``
-    forward, backward (``conv2d_backward``: dx, dweight and dbias) and both together in
+    forward, backward (``conv2d_backward`` from the forward's cache: dx, dweight and dbias)
+    and both together in
     GFLOP/s, and the ratio of forward+backward to each ceiling;
-  * peak extra memory of the lowering: tracemalloc peak of one call minus what it returns;
+  * peak extra memory of the lowering: tracemalloc peak of one call minus what it returns,
+    and the columns the forward's cache keeps for the backward pass;
   * the speed-up of ``conv2d`` over ``conv2d_naive`` on a small layer;
   * when ``import torch`` works: cnnlib time / ``torch.nn.functional.conv2d`` time, with
     torch using as many threads as numpy's BLAS.
@@ -35,6 +37,7 @@ from cnnlib.conv import (
     _image_chunks,
     conv2d,
     conv2d_backward,
+    conv2d_forward,
     conv2d_naive,
 )
 from cnnlib.shapes import conv_macs, conv_output_shape
@@ -49,6 +52,7 @@ ALEXNET = [
 ]
 BATCHES = (1, 8)
 SQUARE = 2048
+SETTLE = 0.005  # seconds of sleep before each timed call
 
 
 def blas_threads() -> int:
@@ -90,15 +94,17 @@ class Layer:
         # The same-shape ceiling: the forward's matrix products alone, one per chunk of images
         # that conv2d lowers at once (see cnnlib.conv.COLUMN_BUDGET).
         spec = _check_conv(x, w, b, s, p, 1, 1)
-        chunks = [len(range(batch)[images]) for images in _image_chunks(x, w, spec)]
+        chunks = [len(range(batch)[images]) for images in _image_chunks(x, spec)]
         a = rng.standard_normal((c_out, c_in * k * k), dtype=np.float32)
         cols = [rng.standard_normal((c_in * k * k, n * out_shape[0] * out_shape[1]),
                                     dtype=np.float32) for n in chunks]
         self.calls = {
             "gemm": lambda: [a @ c for c in cols],
             "fwd": lambda: conv2d(x, w, b, s, p),
-            "bwd": lambda: conv2d_backward(dout, x, w, b, s, p),
+            # backward from the forward's cache, as a layer runs it (the cache is built once)
+            "bwd": lambda: conv2d_backward(dout, self.cache),
         }
+        self.cache = conv2d_forward(x, w, b, s, p)[1]
         if torch is not None:
             tx, tw, tb = (torch.from_numpy(v).requires_grad_() for v in (x, w, b))
             tdout = torch.from_numpy(dout)
@@ -112,13 +118,18 @@ class Layer:
                 return torch.autograd.grad(out, (tx, tw, tb), tdout)
 
             self.calls.update(torch_fwd=torch_fwd, torch_fwd_bwd=torch_fwd_bwd)
-        self.best = dict.fromkeys(self.calls, np.inf)
+        self.times = {key: [] for key in self.calls}
+
+    @property
+    def best(self) -> dict:
+        return {key: min(times, default=np.inf) for key, times in self.times.items()}
 
     def time_round(self) -> None:
         for key, call in self.calls.items():
+            time.sleep(SETTLE)   # let the other library's BLAS threads stop spinning first
             start = time.perf_counter()
             call()
-            self.best[key] = min(self.best[key], time.perf_counter() - start)
+            self.times[key].append(time.perf_counter() - start)
 
     def gflops(self, key: str, flops_per_mac: int) -> float:
         return flops_per_mac * self.macs / self.best[key] / 1e9
@@ -131,7 +142,7 @@ class Square(Layer):
         a = rng.standard_normal((size, size), dtype=np.float32)
         self.name, self.batch, self.macs = "square", 0, size**3
         self.calls = {"gemm": lambda: a @ a}
-        self.best = {"gemm": np.inf}
+        self.times = {"gemm": []}
 
 
 class Small(Layer):
@@ -144,7 +155,7 @@ class Small(Layer):
         w = rng.standard_normal((16, 8, 3, 3), dtype=np.float32)
         self.name, self.batch, self.macs = "small", 1, 0
         self.calls = {"fwd": lambda: conv2d(x, w, padding=1)}
-        self.best = {"fwd": np.inf}
+        self.times = {"fwd": []}
         self.naive = lambda: conv2d_naive(x, w, padding=1)
 
 
@@ -175,16 +186,17 @@ def print_batch(layers, square: Square) -> None:
     print(f"batch {batch}: GFLOP/s; 'same' = numpy matmul of the lowering's shapes, "
           f"'square' = {SQUARE}^2 matmul ({top:.1f}); ratios are fwd+bwd / ceiling")
     print(f"{'layer':6} {'GFLOP':>6} {'fwd':>7} {'bwd':>7} {'fwd+bwd':>8} {'same':>7} "
-          f"{'/same':>6} {'/square':>8} {'extra MiB fwd / bwd':>20}")
+          f"{'/same':>6} {'/square':>8} {'extra MiB fwd / bwd / cache':>28}")
     totals = dict.fromkeys(("fwd", "bwd", "gemm", "macs"), 0)
     for layer in layers:
         both = 6 * layer.macs / (layer.best["fwd"] + layer.best["bwd"]) / 1e9
         same = layer.gflops("gemm", 2)
         fwd_mib, bwd_mib = (peak_extra_mib(layer.calls[key]) for key in ("fwd", "bwd"))
-        extra = f"{fwd_mib:.1f} / {bwd_mib:.1f}"
+        kept = 0 if layer.cache.cols is None else layer.cache.cols.nbytes / 2**20
+        extra = f"{fwd_mib:.1f} / {bwd_mib:.1f} / {kept:.1f}"
         print(f"{layer.name:6} {6 * layer.macs / 1e9:6.2f} {layer.gflops('fwd', 2):7.1f} "
               f"{layer.gflops('bwd', 4):7.1f} {both:8.1f} {same:7.1f} {both / same:6.2f} "
-              f"{both / top:8.2f} {extra:>20}")
+              f"{both / top:8.2f} {extra:>28}")
         for key in ("fwd", "bwd", "gemm"):
             totals[key] += layer.best[key]
         totals["macs"] += layer.macs
@@ -197,15 +209,29 @@ def print_batch(layers, square: Square) -> None:
 
 
 def print_torch(layers, torch) -> None:
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), same rounds: "
-          f"cnnlib time / torch time (> 1: cnnlib is slower)")
-    print(f"{'layer':6} {'N':>2} {'fwd':>6} {'bwd':>6} {'fwd+bwd':>8}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), same interleaved "
+          f"rounds: cnnlib time / torch time (> 1: cnnlib is slower)")
+    print(f"{'layer':6} {'N':>2} {'fwd':>6} {'bwd':>6} {'fwd+bwd':>8}   forward at batch 1, ms: "
+          f"cnnlib min / median / spread, torch min / median / spread")
     for layer in layers:
         best = layer.best
         torch_bwd = max(best["torch_fwd_bwd"] - best["torch_fwd"], 1e-9)
-        print(f"{layer.name:6} {layer.batch:2} {best['fwd'] / best['torch_fwd']:6.2f} "
-              f"{best['bwd'] / torch_bwd:6.2f} "
-              f"{(best['fwd'] + best['bwd']) / best['torch_fwd_bwd']:8.2f}")
+        line = (f"{layer.name:6} {layer.batch:2} {best['fwd'] / best['torch_fwd']:6.2f} "
+                f"{best['bwd'] / torch_bwd:6.2f} "
+                f"{(best['fwd'] + best['bwd']) / best['torch_fwd_bwd']:8.2f}")
+        if layer.batch == 1:
+            line += "   " + ", ".join(spread(layer.times[key]) for key in ("fwd", "torch_fwd"))
+        print(line)
+    fwd = [layer for layer in layers if layer.batch == 1]
+    ratio = sum(layer.best["fwd"] for layer in fwd) / sum(layer.best["torch_fwd"] for layer in fwd)
+    print(f"forward at batch 1, five convolutions together: cnnlib / torch = {ratio:.2f} "
+          f"(minimum times)\n")
+
+
+def spread(times) -> str:
+    """``min / median / (p90 - min) / min`` of a list of times, in ms and %."""
+    low, median, high = np.percentile(times, [0, 50, 90])
+    return f"{low * 1e3:.2f} / {median * 1e3:.2f} / {100 * (high - low) / low:.0f}%"
 
 
 def main() -> None:

@@ -13,8 +13,11 @@ filter has the same depth as the input (``C / groups`` channels), so it sums ove
 
 The fast path lowers the convolution to one matrix product per group (:func:`im2col`): copy
 every window into a column, then ``weight.reshape(O, -1) @ columns``. The backward pass is two
-more products and the adjoint of the copy (:func:`col2im`). :func:`conv2d_naive` computes the
-same thing with plain loops, to read line by line.
+more products and the adjoint of the copy (:func:`col2im`). As in CS231n, the forward can hand
+back what the backward needs: ``out, cache = conv2d_forward(x, weight, ...)`` keeps the columns,
+and ``dx, dweight, dbias = conv2d_backward(dout, cache)`` uses them instead of copying the
+windows again. :func:`conv2d_naive` and :func:`conv2d_naive_backward` compute the same things
+with plain loops, to read line by line.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validate import (
     SettingError,
@@ -43,19 +47,23 @@ __all__ = [
     "im2col",
     "col2im",
     "conv",
+    "conv_forward",
+    "ConvCache",
     "conv1d",
     "conv2d",
     "conv3d",
     "conv_backward",
-    "conv1d_backward",
     "conv2d_backward",
-    "conv3d_backward",
+    "conv2d_forward",
     "conv2d_naive",
+    "conv2d_naive_backward",
 ]
 
-COLUMN_BUDGET = 16 * 2**20
-"""Bytes of column buffer that :func:`conv` and :func:`conv_backward` lower at once (at least
-one image): bounds the extra memory and keeps the buffer cache- and allocator-friendly."""
+COLUMN_BUDGET = 256 * 2**20
+"""Bytes of columns that :func:`conv_forward` lowers at once (at least one image): a bound on
+the extra memory, not a speed trick (16 MiB chunks measured no faster on AlexNet). A batch
+within it is lowered whole and its columns are kept for the backward pass; a larger batch is
+lowered a few images at a time and the backward lowers it again."""
 
 
 _LAYOUTS = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}
@@ -162,71 +170,13 @@ def pad(x: np.ndarray, padding, mode: str = "zeros") -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 class _Lowering(NamedTuple):
-    """Window geometry of an im2col over an ``(N, C, *spatial)`` input, one value per axis.
+    """Checked window settings of an im2col, one value per spatial axis."""
 
-    The copies read the zero-padded input split into *phases*: along an axis with stride
-    ``s``, padded index ``i`` goes to phase ``i % s``, position ``i // s``. The value that
-    kernel offset ``k`` meets at output position ``p`` sits at padded index ``p*s + k*d``,
-    that is phase ``(k*d) % s``, position ``p + (k*d) // s``: for every offset the windows
-    become one contiguous block (unit stride), which copies several times faster than a
-    strided gather. With stride 1 there is a single phase and nothing moves.
-    """
-
-    input_shape: tuple[int, ...]
     kernel: tuple[int, ...]
     stride: tuple[int, ...]
     dilation: tuple[int, ...]
-    pads: tuple[tuple[int, int], ...]
+    pads: tuple[tuple[int, int], ...]    # (before, after)
     out_shape: tuple[int, ...]
-
-    def phase_sizes(self) -> tuple[int, ...]:
-        """Positions per phase along each axis: ``ceil(padded size / s)``."""
-        return tuple(-(-(i + b + a) // s) for i, (b, a), s
-                     in zip(self.input_shape[2:], self.pads, self.stride))
-
-    def _interleaved(self, phases: np.ndarray) -> np.ndarray:
-        """View a ``(C, N, *s, *q)`` phase array as the padded input ``(C, N, *(q*s))``."""
-        n = len(self.stride)
-        order = [0, 1] + [a for i in range(n) for a in (2 + n + i, 2 + i)]  # q1, s1, q2, s2..
-        sizes = tuple(q * s for q, s in zip(self.phase_sizes(), self.stride))
-        return phases.transpose(order).reshape(phases.shape[:2] + sizes)
-
-    def _interior(self) -> tuple[slice, ...]:
-        """Index of the unpadded input inside the padded one (channel and batch axes kept)."""
-        return (slice(None), slice(None)) + tuple(
-            slice(b, b + i) for i, (b, _) in zip(self.input_shape[2:], self.pads))
-
-    def to_phases(self, x: np.ndarray) -> np.ndarray:
-        """Zero-pad ``x`` ``(N, C, *spatial)`` and split it into phases ``(C, N, *s, *q)``."""
-        n = len(self.stride)
-        q = self.phase_sizes()
-        blocks = np.zeros(x.shape[1::-1] + tuple(v for pair in zip(q, self.stride) for v in pair),
-                          dtype=x.dtype)  # (C, N, q1, s1, q2, s2, ...): the padded input
-        padded = blocks.reshape(x.shape[1::-1] + tuple(a * s for a, s in zip(q, self.stride)))
-        padded[self._interior()] = x.swapaxes(0, 1)
-        order = [0, 1] + [2 + 2 * i + 1 for i in range(n)] + [2 + 2 * i for i in range(n)]
-        return np.ascontiguousarray(blocks.transpose(order))  # no copy when every s == 1
-
-    def from_phases(self, phases: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`to_phases` without the padding: ``(N, C, *spatial)``."""
-        return np.ascontiguousarray(self._interleaved(phases)[self._interior()].swapaxes(0, 1))
-
-    def windows(self) -> tuple:
-        """For each kernel offset (row-major), the index of its block in the phase array."""
-        return _phase_windows(self.kernel, self.stride, self.dilation, self.out_shape)
-
-
-@functools.lru_cache(maxsize=128)
-def _phase_windows(kernel, stride, dilation, out_shape) -> tuple:
-    """See :meth:`_Lowering.windows` (cached: layers call it with the same geometry)."""
-    windows = []
-    for offset in np.ndindex(*kernel):
-        starts = [k * d for k, d in zip(offset, dilation)]
-        windows.append((slice(None), slice(None))
-                       + tuple(start % s for start, s in zip(starts, stride))
-                       + tuple(slice(start // s, start // s + o)
-                               for start, s, o in zip(starts, stride, out_shape)))
-    return tuple(windows)
 
 
 def _lowering(input_shape, kernel_size, stride, padding, dilation, name="x") -> _Lowering:
@@ -236,10 +186,10 @@ def _lowering(input_shape, kernel_size, stride, padding, dilation, name="x") -> 
     stride = as_tuple(stride, n, "stride", 1)
     dilation = as_tuple(dilation, n, "dilation", 1)
     pads = _pad_pairs(padding, n)
-    _check_spatial(input_shape, "x" if name == "x" else "input_shape")
+    _check_spatial(input_shape, name)
     padded = tuple(i + b + a for i, (b, a) in zip(input_shape[2:], pads))
     out_shape = conv_output_shape(padded, kernel, stride, 0, dilation)
-    return _Lowering(tuple(input_shape), kernel, stride, dilation, pads, out_shape)
+    return _Lowering(kernel, stride, dilation, pads, out_shape)
 
 
 def _check_spatial(shape, name: str) -> None:
@@ -249,6 +199,45 @@ def _check_spatial(shape, name: str) -> None:
             f"{name} has an empty spatial axis: shape {tuple(shape)}. Every axis after batch "
             f"and channel needs at least one cell."
         )
+
+
+def _windows(padded: np.ndarray, g: _Lowering, writeable: bool = False) -> np.ndarray:
+    """View ``(N, C, *out_shape, *kernel)`` of every window of a padded input (no copy).
+
+    ``windows[n, c, p, k] = padded[n, c, p*s + k*d]`` (``p``, ``k``, ``s``, ``d`` one entry
+    per spatial axis): numpy's ``sliding_window_view`` gives every window of the dilated
+    kernel's span at every position; keep every ``s``-th position and every ``d``-th cell.
+    """
+    n = len(g.kernel)
+    spans = tuple(d * (k - 1) + 1 for k, d in zip(g.kernel, g.dilation))
+    view = sliding_window_view(padded, spans, axis=tuple(range(2, 2 + n)), writeable=writeable)
+    positions = tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(g.out_shape, g.stride))
+    cells = tuple(slice(None, None, d) for d in g.dilation)
+    return view[(slice(None), slice(None)) + positions + cells]
+
+
+def _im2col(x: np.ndarray, g: _Lowering) -> np.ndarray:
+    """:func:`im2col` without the checks: ``(C * prod(kernel), N * prod(out_shape))``."""
+    n = len(g.kernel)
+    windows = _windows(np.pad(x, ((0, 0), (0, 0)) + g.pads), g)      # (N, C, *out, *kernel)
+    rows_then_columns = (1, *range(2 + n, 2 + 2 * n), 0, *range(2, 2 + n))  # (C, *k, N, *out)
+    return windows.transpose(rows_then_columns).reshape(
+        x.shape[1] * math.prod(g.kernel), -1)                        # the one copy
+
+
+def _col2im(cols: np.ndarray, input_shape, g: _Lowering) -> np.ndarray:
+    """:func:`col2im` without the checks."""
+    n_images, channels, *size = input_shape
+    padded = tuple(i + b + a for i, (b, a) in zip(size, g.pads))
+    dpadded = np.zeros((n_images, channels) + padded, dtype=cols.dtype)
+    dwindows = _windows(dpadded, g, writeable=True)                  # (N, C, *out, *kernel)
+    blocks = cols.reshape((channels, *g.kernel, n_images, *g.out_shape))
+    for offset in np.ndindex(*g.kernel):
+        # One kernel offset never meets the same cell twice, so adding through the view is
+        # exact; the loop over offsets is where overlapping windows add up.
+        dwindows[(...,) + offset] += blocks[(slice(None),) + offset].swapaxes(0, 1)
+    interior = tuple(slice(b, b + i) for i, (b, _) in zip(size, g.pads))
+    return dpadded[(slice(None), slice(None)) + interior]
 
 
 def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -264,10 +253,10 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.nd
     under output cell ``(y, x)`` of image ``n``, flattened. So
     ``weight.reshape(O, -1) @ cols`` is the convolution, with shape ``(O, N * H_out * W_out)``.
 
-    The copy loops only over the ``kH * kW`` kernel offsets: each offset fills a block of rows
-    with one slice of the padded input (the trick of "Deep Learning from Scratch"). The extra
-    memory is the result, ``C * kH * kW * N * H_out * W_out`` values, plus one padded copy of
-    ``x``.
+    How: ``sliding_window_view`` of the zero-padded input is a view ``(N, C, H_out, W_out,
+    kH, kW)`` of all windows (no copy); reordering its axes to ``(C, kH, kW, N, H_out, W_out)``
+    and reshaping to a matrix makes the one copy. The extra memory is the result,
+    ``C * kH * kW * N * H_out * W_out`` values, plus one padded copy of ``x``.
 
     Parameters
     ----------
@@ -281,17 +270,11 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.nd
     ndarray, shape ``(C * prod(kernel), N * prod(out_shape))``, dtype of ``x``
     """
     x = check_array(x, "x", (3, 4, 5), "(N, C, *spatial)")
-    geometry = _lowering(x.shape, kernel_size, stride, padding, dilation)
-    check_size((x.shape[1] * math.prod(geometry.kernel), len(x) * math.prod(geometry.out_shape)),
+    g = _lowering(x.shape, kernel_size, stride, padding, dilation)
+    check_size((x.shape[1] * math.prod(g.kernel), len(x) * math.prod(g.out_shape)),
                x.dtype, "im2col(x, kernel_size, ...)",
                "Lower fewer images at a time, or use a smaller input.")
-    phases = geometry.to_phases(x)
-    n_images, channels = x.shape[:2]
-    cols = np.empty((channels, math.prod(geometry.kernel), n_images) + geometry.out_shape,
-                    dtype=x.dtype)
-    for k, window in enumerate(geometry.windows()):
-        cols[:, k] = phases[window]
-    return cols.reshape(channels * math.prod(geometry.kernel), -1)
+    return _im2col(x, g)
 
 
 def col2im(cols: np.ndarray, input_shape, kernel_size, stride=1, padding=0,
@@ -302,6 +285,10 @@ def col2im(cols: np.ndarray, input_shape, kernel_size, stride=1, padding=0,
     but ``x`` times the number of windows covering each cell. What it is: the transpose of the
     linear map ``im2col``, ``<im2col(x), cols> == <x, col2im(cols)>``, which is exactly what the
     backward pass of a convolution needs to turn column gradients into input gradients.
+
+    How: a zero padded image, and a writeable ``sliding_window_view`` of its windows; for each
+    kernel offset, the block of rows of ``cols`` for that offset is added onto the cells that
+    offset covers.
 
     Parameters
     ----------
@@ -327,41 +314,33 @@ def col2im(cols: np.ndarray, input_shape, kernel_size, stride=1, padding=0,
             f"input_shape must be (N, C, *spatial) with 1 to 3 spatial axes, got {input_shape}."
         )
     input_shape = as_tuple(input_shape, len(input_shape), "input_shape", 1)
-    geometry = _lowering(input_shape, kernel_size, stride, padding, dilation, "input_shape")
+    g = _lowering(input_shape, kernel_size, stride, padding, dilation, "input_shape")
     check_size(input_shape, getattr(cols, "dtype", np.float64), "input_shape")
-    n_images, channels = input_shape[:2]
-    blocks_shape = (channels, math.prod(geometry.kernel), n_images) + geometry.out_shape
-    expected = (math.prod(blocks_shape[:2]), math.prod(blocks_shape[2:]))
+    expected = (input_shape[1] * math.prod(g.kernel), input_shape[0] * math.prod(g.out_shape))
     cols = check_array(cols, "cols", 2, "(C * prod(kernel), N * prod(out_shape))")
     if cols.shape != expected:
         raise SettingError(
             f"cols must have shape {expected} for input_shape={input_shape} and these window "
             f"settings (what im2col returns), got {cols.shape}."
         )
-    blocks = cols.reshape(blocks_shape)
-    phases = np.zeros((channels, n_images) + geometry.stride + geometry.phase_sizes(),
-                      dtype=cols.dtype)
-    for k, window in enumerate(geometry.windows()):
-        phases[window] += blocks[:, k]
-    return geometry.from_phases(phases)
+    return _col2im(cols, input_shape, g)
 
 
 # --------------------------------------------------------------------------------------------
-# Checks shared by the fast path, its backward and the naive reference
+# Checks shared by the fast path and the naive reference
 # --------------------------------------------------------------------------------------------
 
 class _ConvSpec(NamedTuple):
-    """Checked convolution settings: one value per spatial axis, padding as (before, after)."""
+    """Checked convolution settings: the window geometry and the number of groups."""
 
-    stride: tuple[int, ...]
-    pads: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
+    lowering: _Lowering
     groups: int
-    out_shape: tuple[int, ...]
 
 
 def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 5)) -> _ConvSpec:
-    """Validate the arguments of a convolution; return the settings expanded per axis."""
+    """Validate the arguments of a convolution; return the settings expanded per axis.
+
+    ``ndim``: the numbers of axes ``x`` may have (4 for :func:`conv2d`)."""
     allowed = (ndim,) if isinstance(ndim, int) else ndim
     layout = " or ".join(_LAYOUTS[d] for d in allowed)
     x = check_array(x, "x", allowed, layout)
@@ -419,24 +398,41 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=(3, 4, 
     out_shape = conv_output_shape(padded, kernel, stride, 0, dilation)
     check_size((len(x), out_channels) + out_shape, x.dtype, "the output of x and weight",
                "Use fewer images or a smaller input.")
-    return _ConvSpec(stride, pads, dilation, groups, out_shape)
+    return _ConvSpec(_Lowering(tuple(kernel), stride, dilation, pads, out_shape), groups)
 
 
 # --------------------------------------------------------------------------------------------
 # Fast path: forward and backward
 # --------------------------------------------------------------------------------------------
 
-def conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
-         padding=0, dilation=1, groups: int = 1) -> np.ndarray:
-    """Convolution (cross-correlation) over 1, 2 or 3 spatial axes, as ``torch.nn.functional``.
+class ConvCache(NamedTuple):
+    """What :func:`conv_backward` needs from the forward pass (see :func:`conv_forward`).
+
+    ``cols`` is ``im2col(x)`` as the forward computed it, shape
+    ``(groups, C/groups * prod(kernel), N * prod(out_shape))``, or ``None`` when the batch was
+    lowered in chunks to stay under ``COLUMN_BUDGET`` (backward then lowers ``x`` again, one
+    chunk at a time). ``x`` and ``weight`` are the forward's arrays (not copies).
+    """
+
+    x: np.ndarray
+    weight: np.ndarray
+    cols: np.ndarray | None
+    spec: _ConvSpec
+    has_bias: bool
+
+
+def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1,
+                 padding=0, dilation=1, groups: int = 1, *, _ndim=(3, 4, 5)):
+    """Convolution (cross-correlation) over 1, 2 or 3 spatial axes, and the cache of its backward.
 
     ``out[n, o, p] = bias[o] + sum_{c, k} weight[o, c, k] * x_padded[n, g*C/G + c, p*s + k*d]``
     with ``g = o // (O / G)`` the group of output channel ``o`` (see the module docstring).
 
     How: ``cols = im2col(x)``, then one matrix product per group,
     ``weight.reshape(O/G, -1) @ cols``, whose ``(O, N * P)`` result is copied into the output
-    with the image axis first. Large batches are lowered a few images at a time, so that the
-    column buffer stays under ``COLUMN_BUDGET`` bytes.
+    with the image axis first. The columns are what the backward pass needs, so they go into
+    the cache. A batch whose columns would exceed ``COLUMN_BUDGET`` bytes is lowered a few
+    images at a time instead, and its cache keeps no columns.
 
     Parameters
     ----------
@@ -453,35 +449,40 @@ def conv(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stri
 
     Returns
     -------
-    ndarray, shape ``(N, O, *out_shape)``, dtype of ``x``
+    out : ndarray, shape ``(N, O, *out_shape)``, dtype of ``x``
         ``out_shape[i] = floor((size[i] + pad_before + pad_after - d*(k-1) - 1) / s) + 1``
         (:func:`cnnlib.shapes.conv_output_shape`).
+    cache : ConvCache
+        Pass it to :func:`conv_backward`.
     """
-    spec = _check_conv(x, weight, bias, stride, padding, dilation, groups)
-    out = np.empty((x.shape[0], weight.shape[0]) + spec.out_shape, dtype=x.dtype)
-    for images in _image_chunks(x, weight, spec):
-        _forward_chunk(x[images], weight, spec, out[images])
+    spec = _check_conv(x, weight, bias, stride, padding, dilation, groups, _ndim)
+    out = np.empty((len(x), len(weight)) + spec.lowering.out_shape, dtype=x.dtype)
+    chunks = _image_chunks(x, spec)
+    for images in chunks:
+        cols = _grouped_im2col(x[images], spec)
+        products = np.matmul(_grouped_weight(weight, spec.groups), cols)  # (G, O/G, n * P)
+        chunk = out[images]                                               # a view
+        # (O, n, P) -> (n, O, P): move the image axis first, straight into the output.
+        chunk.reshape(len(chunk), len(weight), -1)[...] = products.reshape(
+            len(weight), len(chunk), -1).swapaxes(0, 1)
     if bias is not None:
-        out += bias.reshape((-1,) + (1,) * len(spec.out_shape))
-    return out
+        out += bias.reshape((-1,) + (1,) * len(spec.lowering.out_shape))
+    kept = cols if len(chunks) == 1 else None
+    return out, ConvCache(x, weight, kept, spec, bias is not None)
 
 
-def _forward_chunk(x, weight, spec: _ConvSpec, out) -> None:
-    """``out[:] = weight @ im2col(x)``: one matrix product per group for the whole chunk."""
-    cols = im2col(x, weight.shape[2:], spec.stride, spec.pads, spec.dilation)
-    products = np.matmul(_grouped_weight(weight, spec.groups),
-                         cols.reshape(spec.groups, -1, cols.shape[1]))  # (G, O/G, n * P)
-    # (O, n, P) -> (n, O, P): move the image axis first, straight into the output.
-    out.reshape(len(x), weight.shape[0], -1)[...] = products.reshape(
-        weight.shape[0], len(x), -1).swapaxes(0, 1)
+def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
+    """Convolution over 1, 2 or 3 spatial axes, as ``torch.nn.functional.conv1d/2d/3d``.
+
+    :func:`conv_forward` without the cache; see it for the parameters.
+    """
+    return conv_forward(x, weight, bias, stride, padding, dilation, groups)[0]
 
 
-def _image_chunks(x, weight, spec: _ConvSpec) -> list[slice]:
-    """Split the batch into near-equal slices whose column buffers fit ``COLUMN_BUDGET``."""
-    per_image = x.shape[1] * math.prod(weight.shape[2:]) * math.prod(spec.out_shape)
-    chunks = min(len(x), -(-per_image * len(x) * x.itemsize // COLUMN_BUDGET))
-    size = -(-len(x) // chunks)
-    return [slice(start, start + size) for start in range(0, len(x), size)]
+def _grouped_im2col(x, spec: _ConvSpec) -> np.ndarray:
+    """``im2col(x)`` viewed as one matrix per group, ``(G, C/G * prod(kernel), n * P)``."""
+    cols = _im2col(x, spec.lowering)
+    return cols.reshape(spec.groups, -1, cols.shape[1])
 
 
 def _grouped_weight(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -489,10 +490,17 @@ def _grouped_weight(weight: np.ndarray, groups: int) -> np.ndarray:
     return weight.reshape(groups, weight.shape[0] // groups, -1)
 
 
-def conv_backward(dout: np.ndarray, x: np.ndarray, weight: np.ndarray,
-                  bias: np.ndarray | None = None, stride=1, padding=0, dilation=1,
-                  groups: int = 1):
-    """Gradients of :func:`conv` with respect to ``x``, ``weight`` and ``bias``.
+def _image_chunks(x, spec: _ConvSpec) -> list[slice]:
+    """Split the batch into near-equal slices whose columns fit ``COLUMN_BUDGET`` bytes."""
+    g = spec.lowering
+    per_image = x.shape[1] * math.prod(g.kernel) * math.prod(g.out_shape) * x.itemsize
+    chunks = min(len(x), -(-per_image * len(x) // COLUMN_BUDGET))
+    size = -(-len(x) // chunks)
+    return [slice(start, start + size) for start in range(0, len(x), size)]
+
+
+def conv_backward(dout: np.ndarray, cache: ConvCache):
+    """Gradients of :func:`conv_forward` with respect to ``x``, ``weight`` and ``bias``.
 
     With ``cols = im2col(x)`` and ``W = weight.reshape(O, -1)`` (per group), the forward pass
     is ``out = W @ cols + bias``, so::
@@ -500,97 +508,87 @@ def conv_backward(dout: np.ndarray, x: np.ndarray, weight: np.ndarray,
         dweight = dout @ cols.T          dcols = W.T @ dout          dx = col2im(dcols)
         dbias   = dout summed over the batch and every spatial axis
 
-    where ``dout`` is arranged as a matrix ``(O, N * P)`` like ``cols``. ``dcols`` reuses the
-    buffer of ``cols``.
+    where ``dout`` is arranged as a matrix ``(O, N * P)`` like ``cols``. The columns come from
+    the cache: nothing of the forward pass is computed again (unless the batch was too large
+    to keep them).
 
     Parameters
     ----------
     dout : ndarray, shape ``(N, O, *out_shape)``
-        Gradient of the loss with respect to the output of :func:`conv`.
-    x, weight, bias, stride, padding, dilation, groups
-        The arguments of the forward call.
+        Gradient of the loss with respect to the output of :func:`conv_forward`.
+    cache : ConvCache
+        The second value :func:`conv_forward` returned.
 
     Returns
     -------
     dx : ndarray, shape of ``x``
     dweight : ndarray, shape of ``weight``
-    dbias : ndarray of shape ``(O,)``, or None when ``bias`` is None
+    dbias : ndarray of shape ``(O,)``, or None when the forward had no bias
     """
-    spec = _check_conv(x, weight, bias, stride, padding, dilation, groups)
-    dout = check_dout(dout, (x.shape[0], weight.shape[0]) + spec.out_shape, x.dtype)
-    parts = [_backward_chunk(dout[images], x[images], weight, spec)
-             for images in _image_chunks(x, weight, spec)]
-    dx = parts[0][0] if len(parts) == 1 else np.concatenate([dx for dx, _ in parts])
-    dweight = functools.reduce(np.add, [dweight for _, dweight in parts])
-    dbias = None if bias is None else dout.sum(axis=(0,) + tuple(range(2, dout.ndim)))
+    if not isinstance(cache, ConvCache):
+        raise SettingTypeError(
+            f"cache must be the ConvCache that conv_forward returned (out, cache = "
+            f"conv_forward(x, weight, ...)), got {type(cache).__name__}."
+        )
+    x, weight, cols, spec, has_bias = cache
+    dout = check_dout(dout, (len(x), len(weight)) + spec.lowering.out_shape, x.dtype)
+    if cols is not None:
+        dx, dweight = _backward_chunk(dout, x.shape, cols, weight, spec)
+    else:  # the forward lowered the batch in chunks and kept no columns: lower them again
+        parts = [_backward_chunk(dout[images], x[images].shape, _grouped_im2col(x[images], spec),
+                                 weight, spec) for images in _image_chunks(x, spec)]
+        dx = np.concatenate([dx for dx, _ in parts])
+        dweight = functools.reduce(np.add, [dweight for _, dweight in parts])
+    dbias = dout.sum(axis=(0,) + tuple(range(2, dout.ndim))) if has_bias else None
     return dx, dweight.reshape(weight.shape), dbias
 
 
-def _backward_chunk(dout, x, weight, spec: _ConvSpec):
-    """``(dx, dweight)`` of one slice of the batch; see :func:`conv_backward`."""
-    cols = im2col(x, weight.shape[2:], spec.stride, spec.pads, spec.dilation)
-    cols = cols.reshape(spec.groups, -1, cols.shape[1])  # (G, C/G * K, n * P)
+def _backward_chunk(dout, x_shape, cols, weight, spec: _ConvSpec):
+    """``(dx, dweight)`` of the images whose columns are ``cols``; see :func:`conv_backward`."""
     # (n, O, *out) -> (G, O/G, n * P): the layout of the forward product's result.
-    dout = np.ascontiguousarray(dout.reshape(len(x), weight.shape[0], -1).swapaxes(0, 1))
+    dout = np.ascontiguousarray(dout.reshape(len(dout), len(weight), -1).swapaxes(0, 1))
     dout = dout.reshape(spec.groups, -1, cols.shape[2])
-    dweight = np.matmul(dout, cols.transpose(0, 2, 1))
-    dcols = np.matmul(_grouped_weight(weight, spec.groups).transpose(0, 2, 1), dout, out=cols)
-    dx = col2im(dcols.reshape(-1, cols.shape[2]), x.shape, weight.shape[2:], spec.stride,
-                spec.pads, spec.dilation)
-    return dx, dweight
+    dweight = np.matmul(dout, cols.transpose(0, 2, 1))                   # (G, O/G, C/G * K)
+    dcols = np.matmul(_grouped_weight(weight, spec.groups).transpose(0, 2, 1), dout)
+    return _col2im(dcols.reshape(-1, cols.shape[2]), x_shape, spec.lowering), dweight
 
 
 # --------------------------------------------------------------------------------------------
 # 1-D, 2-D and 3-D entry points
 # --------------------------------------------------------------------------------------------
 
-def _check_ndim(x, ndim: int) -> None:
-    """Refuse an input with the wrong number of axes before the n-D code sees it."""
-    check_array(x, "x", ndim, _LAYOUTS[ndim])
-
-
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution: ``x`` is ``(N, C, L)``, ``weight`` ``(O, C / groups, kL)``.
 
-    See :func:`conv` for the parameters.
+    See :func:`conv_forward` for the parameters.
     """
-    _check_ndim(x, 3)
-    return conv(x, weight, bias, stride, padding, dilation, groups)
+    return conv_forward(x, weight, bias, stride, padding, dilation, groups, _ndim=3)[0]
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution: ``x`` is ``(N, C, H, W)``, ``weight`` ``(O, C / groups, kH, kW)``.
+    """2-D convolution, as ``torch.nn.functional.conv2d``: ``x`` is ``(N, C, H, W)``,
+    ``weight`` ``(O, C / groups, kH, kW)``.
 
     ``out[n, o, y, x] = bias[o] + sum_{c, i, j} weight[o, c, i, j] *
     x_padded[n, c, y*s_h + i*d_h, x*s_w + j*d_w]`` (channels taken within the group of ``o``);
-    see :func:`conv` for the parameters.
+    see :func:`conv_forward` for the parameters.
     """
-    _check_ndim(x, 4)
-    return conv(x, weight, bias, stride, padding, dilation, groups)
+    return conv_forward(x, weight, bias, stride, padding, dilation, groups, _ndim=4)[0]
 
 
 def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution: ``x`` is ``(N, C, D, H, W)``, ``weight`` ``(O, C / groups, kD, kH, kW)``."""
-    _check_ndim(x, 5)
-    return conv(x, weight, bias, stride, padding, dilation, groups)
+    return conv_forward(x, weight, bias, stride, padding, dilation, groups, _ndim=5)[0]
 
 
-def conv1d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Gradients ``(dx, dweight, dbias)`` of :func:`conv1d`; see :func:`conv_backward`."""
-    _check_ndim(x, 3)
-    return conv_backward(dout, x, weight, bias, stride, padding, dilation, groups)
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """:func:`conv2d` and the cache of :func:`conv2d_backward`: returns ``(out, cache)``."""
+    return conv_forward(x, weight, bias, stride, padding, dilation, groups, _ndim=4)
 
 
-def conv2d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Gradients ``(dx, dweight, dbias)`` of :func:`conv2d`; see :func:`conv_backward`."""
-    _check_ndim(x, 4)
-    return conv_backward(dout, x, weight, bias, stride, padding, dilation, groups)
-
-
-def conv3d_backward(dout, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Gradients ``(dx, dweight, dbias)`` of :func:`conv3d`; see :func:`conv_backward`."""
-    _check_ndim(x, 5)
-    return conv_backward(dout, x, weight, bias, stride, padding, dilation, groups)
+conv2d_backward = conv_backward
+"""Gradients ``(dx, dweight, dbias)`` of :func:`conv2d_forward`: ``conv2d_backward(dout, cache)``;
+the same function as :func:`conv_backward` (the cache knows the number of axes)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -609,12 +607,13 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     ndarray, shape ``(N, O, H_out, W_out)``, dtype of ``x``
     """
     spec = _check_conv(x, weight, bias, stride, padding, dilation, groups, ndim=4)
-    x_padded = np.pad(x, ((0, 0), (0, 0)) + spec.pads)  # zeros around H and W
+    g = spec.lowering
+    x_padded = np.pad(x, ((0, 0), (0, 0)) + g.pads)  # zeros around H and W
     n_images = x.shape[0]
     out_channels, depth, kernel_h, kernel_w = weight.shape  # depth = C / groups
     filters_per_group = out_channels // spec.groups
-    (s_h, s_w), (d_h, d_w) = spec.stride, spec.dilation
-    out_h, out_w = spec.out_shape
+    (s_h, s_w), (d_h, d_w) = g.stride, g.dilation
+    out_h, out_w = g.out_shape
 
     out = np.zeros((n_images, out_channels, out_h, out_w), dtype=x.dtype)
     for n in range(n_images):
@@ -631,3 +630,46 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
             if bias is not None:
                 out[n, o] += bias[o]
     return out
+
+
+def conv2d_naive_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients ``(dx, dweight, dbias)`` of :func:`conv2d_naive`, with the same plain loops.
+
+    Every output cell ``out[n, o, y, x_] = sum(window * weight[o]) + bias[o]`` sends its
+    gradient ``dout[n, o, y, x_]`` back along each term: to the window's cells
+    (``* weight[o]``), to the filter (``* window``) and to the bias (``* 1``). Cells shared by
+    overlapping windows collect from each. ``dbias`` is returned whether or not the forward
+    had a bias (drop it if not).
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+    dweight : ndarray, shape of ``weight``
+    dbias : ndarray, shape ``(O,)``
+    """
+    spec = _check_conv(x, weight, None, stride, padding, dilation, groups, ndim=4)
+    g = spec.lowering
+    dout = check_dout(dout, (len(x), len(weight)) + g.out_shape, x.dtype)
+    x_padded = np.pad(x, ((0, 0), (0, 0)) + g.pads)
+    dx_padded = np.zeros_like(x_padded)
+    dweight, dbias = np.zeros_like(weight), np.zeros(len(weight), dtype=x.dtype)
+    out_channels, depth, kernel_h, kernel_w = weight.shape
+    filters_per_group = out_channels // spec.groups
+    (s_h, s_w), (d_h, d_w) = g.stride, g.dilation
+    out_h, out_w = g.out_shape
+
+    for n in range(len(x)):
+        for o in range(out_channels):
+            group = o // filters_per_group
+            channels = slice(group * depth, (group + 1) * depth)
+            for y in range(out_h):
+                for x_ in range(out_w):
+                    top, left = y * s_h, x_ * s_w
+                    rows = slice(top, top + d_h * (kernel_h - 1) + 1, d_h)
+                    cols = slice(left, left + d_w * (kernel_w - 1) + 1, d_w)
+                    grad = dout[n, o, y, x_]
+                    dx_padded[n, channels, rows, cols] += grad * weight[o]
+                    dweight[o] += grad * x_padded[n, channels, rows, cols]
+                    dbias[o] += grad
+    (top, _), (left, _) = g.pads
+    return dx_padded[:, :, top:top + x.shape[2], left:left + x.shape[3]], dweight, dbias

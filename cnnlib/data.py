@@ -225,3 +225,31 @@ def _check_pair(images, labels) -> None:
     if labels.ndim != 1 or len(labels) != len(images):
         raise ValueError(f"labels must have shape (N,) with N = len(images) = {len(images)}, "
                          f"got shape {labels.shape}: one label per image.")
+
+
+def lecture_example() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lecture's worked example: a 5x5 image, a 3x3 kernel and the 5x5 feature map that the
+    lecture prints for them (padding 1, stride 1); checked by hand and against scipy.
+
+    Returns
+    -------
+    image : ndarray, shape (5, 5), float64
+    kernel : ndarray, shape (3, 3), float64
+    feature_map : ndarray, shape (5, 5), float64
+        ``conv2d(image[None, None], kernel[None, None], padding=1)[0, 0]``; the top-left 21 is
+        ``7*2 + 4*4 + (-5)*2 + 1*1`` (the window there is ``[[0,0,0],[0,2,4],[0,2,1]]``).
+    """
+    image = np.array([[2, 4, 9, 1, 4],
+                      [2, 1, 4, 4, 6],
+                      [1, 1, 2, 9, 2],
+                      [7, 3, 5, 1, 3],
+                      [2, 3, 4, 8, 5]], dtype=float)
+    kernel = np.array([[1, 2, 3],
+                       [-4, 7, 4],
+                       [2, -5, 1]], dtype=float)
+    feature_map = np.array([[21, 59, 37, -19, 2],
+                            [30, 51, 66, 20, 43],
+                            [-14, 31, 49, 101, -19],
+                            [59, 15, 53, -2, 21],
+                            [49, 57, 64, 76, 10]], dtype=float)
+    return image, kernel, feature_map

@@ -17,14 +17,25 @@ channels at the same position, as in ``torch.nn.functional.local_response_norm``
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import SettingError, check_array, check_bool, check_dout, check_int, check_number
+from ._validate import (
+    SettingError,
+    SettingTypeError,
+    check_array,
+    check_bool,
+    check_dout,
+    check_int,
+    check_number,
+)
 
 __all__ = [
     "batch_norm",
+    "batch_norm_forward",
+    "BatchNormCache",
     "batch_norm_backward",
     "local_response_norm",
     "local_response_norm_backward",
@@ -98,10 +109,21 @@ def _batch_norm_inputs(x, running_mean, running_var, weight, bias, training, mom
     return axes, stats[0], stats[1], gamma, beta
 
 
-def batch_norm(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
-               weight: np.ndarray | None = None, bias: np.ndarray | None = None,
-               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
-    """Batch normalisation, as ``torch.nn.functional.batch_norm``.
+class BatchNormCache(NamedTuple):
+    """What :func:`batch_norm_backward` needs from the forward pass."""
+
+    x_hat: np.ndarray            # (x - mean) * inv_std, shape of x
+    inv_std: np.ndarray          # 1 / sqrt(var + eps), broadcastable against x
+    gamma: np.ndarray | None     # the weight, broadcastable, or None
+    has_bias: bool
+    training: bool               # batch statistics (they depend on x) or running ones
+
+
+def batch_norm_forward(x: np.ndarray, running_mean: np.ndarray | None,
+                       running_var: np.ndarray | None, weight: np.ndarray | None = None,
+                       bias: np.ndarray | None = None, training: bool = False,
+                       momentum: float = 0.1, eps: float = 1e-5):
+    """Batch normalisation, as ``torch.nn.functional.batch_norm``, and the cache of its backward.
 
     ``y = (x - mean) / sqrt(var + eps) * weight + bias``, per channel ``c = x[:, c]``, with
     statistics over the batch and all spatial positions.
@@ -131,57 +153,77 @@ def batch_norm(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.n
 
     Returns
     -------
-    ndarray, shape and dtype of ``x``
+    y : ndarray, shape and dtype of ``x``
+    cache : BatchNormCache
+        The normalised input ``x_hat`` and ``1 / sqrt(var + eps)``: what
+        :func:`batch_norm_backward` needs.
     """
     axes, mean, var, gamma, beta = _batch_norm_inputs(
         x, running_mean, running_var, weight, bias, training, momentum, eps)
-    y = (x - mean) / np.sqrt(var + eps)
+    std = np.sqrt(var + eps)
+    x_hat, inv_std = (x - mean) / std, 1 / std
     if training:
         m = _values_per_channel(x)
         for running, batch in ((running_mean, mean), (running_var, var * m / (m - 1))):
             if running is not None:
                 running *= 1 - momentum
                 running += momentum * batch.reshape(-1)
-    if gamma is not None:
-        y = y * gamma
+    y = x_hat if gamma is None else x_hat * gamma
     if beta is not None:
         y = y + beta
-    return y
+    return y, BatchNormCache(x_hat, inv_std, gamma, beta is not None, bool(training))
 
 
-def batch_norm_backward(dout: np.ndarray, x: np.ndarray, running_mean: np.ndarray | None,
-                        running_var: np.ndarray | None, weight: np.ndarray | None = None,
-                        bias: np.ndarray | None = None, training: bool = False,
-                        momentum: float = 0.1, eps: float = 1e-5):
-    """Gradients of :func:`batch_norm` with respect to ``x``, ``weight`` and ``bias``.
+def batch_norm(x: np.ndarray, running_mean: np.ndarray | None, running_var: np.ndarray | None,
+               weight: np.ndarray | None = None, bias: np.ndarray | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
+    """Batch normalisation, as ``torch.nn.functional.batch_norm``.
 
-    With ``x_hat = (x - mean) / sqrt(var + eps)`` and ``g = dout * weight``::
+    :func:`batch_norm_forward` without the cache; see it for the parameters.
+    """
+    return batch_norm_forward(x, running_mean, running_var, weight, bias, training, momentum,
+                              eps)[0]
+
+
+def batch_norm_backward(dout: np.ndarray, cache: BatchNormCache):
+    """Gradients of :func:`batch_norm_forward` with respect to ``x``, ``weight`` and ``bias``.
+
+    With ``x_hat = (x - mean) * inv_std`` and ``g = dout * weight`` (both from the cache)::
 
         dbias   = sum(dout)             dweight = sum(dout * x_hat)      (per channel)
-        dx (evaluation) = g / sqrt(var + eps)
-        dx (training)   = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)
+        dx (evaluation) = g * inv_std
+        dx (training)   = (g - mean(g) - x_hat * mean(g * x_hat)) * inv_std
 
-    where the means run over the ``m`` values of each channel: in training the mean and
-    variance depend on ``x`` too, which adds the two correction terms. The running statistics
-    are buffers, not parameters: they get no gradient and are not touched.
+    where the sums and means run over the ``m`` values of each channel: in training the mean
+    and variance depend on ``x`` too, which adds the two correction terms. The running
+    statistics are buffers, not parameters: they get no gradient.
+
+    Parameters
+    ----------
+    dout : ndarray, shape of ``x``
+    cache : BatchNormCache
+        The second value :func:`batch_norm_forward` returned.
 
     Returns
     -------
     (dx, dweight, dbias)
-        ``dx`` shaped like ``x``; ``dweight``, ``dbias`` of shape (C,), or ``None`` when
-        ``weight`` / ``bias`` is ``None``.
+        ``dx`` shaped like ``x``; ``dweight``, ``dbias`` of shape (C,), or ``None`` when the
+        forward had no weight / bias.
     """
-    axes, mean, var, gamma, _ = _batch_norm_inputs(
-        x, running_mean, running_var, weight, bias, training, momentum, eps)
-    dout = check_dout(dout, x.shape, x.dtype)
-    inv_std = 1 / np.sqrt(var + eps)
-    x_hat = (x - mean) * inv_std
+    if not isinstance(cache, BatchNormCache):
+        raise SettingTypeError(
+            f"cache must be the BatchNormCache that batch_norm_forward returned (y, cache = "
+            f"batch_norm_forward(x, ...)), got {type(cache).__name__}."
+        )
+    x_hat, inv_std, gamma, has_bias, training = cache
+    dout = check_dout(dout, x_hat.shape, x_hat.dtype)
+    axes = (0,) + tuple(range(2, x_hat.ndim))
     g = dout if gamma is None else dout * gamma
     if training:
         g = g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes,
                                                                             keepdims=True)
-    dweight = None if weight is None else (dout * x_hat).sum(axis=axes).astype(weight.dtype)
-    dbias = None if bias is None else dout.sum(axis=axes).astype(bias.dtype)
+    dweight = None if gamma is None else (dout * x_hat).sum(axis=axes)
+    dbias = dout.sum(axis=axes) if has_bias else None
     return g * inv_std, dweight, dbias
 
 

@@ -15,6 +15,11 @@ How it is computed: :func:`_windows` is a *view* of the padded input with shape
 ``windows[n, c, i, j]`` is the ``kH x kW`` window under output cell ``(i, j)``. The reductions
 loop over the ``kH * kW`` offsets inside a window, combining whole ``(N, C, H_out, W_out)``
 slices at once; the backward passes write through the same view into the input's gradient.
+
+Max pooling's backward needs only which cell won each window: ``out, cache =
+max_pool2d_forward(x, 2)`` keeps the winners and ``max_pool2d_backward(dout, cache)`` sends each
+gradient there. To read first: :func:`max_pool2d_naive` and :func:`avg_pool2d_naive` (and
+their backward passes) at the end of this module, plain loops over the windows.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._validate import (
     SettingError,
+    SettingTypeError,
     as_tuple,
     check_array,
     check_bool,
@@ -38,6 +44,8 @@ from .shapes import pool_output_shape
 
 __all__ = [
     "max_pool2d",
+    "max_pool2d_forward",
+    "MaxPoolCache",
     "max_pool2d_indices",
     "max_pool2d_backward",
     "avg_pool2d",
@@ -46,6 +54,10 @@ __all__ = [
     "adaptive_avg_pool2d_backward",
     "global_avg_pool2d",
     "global_avg_pool2d_backward",
+    "max_pool2d_naive",
+    "max_pool2d_naive_backward",
+    "avg_pool2d_naive",
+    "avg_pool2d_naive_backward",
 ]
 
 
@@ -126,14 +138,14 @@ def _reduce_windows(windows: np.ndarray, g: _Geometry, ufunc) -> np.ndarray:
     return out
 
 
-def _scatter_windows(x: np.ndarray, g: _Geometry, contributions) -> np.ndarray:
+def _scatter_windows(x_shape, dtype, g: _Geometry, contributions) -> np.ndarray:
     """Gradient w.r.t. ``x``: add one ``(N, C, H_out, W_out)`` array per window offset.
 
     ``contributions`` yields, in :func:`_offsets` order, how much each output cell's gradient
     sends to the input cell at that offset of its window. Overlapping windows add up.
     """
     (top, left), (bottom, right), (h, w) = g.padding, g.pad_after, g.input
-    dpadded = np.zeros(x.shape[:2] + (top + h + bottom, left + w + right), dtype=x.dtype)
+    dpadded = np.zeros(x_shape[:2] + (top + h + bottom, left + w + right), dtype=dtype)
     dwindows = _windows(dpadded, g, writeable=True)
     for (a, b), contribution in zip(_offsets(g), contributions):
         dwindows[..., a, b] += contribution
@@ -170,7 +182,29 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1,
     return _reduce_windows(_windows(_pad(x, g, -np.inf), g), g, np.maximum)
 
 
-def _max_winners(x: np.ndarray, g: _Geometry) -> np.ndarray:
+class MaxPoolCache(NamedTuple):
+    """What :func:`max_pool2d_backward` needs: which cell won each window, and the geometry."""
+
+    winner: np.ndarray       # (N, C, H_out, W_out): offset a * kW + b of the winning cell
+    geometry: _Geometry
+    x_shape: tuple
+    dtype: np.dtype
+
+
+def max_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0, dilation=1,
+                       ceil_mode: bool = False):
+    """:func:`max_pool2d` and the cache of its backward: returns ``(out, cache)``.
+
+    The cache holds the winner of every window (``(N, C, H_out, W_out)`` integers), the only
+    thing the gradient needs to know about ``x``.
+    """
+    g = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+    windows = _windows(_pad(x, g, -np.inf), g)
+    out = _reduce_windows(windows, g, np.maximum)
+    return out, MaxPoolCache(_max_winners(windows, out, g), g, x.shape, x.dtype)
+
+
+def _max_winners(windows: np.ndarray, best: np.ndarray, g: _Geometry) -> np.ndarray:
     """Offset ``a * kW + b`` of the cell that wins each window's max, shape (N, C, H_out, W_out).
 
     Follows PyTorch, which scans a window row by row and keeps a cell when it is larger than
@@ -179,8 +213,6 @@ def _max_winners(x: np.ndarray, g: _Geometry) -> np.ndarray:
     picks its first real cell. (A dilated window can even miss every real cell; it then
     picks its first cell at or after the input's start, whose gradient is dropped.)
     """
-    windows = _windows(_pad(x, g, -np.inf), g)
-    best = _reduce_windows(windows, g, np.maximum)
     cells = [windows[..., a, b] for a, b in _offsets(g)]
     winner = np.zeros(best.shape, dtype=np.intp)
     for offset in reversed(range(len(cells))):        # the first maximum is written last
@@ -208,15 +240,15 @@ def max_pool2d_indices(x: np.ndarray, kernel_size, stride=None, padding=0, dilat
     ndarray, shape (N, C, H_out, W_out), int64
     """
     g = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    a, b = np.divmod(_max_winners(x, g), g.kernel[1])
+    a, b = np.divmod(max_pool2d_forward(x, kernel_size, stride, padding, dilation,
+                                        ceil_mode)[1].winner, g.kernel[1])
     (oh, ow), (sh, sw), (ph, pw), (dh, dw) = g.output, g.stride, g.padding, g.dilation
     rows = (np.arange(oh) * sh - ph)[:, None] + a * dh
     cols = np.arange(ow) * sw - pw + b * dw
     return (rows * g.input[1] + cols).astype(np.int64)
 
 
-def max_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=None, padding=0,
-                        dilation=1, ceil_mode: bool = False) -> np.ndarray:
+def max_pool2d_backward(dout: np.ndarray, cache: MaxPoolCache) -> np.ndarray:
     """Gradient of :func:`max_pool2d` with respect to ``x``.
 
     Each output's gradient goes to the one input cell that won its maximum (the first one on
@@ -227,19 +259,23 @@ def max_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=Non
     ----------
     dout : ndarray, shape (N, C, H_out, W_out)
         Gradient of the loss with respect to the output of :func:`max_pool2d`.
-    x, kernel_size, stride, padding, dilation, ceil_mode
-        The arguments of the forward call.
+    cache : MaxPoolCache
+        The second value :func:`max_pool2d_forward` returned.
 
     Returns
     -------
-    ndarray, shape of ``x``, dtype of ``x``
+    ndarray, shape and dtype of the forward's ``x``
     """
-    g = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
-    dout = check_dout(dout, x.shape[:2] + g.output, x.dtype)
-    winner = _max_winners(x, g)
-    zero = np.zeros((), dtype=x.dtype)
+    if not isinstance(cache, MaxPoolCache):
+        raise SettingTypeError(
+            f"cache must be the MaxPoolCache that max_pool2d_forward returned (out, cache = "
+            f"max_pool2d_forward(x, kernel_size, ...)), got {type(cache).__name__}."
+        )
+    winner, g, x_shape, dtype = cache
+    dout = check_dout(dout, x_shape[:2] + g.output, dtype)
+    zero = np.zeros((), dtype=dtype)
     per_offset = (np.where(winner == offset, dout, zero) for offset in range(math.prod(g.kernel)))
-    return _scatter_windows(x, g, per_offset)
+    return _scatter_windows(x_shape, dtype, g, per_offset)
 
 
 # --- average pooling ------------------------------------------------------------------------
@@ -316,7 +352,7 @@ def avg_pool2d_backward(dout: np.ndarray, x: np.ndarray, kernel_size, stride=Non
     g = _avg_geometry(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
     dout = check_dout(dout, x.shape[:2] + g.output, x.dtype)
     share = dout / _avg_divisor(g, count_include_pad, x.dtype)
-    return _scatter_windows(x, g, itertools.repeat(share))
+    return _scatter_windows(x.shape, x.dtype, g, itertools.repeat(share))
 
 
 # --- adaptive and global average pooling ----------------------------------------------------
@@ -401,3 +437,66 @@ def global_avg_pool2d_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
     _check_spatial(x)
     dout = check_dout(dout, x.shape[:2] + (1, 1), x.dtype)
     return np.broadcast_to(dout / (x.shape[2] * x.shape[3]), x.shape).copy()
+
+
+# --- the readable references ----------------------------------------------------------------
+
+def _naive_windows(x, kernel_size, stride, padding, fill):
+    """Yield ``(n, c, i, j, rows, cols)`` for every window of ``x`` padded with ``fill``.
+
+    Returns ``(geometry, x_pad, windows)``: ``rows`` and ``cols`` index the padded ``x_pad``.
+    """
+    g = _geometry(x, kernel_size, stride, padding, 1, False)
+    (kh, kw), (sh, sw) = g.kernel, g.stride
+    x_pad = _pad(x, g, fill)
+    windows = [(n, c, i, j, slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw))
+               for n, c, i, j in np.ndindex(*x.shape[:2], *g.output)]
+    return g, x_pad, windows
+
+
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
+    """Max pooling with plain loops: the largest value of every window (padding is -inf).
+
+    Same result as :func:`max_pool2d` (without dilation or ceil_mode), slowly.
+    """
+    g, x_pad, windows = _naive_windows(x, kernel_size, stride, padding, -np.inf)
+    out = np.empty(x.shape[:2] + g.output, dtype=x.dtype)
+    for n, c, i, j, rows, cols in windows:
+        out[n, c, i, j] = x_pad[n, c, rows, cols].max()
+    return out
+
+
+def max_pool2d_naive_backward(dout, x, kernel_size, stride=None, padding=0):
+    """Gradient of :func:`max_pool2d_naive`: each window's gradient goes to its first maximum."""
+    g, x_pad, windows = _naive_windows(x, kernel_size, stride, padding, -np.inf)
+    dout = check_dout(dout, x.shape[:2] + g.output, x.dtype)
+    dx_pad = np.zeros_like(x_pad)
+    for n, c, i, j, rows, cols in windows:
+        window = x_pad[n, c, rows, cols]
+        a, b = np.unravel_index(np.argmax(window), window.shape)     # first maximum
+        dx_pad[n, c, rows, cols][a, b] += dout[n, c, i, j]
+    (top, left), (h, w) = g.padding, g.input
+    return dx_pad[:, :, top:top + h, left:left + w]
+
+
+def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
+    """Average pooling with plain loops: the mean of every window, padded zeros included.
+
+    Same result as :func:`avg_pool2d` with its defaults (``count_include_pad=True``), slowly.
+    """
+    g, x_pad, windows = _naive_windows(x, kernel_size, stride, padding, 0)
+    out = np.empty(x.shape[:2] + g.output, dtype=x.dtype)
+    for n, c, i, j, rows, cols in windows:
+        out[n, c, i, j] = x_pad[n, c, rows, cols].mean()
+    return out
+
+
+def avg_pool2d_naive_backward(dout, x, kernel_size, stride=None, padding=0):
+    """Gradient of :func:`avg_pool2d_naive`: every cell of a window gets ``dout / (kH kW)``."""
+    g, x_pad, windows = _naive_windows(x, kernel_size, stride, padding, 0)
+    dout = check_dout(dout, x.shape[:2] + g.output, x.dtype)
+    dx_pad = np.zeros_like(x_pad)
+    for n, c, i, j, rows, cols in windows:
+        dx_pad[n, c, rows, cols] += dout[n, c, i, j] / math.prod(g.kernel)
+    (top, left), (h, w) = g.padding, g.input
+    return dx_pad[:, :, top:top + h, left:left + w]

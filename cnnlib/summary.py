@@ -11,7 +11,8 @@ Conventions (those of torchinfo, so that the numbers can be compared):
   and ``sum(p.numel() for p in model.parameters())`` do not). Non-trainable parameters are
   those of layers frozen with ``requires_grad_(False)``.
 - Output shapes include the batch axis: ``[1, 64, 55, 55]``.
-- Sizes are in MB of 10**6 bytes, 4 bytes per value (float32). "Forward/backward pass size" is
+- Sizes are in MB of 10**6 bytes, at the model's own itemsize (4 bytes per float32 value, 8
+  per float64). "Forward/backward pass size" is
   torchinfo's estimate of the activations kept for training: twice (value and gradient) the
   outputs of the layers that have parameters.
 - Mult-adds count the weights' multiply-adds of convolutions and fully connected layers for
@@ -34,7 +35,6 @@ from .layers import Container, Module, ShapeError
 
 __all__ = ["Row", "Summary", "summary"]
 
-_BYTES_PER_VALUE = 4  # float32
 _NAME_WIDTH, _COLUMN_WIDTH = 40, 25  # torchinfo's defaults
 _COLUMNS = ("Output Shape", "Param #", "Mult-Adds")
 
@@ -100,10 +100,12 @@ class Summary:
         The shape error that stopped the summary, if any.
     """
 
-    def __init__(self, rows: list[Row], input_shape: tuple, error: str | None):
+    def __init__(self, rows: list[Row], input_shape: tuple, error: str | None,
+                 itemsize: int = 4):
         self.rows = rows
         self.input_shape = input_shape
         self.error = error
+        self.itemsize = itemsize     # bytes per value: the model's dtype
 
     # --- totals ---------------------------------------------------------------------------
     @property
@@ -124,18 +126,18 @@ class Summary:
 
     @property
     def input_size_mb(self) -> float:
-        return math.prod(self.input_shape) * _BYTES_PER_VALUE / 1e6
+        return math.prod(self.input_shape) * self.itemsize / 1e6
 
     @property
     def forward_backward_size_mb(self) -> float:
         """Outputs of the layers with parameters, twice (values and gradients), as torchinfo."""
         values = sum(math.prod(row.output_shape) for row in self.rows
                      if row.is_leaf and row.params and row.output_shape)
-        return 2 * values * _BYTES_PER_VALUE / 1e6
+        return 2 * values * self.itemsize / 1e6
 
     @property
     def params_size_mb(self) -> float:
-        return self.total_params * _BYTES_PER_VALUE / 1e6
+        return self.total_params * self.itemsize / 1e6
 
     @property
     def total_size_mb(self) -> float:
@@ -299,4 +301,11 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
     batch_size = check_int(batch_size, "batch_size", 1)
     walk = _Walk(batch_size)
     walk.visit(model, "", input_shape, 0)
-    return Summary(walk.rows, (batch_size, *input_shape), walk.error)
+    return Summary(walk.rows, (batch_size, *input_shape), walk.error, _itemsize(model))
+
+
+def _itemsize(model: Module) -> int:
+    """Bytes per value of the model: its layers' dtype (the widest, if they differ)."""
+    if isinstance(model, Container):
+        return max((_itemsize(child) for child in model), default=model.dtype.itemsize)
+    return model.dtype.itemsize

@@ -18,16 +18,18 @@ from cnnlib.conv import (
     col2im,
     conv,
     conv1d,
-    conv1d_backward,
     conv2d,
     conv2d_backward,
+    conv2d_forward,
     conv2d_naive,
+    conv2d_naive_backward,
     conv3d,
-    conv3d_backward,
     conv_backward,
+    conv_forward,
     im2col,
     pad,
 )
+from cnnlib.data import lecture_example
 from cnnlib.gradcheck import gradcheck
 from cnnlib.shapes import conv_output_shape
 
@@ -75,21 +77,7 @@ def rand(rng, *shape):
 # The lecture's worked example (seed 004): 5x5 image, 3x3 kernel, padding 1 -> 5x5 map
 # ---------------------------------------------------------------------------------------------
 
-LECTURE_IMAGE = np.array([[2, 4, 9, 1, 4],
-                          [2, 1, 4, 4, 6],
-                          [1, 1, 2, 9, 2],
-                          [7, 3, 5, 1, 3],
-                          [2, 3, 4, 8, 5]], dtype=float)
-LECTURE_KERNEL = np.array([[1, 2, 3],
-                           [-4, 7, 4],
-                           [2, -5, 1]], dtype=float)
-# The feature map printed in the lecture. Checked by hand and with scipy: all 25 entries are
-# right (no typo), e.g. the top-left 21 = 7*2 + 4*4 + (-5)*2 + 1*1.
-LECTURE_FEATURE_MAP = np.array([[21, 59, 37, -19, 2],
-                                [30, 51, 66, 20, 43],
-                                [-14, 31, 49, 101, -19],
-                                [59, 15, 53, -2, 21],
-                                [49, 57, 64, 76, 10]], dtype=float)
+LECTURE_IMAGE, LECTURE_KERNEL, LECTURE_FEATURE_MAP = lecture_example()
 
 
 @pytest.mark.parametrize("function", [conv2d, conv2d_naive])
@@ -188,13 +176,16 @@ def test_large_batches_are_lowered_in_chunks(monkeypatch):
     x, w, b = rand(rng, 5, 4, 9, 8), rand(rng, 6, 2, 3, 2), rand(rng, 6)
     dout = rand(rng, 5, 6, 5, 10)
     settings_ = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
-    full_dx, full_dw, full_db = conv2d_backward(dout, x, w, b, **settings_)
+    _, whole = conv2d_forward(x, w, b, **settings_)
+    assert whole.cols is not None                          # lowered at once, columns kept
+    full_dx, full_dw, full_db = conv2d_backward(dout, whole)
     monkeypatch.setattr(conv_module, "COLUMN_BUDGET", 1)  # one image per chunk
-    assert len(conv_module._image_chunks(x, w, conv_module._check_conv(
+    assert len(conv_module._image_chunks(x, conv_module._check_conv(
         x, w, b, groups=2, **{k: settings_[k] for k in ("stride", "padding", "dilation")}))) == 5
-    np.testing.assert_allclose(conv2d(x, w, b, **settings_),
-                               oracle(x, w, b, (2, 1), (1, 2), (1, 2), 2), rtol=1e-10)
-    dx, dw, db = conv2d_backward(dout, x, w, b, **settings_)
+    out, chunked = conv2d_forward(x, w, b, **settings_)
+    assert chunked.cols is None                            # backward lowers x again
+    np.testing.assert_allclose(out, oracle(x, w, b, (2, 1), (1, 2), (1, 2), 2), rtol=1e-10)
+    dx, dw, db = conv2d_backward(dout, chunked)
     np.testing.assert_allclose(dx, full_dx, rtol=1e-12)
     np.testing.assert_allclose(dw, full_dw, rtol=1e-12)
     np.testing.assert_allclose(db, full_db, rtol=1e-12)
@@ -245,9 +236,9 @@ def test_backward_is_the_adjoint_of_forward(case, seed):
     rng = np.random.default_rng(seed)
     x, w = rand(rng, *case["x_shape"]), rand(rng, *case["w_shape"])
     kwargs = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
-    out = conv2d(x, w, **kwargs)
+    out, cache = conv2d_forward(x, w, **kwargs)
     dout = rand(rng, *out.shape)
-    dx, dw, db = conv2d_backward(dout, x, w, **kwargs)
+    dx, dw, db = conv2d_backward(dout, cache)
     assert db is None
     np.testing.assert_allclose(np.vdot(dx, x), np.vdot(out, dout), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(np.vdot(dw, w), np.vdot(out, dout), rtol=1e-9, atol=1e-9)
@@ -274,24 +265,50 @@ def test_gradients_match_finite_differences(x_shape, w_shape, stride, padding, d
                                             with_bias):
     rng = np.random.default_rng(7)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    backward = {3: conv1d_backward, 4: conv2d_backward, 5: conv3d_backward}[len(x_shape)]
     forward = {3: conv1d, 4: conv2d, 5: conv3d}[len(x_shape)]
+
+    def backward(dout, *arrays):
+        return conv_backward(dout, conv_forward(*arrays, **kwargs)[1])
+
     x, w, b = rand(rng, *x_shape), rand(rng, *w_shape), rand(rng, w_shape[0])
     if with_bias:
-        gradcheck(lambda x, w, b: forward(x, w, b, **kwargs),
-                  lambda d, x, w, b: backward(d, x, w, b, **kwargs), [x, w, b])
+        gradcheck(lambda x, w, b: forward(x, w, b, **kwargs), backward, [x, w, b])
     else:
-        gradcheck(lambda x, w: forward(x, w, **kwargs),
-                  lambda d, x, w: backward(d, x, w, **kwargs)[:2], [x, w])
+        gradcheck(lambda x, w: forward(x, w, **kwargs), lambda d, x, w: backward(d, x, w)[:2],
+                  [x, w])
         out = forward(x, w, **kwargs)
-        assert backward(np.ones_like(out), x, w, **kwargs)[2] is None
+        assert backward(np.ones_like(out), x, w)[2] is None
 
 
 def test_bias_gradient_sums_batch_and_positions():
     rng = np.random.default_rng(8)
     x, w, b = rand(rng, 2, 1, 4, 4), rand(rng, 3, 1, 2, 2), rand(rng, 3)
     dout = rand(rng, 2, 3, 3, 3)
-    np.testing.assert_allclose(conv_backward(dout, x, w, b)[2], dout.sum(axis=(0, 2, 3)))
+    np.testing.assert_allclose(conv_backward(dout, conv_forward(x, w, b)[1])[2],
+                               dout.sum(axis=(0, 2, 3)))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", CASES_2D)
+def test_naive_backward_equals_the_fast_backward(x_shape, w_shape, stride, padding, dilation,
+                                                 groups):
+    rng = np.random.default_rng(14)
+    o, kh, kw = w_shape
+    x = rand(rng, *x_shape)
+    w, b = rand(rng, o, x_shape[1] // groups, kh, kw), rand(rng, o)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    out, cache = conv2d_forward(x, w, b, **kwargs)
+    dout = rand(rng, *out.shape)
+    for fast, naive in zip(conv2d_backward(dout, cache),
+                           conv2d_naive_backward(dout, x, w, **kwargs)):
+        np.testing.assert_allclose(naive, fast, rtol=1e-10, atol=1e-12)
+
+
+def test_naive_backward_matches_finite_differences():
+    rng = np.random.default_rng(15)
+    x, w, b = rand(rng, 2, 2, 5, 4), rand(rng, 2, 1, 3, 2), rand(rng, 2)
+    kwargs = dict(stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    gradcheck(lambda x, w, b: conv2d_naive(x, w, b, **kwargs),
+              lambda d, x, w, b: conv2d_naive_backward(d, x, w, **kwargs), [x, w, b])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +329,29 @@ def test_im2col_columns_are_flattened_windows():
                 window = xp[n, :, 2 * y:2 * y + 3, x_:x_ + 3:2]
                 np.testing.assert_array_equal(cols[:, column], window.ravel())
                 column += 1
+
+
+@pytest.mark.parametrize("x_shape, kernel, stride, padding, dilation", [
+    ((2, 1, 11), 4, 3, 2, 2),
+    ((1, 2, 9, 8), (3, 2), (2, 3), ((1, 2), (0, 1)), (1, 2)),
+    ((1, 2, 5, 6, 4), (2, 3, 2), (1, 2, 1), 1, (2, 1, 1)),
+])
+def test_im2col_columns_are_the_windows_on_1_2_and_3_axes(x_shape, kernel, stride, padding,
+                                                          dilation):
+    x = rand(np.random.default_rng(13), *x_shape)
+    n = x.ndim - 2
+    kernel, stride, dilation = ((v,) * n if isinstance(v, int) else v
+                                for v in (kernel, stride, dilation))
+    pads = [(padding, padding)] * n if isinstance(padding, int) else list(padding)
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    out_shape = [(size - d * (k - 1) - 1) // s + 1
+                 for size, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)]
+    cols = im2col(x, kernel, stride, padding, dilation)
+    expected = [xp[(image, slice(None)) + tuple(slice(p * s, p * s + d * (k - 1) + 1, d)
+                                                 for p, k, s, d in zip(at, kernel, stride,
+                                                                       dilation))].ravel()
+                for image in range(len(x)) for at in np.ndindex(*out_shape)]
+    np.testing.assert_array_equal(cols, np.array(expected).T)     # copies: exactly equal
 
 
 def test_weight_times_columns_is_the_convolution():
@@ -397,10 +437,10 @@ def test_dtype_is_kept(dtype):
     rng = np.random.default_rng(12)
     x, w, b = (rand(rng, 2, 2, 6, 6).astype(dtype), rand(rng, 4, 1, 3, 3).astype(dtype),
                rand(rng, 4).astype(dtype))
-    out = conv2d(x, w, b, stride=2, padding=1, groups=2)
+    out, cache = conv2d_forward(x, w, b, stride=2, padding=1, groups=2)
     assert out.dtype == dtype
     assert conv2d_naive(x, w, b, stride=2, padding=1, groups=2).dtype == dtype
-    grads = conv2d_backward(np.ones_like(out), x, w, b, stride=2, padding=1, groups=2)
+    grads = conv2d_backward(np.ones_like(out), cache)
     assert [g.dtype for g in grads] == [dtype] * 3
     cols = im2col(x, 3, padding=1)
     assert cols.dtype == dtype and col2im(cols, x.shape, 3, padding=1).dtype == dtype
@@ -458,14 +498,11 @@ def test_bad_conv_input(function, change, error, message):
     (conv1d, np.zeros((1, 2, 5, 5)), np.zeros((1, 2, 3, 3))),
     (conv3d, np.zeros((1, 2, 5, 5)), np.zeros((1, 2, 3, 3))),
     (conv2d, np.zeros((1, 2, 5)), np.zeros((1, 2, 3))),
-    (conv1d_backward, np.zeros((1, 2, 5, 5)), np.zeros((1, 2, 3, 3))),
+    (conv2d_forward, np.zeros((1, 2, 5)), np.zeros((1, 2, 3))),
 ])
 def test_wrong_ndim_for_the_dimension(function, x, w):
     with pytest.raises(ValueError, match="x must have"):
-        if function is conv1d_backward:
-            function(np.zeros((1, 1, 3, 3)), x, w)
-        else:
-            function(x, w)
+        function(x, w)
 
 
 @pytest.mark.parametrize("function", [conv2d, conv2d_naive])
@@ -492,7 +529,7 @@ def test_empty_batch_channels_or_filters_are_explained(x_shape, w_shape):
 def test_bad_dout():
     with pytest.raises(ValueError, match=r"dout must have the shape of the forward output "
                                          r"\(1, 2, 4, 4\)"):
-        conv2d_backward(np.zeros((1, 2, 5, 5)), X, W)
+        conv2d_backward(np.zeros((1, 2, 5, 5)), conv2d_forward(X, W)[1])
 
 
 def test_dout_of_another_float_dtype_is_cast_to_the_input_dtype():
@@ -500,8 +537,9 @@ def test_dout_of_another_float_dtype_is_cast_to_the_input_dtype():
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal(X.shape), rng.standard_normal(W.shape)
     dout = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
-    dx, dweight, _ = conv2d_backward(dout, x, w)
-    expected_dx, expected_dweight, _ = conv2d_backward(dout.astype(np.float64), x, w)
+    _, cache = conv2d_forward(x, w)
+    dx, dweight, _ = conv2d_backward(dout, cache)
+    expected_dx, expected_dweight, _ = conv2d_backward(dout.astype(np.float64), cache)
     assert dx.dtype == dweight.dtype == np.float64
     np.testing.assert_array_equal(dx, expected_dx)
     np.testing.assert_array_equal(dweight, expected_dweight)

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnlib import layers as layers_module
 from cnnlib.activations import relu, sigmoid, tanh
 from cnnlib.conv import conv2d
 from cnnlib.gradcheck import gradcheck
@@ -115,12 +114,12 @@ def test_layers_built_from_one_generator_differ():
 
 
 def test_parameters_are_drawn_lazily(monkeypatch):
-    # A spy on the one function that draws initial weights: counting, shapes, cost and repr
+    # A spy on the method that draws a layer's initial weights: counting, shapes, cost and repr
     # of VGG's largest layer (103 M values) draw nothing; the first use of a weight draws once.
     draws = []
-    real = layers_module._fan_in_uniform
-    monkeypatch.setattr(layers_module, "_fan_in_uniform",
-                        lambda rng, shapes: draws.append(shapes) or real(rng, shapes))
+    real = Linear._initial_parameters
+    monkeypatch.setattr(Linear, "_initial_parameters",
+                        lambda layer, rng: draws.append(layer._param_shapes) or real(layer, rng))
     tracemalloc.start()
     big = Linear(25088, 4096)
     assert big.num_parameters == 25089 * 4096
@@ -528,3 +527,27 @@ def test_input_of_another_dtype_says_how_to_cast(layer, shape):
                                         r"model\.to\(np\.float64\)"):
         layer(np.zeros(shape))
     assert layer.to(np.float64)(np.zeros(shape)).dtype == np.float64
+
+
+def test_backward_reuses_what_forward_computed(monkeypatch):
+    # The columns of a convolution and the winners of a max pooling are computed once per
+    # forward + backward: backward takes them from the cache.
+    import cnnlib.conv
+    import cnnlib.pool
+
+    calls = {"im2col": 0, "winners": 0}
+
+    def spy(module, name, key):
+        real = getattr(module, name)
+
+        def counted(*args):
+            calls[key] += 1
+            return real(*args)
+        monkeypatch.setattr(module, name, counted)
+
+    spy(cnnlib.conv, "_im2col", "im2col")
+    spy(cnnlib.pool, "_max_winners", "winners")
+    model = Sequential(Conv2d(2, 3, 3, rng=0), MaxPool2d(2), BatchNorm2d(3))
+    out = model(np.random.default_rng(0).standard_normal((2, 2, 6, 6)).astype(np.float32))
+    model.backward(np.ones_like(out))
+    assert calls == {"im2col": 1, "winners": 1}

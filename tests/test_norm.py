@@ -9,9 +9,15 @@ from cnnlib.gradcheck import gradcheck
 from cnnlib.norm import (
     batch_norm,
     batch_norm_backward,
+    batch_norm_forward,
     local_response_norm,
     local_response_norm_backward,
 )
+
+
+def bn_backward(dout, x, *args, **kwargs):
+    """The gradients of batch_norm(x, *args, **kwargs): backward with the forward's cache."""
+    return batch_norm_backward(dout, batch_norm_forward(x, *args, **kwargs)[1])
 
 # A tiny batch of 4 samples and 2 features.
 # channel 0: 1 2 3 4 -> mean 2.5, biased var (2.25 + .25 + .25 + 2.25) / 4 = 1.25, unbiased 5/3
@@ -95,7 +101,7 @@ def test_batch_norm_gradcheck(training, shape):
         return batch_norm(x, *running, weight, bias, training=training)
 
     def backward(dout, x, weight, bias):
-        return batch_norm_backward(dout, x, *running, weight, bias, training=training)
+        return bn_backward(dout, x, *running, weight, bias, training=training)
 
     gradcheck(forward, backward, [x, weight, bias])
 
@@ -103,17 +109,19 @@ def test_batch_norm_gradcheck(training, shape):
 def test_batch_norm_gradcheck_without_affine():
     x = np.random.default_rng(2).standard_normal((4, 3, 2, 2))
     gradcheck(lambda x: batch_norm(x, None, None, training=True),
-              lambda d, x: batch_norm_backward(d, x, None, None, training=True)[0], [x])
-    _, dweight, dbias = batch_norm_backward(np.ones_like(x), x, None, None, training=True)
+              lambda d, x: bn_backward(d, x, None, None, training=True)[0], [x])
+    _, dweight, dbias = bn_backward(np.ones_like(x), x, None, None, training=True)
     assert dweight is None and dbias is None
 
 
-def test_backward_does_not_touch_running_statistics():
+def test_forward_with_cache_is_batch_norm_and_backward_takes_only_the_cache():
     x = np.random.default_rng(3).standard_normal((4, 2))
-    mean, var = np.zeros(2), np.ones(2)
-    batch_norm_backward(np.ones_like(x), x, mean, var, training=True)
-    np.testing.assert_array_equal(mean, 0)
-    np.testing.assert_array_equal(var, 1)
+    stats = [np.zeros(2), np.ones(2)], [np.zeros(2), np.ones(2)]
+    y, cache = batch_norm_forward(x, *stats[0], training=True)
+    np.testing.assert_array_equal(y, batch_norm(x, *stats[1], training=True))
+    np.testing.assert_array_equal(stats[0], stats[1])          # running statistics updated alike
+    with pytest.raises(TypeError, match="BatchNormCache"):
+        batch_norm_backward(np.ones_like(x), x)
 
 
 def test_training_with_no_channels_gives_an_empty_output():
@@ -121,7 +129,7 @@ def test_training_with_no_channels_gives_an_empty_output():
     # (this used to divide x.size = 0 by C = 0).
     x = np.zeros((2, 0, 4, 4))
     assert batch_norm(x, np.zeros(0), np.ones(0), training=True).shape == (2, 0, 4, 4)
-    assert batch_norm_backward(x, x, None, None, training=True)[0].shape == (2, 0, 4, 4)
+    assert bn_backward(x, x, None, None, training=True)[0].shape == (2, 0, 4, 4)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -131,7 +139,7 @@ def test_batch_norm_dtype(dtype):
     weight, bias = np.ones(2, dtype=dtype), np.zeros(2, dtype=dtype)
     for training in (True, False):
         assert batch_norm(x, mean, var, weight, bias, training=training).dtype == dtype
-        grads = batch_norm_backward(np.ones_like(x), x, mean, var, weight, bias, training)
+        grads = bn_backward(np.ones_like(x), x, mean, var, weight, bias, training)
         assert all(g.dtype == dtype for g in grads)
     assert mean.dtype == var.dtype == np.float32
 
@@ -201,7 +209,7 @@ C3 = np.zeros(3)
     (lambda: batch_norm(X, C3, C3, eps=0), ValueError, "eps must be > 0"),
     (lambda: batch_norm(X, C3, C3, eps="1e-5"), TypeError, "eps must be a number"),
     (lambda: batch_norm(X, C3, C3, training=1), TypeError, "training must be True or False"),
-    (lambda: batch_norm_backward(np.zeros((4, 3)), X, C3, C3), ValueError,
+    (lambda: bn_backward(np.zeros((4, 3)), X, C3, C3), ValueError,
      "dout must have the shape"),
     (lambda: local_response_norm(np.zeros((4, 3)), 2), ValueError, "x must have 3 to 5 axes"),
     (lambda: local_response_norm(X, 0), ValueError, "size must be >= 1"),

@@ -14,12 +14,23 @@ from cnnlib.pool import (
     adaptive_avg_pool2d_backward,
     avg_pool2d,
     avg_pool2d_backward,
+    avg_pool2d_naive,
+    avg_pool2d_naive_backward,
     global_avg_pool2d,
     global_avg_pool2d_backward,
     max_pool2d,
     max_pool2d_backward,
+    max_pool2d_forward,
     max_pool2d_indices,
+    max_pool2d_naive,
+    max_pool2d_naive_backward,
 )
+
+
+def max_backward(dout, x, *args, **kwargs):
+    """The gradient of max_pool2d(x, *args, **kwargs): backward with the forward's cache."""
+    return max_pool2d_backward(dout, max_pool2d_forward(x, *args, **kwargs)[1])
+
 
 # --- an independent oracle: PyTorch's CPU loops, one output cell at a time -------------------
 
@@ -89,7 +100,7 @@ def test_max_pool_indices_on_4x4_grid():
 
 
 def test_max_pool_backward_routes_to_winners():
-    dx = max_pool2d_backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), GRID, 2)
+    dx = max_backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]), GRID, 2)
     expected = np.zeros((4, 4))
     expected[1, 1], expected[1, 3], expected[2, 0], expected[3, 3] = 1, 2, 3, 4
     np.testing.assert_array_equal(dx[0, 0], expected)
@@ -172,7 +183,7 @@ def test_dilated_max_pool():
 def test_ties_go_to_the_first_maximum():
     x = np.ones((1, 1, 2, 2))
     assert max_pool2d_indices(x, 2)[0, 0, 0, 0] == 0
-    np.testing.assert_array_equal(max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0],
+    np.testing.assert_array_equal(max_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0],
                                   [[1, 0], [0, 0]])
 
 
@@ -194,7 +205,7 @@ def test_dilated_window_may_miss_every_real_cell():
     x = np.ones((1, 1, 1, 1))
     assert max_pool2d(x, 4, stride=1, padding=3, dilation=2)[0, 0, 0, 0] == -np.inf
     assert max_pool2d_indices(x, 4, stride=1, padding=3, dilation=2)[0, 0, 0, 0] == 2
-    assert not max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 4, 1, 3, 2).any()
+    assert not max_backward(np.ones((1, 1, 1, 1)), x, 4, 1, 3, 2).any()
 
 
 def test_adaptive_avg_pool_bins():
@@ -291,7 +302,7 @@ def test_max_pool_gradcheck(kwargs):
     # distinct values spaced far apart compared with eps: no ties, no winner changes
     x = np.random.default_rng(0).permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6) * 0.1
     gradcheck(lambda x: max_pool2d(x, **kwargs),
-              lambda d, x: max_pool2d_backward(d, x, **kwargs), [x])
+              lambda d, x: max_backward(d, x, **kwargs), [x])
 
 
 AVG_CASES = [
@@ -329,7 +340,7 @@ def test_dtype_is_preserved(dtype):
     x = np.random.default_rng(4).standard_normal((1, 2, 6, 6)).astype(dtype)
     d = np.ones((1, 2, 3, 3), dtype=np.float64)
     for out in (max_pool2d(x, 2), avg_pool2d(x, 2), adaptive_avg_pool2d(x, 3),
-                global_avg_pool2d(x), max_pool2d_backward(d, x, 2),
+                global_avg_pool2d(x), max_backward(d, x, 2),
                 avg_pool2d_backward(d, x, 2), adaptive_avg_pool2d_backward(d, x, 3),
                 global_avg_pool2d_backward(d[:, :, :1, :1], x)):
         assert out.dtype == dtype
@@ -339,7 +350,7 @@ def test_backward_leaves_no_gradient_outside_windows():
     # width 5 with kernel 2 (no ceil_mode): column 4 is never pooled, so it gets no gradient
     x = np.random.default_rng(5).standard_normal((1, 1, 5, 5))
     d = np.ones((1, 1, 2, 2))
-    for dx in (max_pool2d_backward(d, x, 2), avg_pool2d_backward(d, x, 2)):
+    for dx in (max_backward(d, x, 2), avg_pool2d_backward(d, x, 2)):
         assert not dx[0, 0, 4].any() and not dx[0, 0, :, 4].any()
     np.testing.assert_allclose(avg_pool2d_backward(d, x, 2)[0, 0, :4, :4], 0.25)
 
@@ -366,7 +377,7 @@ def test_backward_leaves_no_gradient_outside_windows():
     (lambda: max_pool2d(np.zeros((1, 1, 4, 4)), 2, ceil_mode="yes"), TypeError, "ceil_mode"),
     (lambda: avg_pool2d(np.zeros((1, 1, 4, 4)), 2, count_include_pad=1), TypeError,
      "count_include_pad"),
-    (lambda: max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2), ValueError,
+    (lambda: max_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2), ValueError,
      r"dout must have the shape of the forward output \(1, 1, 2, 2\)"),
     (lambda: avg_pool2d_backward(np.zeros((1, 1, 2, 2), dtype=int), np.zeros((1, 1, 4, 4)), 2),
      TypeError, "dout must hold floating"),
@@ -379,3 +390,42 @@ def test_backward_leaves_no_gradient_outside_windows():
 def test_bad_input_names_the_parameter(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# --- the readable references against the fast path -----------------------------------------
+
+NAIVE_CASES = [  # x shape, kernel_size, stride, padding
+    ((2, 3, 6, 6), 2, None, 0),
+    ((1, 2, 7, 6), 3, 2, 1),
+    ((2, 1, 9, 8), (3, 2), (2, 3), (1, 0)),
+    ((1, 2, 5, 5), 3, 1, 0),            # overlapping windows
+]
+
+
+@pytest.mark.parametrize("x_shape, kernel_size, stride, padding", NAIVE_CASES)
+def test_naive_max_pooling_equals_the_fast_path(x_shape, kernel_size, stride, padding):
+    rng = np.random.default_rng(20)
+    x = rng.integers(0, 4, x_shape).astype(float)      # small integers: many ties
+    out, cache = max_pool2d_forward(x, kernel_size, stride, padding)
+    np.testing.assert_array_equal(max_pool2d_naive(x, kernel_size, stride, padding), out)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(max_pool2d_naive_backward(dout, x, kernel_size, stride, padding),
+                               max_pool2d_backward(dout, cache), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, kernel_size, stride, padding", NAIVE_CASES)
+def test_naive_avg_pooling_equals_the_fast_path(x_shape, kernel_size, stride, padding):
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal(x_shape)
+    out = avg_pool2d(x, kernel_size, stride, padding)
+    np.testing.assert_allclose(avg_pool2d_naive(x, kernel_size, stride, padding), out,
+                               rtol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(avg_pool2d_naive_backward(dout, x, kernel_size, stride, padding),
+                               avg_pool2d_backward(dout, x, kernel_size, stride, padding),
+                               rtol=1e-12)
+
+
+def test_max_pool_backward_refuses_anything_but_its_cache():
+    with pytest.raises(TypeError, match="MaxPoolCache"):
+        max_pool2d_backward(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 4, 4)))

@@ -4,6 +4,7 @@ access, error rows, and no allocation."""
 import tracemalloc
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 
 from cnnlib.layers import BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
@@ -138,3 +139,14 @@ def test_summary_allocates_no_arrays():
     tracemalloc.stop()
     assert s.total_params == 138_357_544
     assert peak < 2_000_000                             # bytes: the weights would be 553 MB
+
+
+def test_sizes_use_the_models_itemsize():
+    # float64 values take 8 bytes: the same model reports twice the megabytes of float32.
+    single, double = summary(small_model(), (3, 32, 32)), summary(
+        small_model().to(np.float64), (3, 32, 32))
+    assert single.total_params == double.total_params
+    assert single.params_size_mb == pytest.approx(single.total_params * 4 / 1e6)
+    assert double.params_size_mb == pytest.approx(double.total_params * 8 / 1e6)
+    assert double.input_size_mb == pytest.approx(3 * 32 * 32 * 8 / 1e6)
+    assert double.forward_backward_size_mb == pytest.approx(2 * single.forward_backward_size_mb)

@@ -17,7 +17,15 @@ import cnnlib
 from cnnlib import _validate
 from cnnlib._validate import SettingError, SettingTypeError
 from cnnlib.activations import log_softmax, relu, relu_backward, softmax
-from cnnlib.conv import col2im, conv2d, conv2d_backward, conv2d_naive, im2col, pad
+from cnnlib.conv import (
+    col2im,
+    conv2d,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_naive,
+    im2col,
+    pad,
+)
 from cnnlib.layers import (
     AvgPool2d,
     BatchNorm2d,
@@ -37,8 +45,10 @@ from cnnlib.shapes import Window, conv_output_size, receptive_fields
 from cnnlib.summary import summary
 from cnnlib.train import evaluate
 
-CORE = ["activations", "conv", "gradcheck", "layers", "linear", "loss", "models", "norm",
-        "optim", "pool", "shapes", "summary", "train", "_validate"]
+CORE = ["activations", "conv", "gradcheck", "linear", "loss", "models", "norm", "optim", "pool",
+        "shapes", "summary", "train", "_validate"] + [
+    f"layers/{name}" for name in ("base", "activations", "containers", "conv", "linear",
+                                  "normalization", "pooling")]
 # Raised on purpose and not a setting: a failed gradient check, an abstract method, backward
 # called before forward (a bug in the calling code).
 NOT_SETTINGS = {"AssertionError", "NotImplementedError", "RuntimeError"}
@@ -46,7 +56,7 @@ SETTINGS = {"SettingError", "SettingTypeError", "ShapeError"}
 
 
 def raised_names(module: str):
-    source = Path(cnnlib.__file__).with_name(f"{module}.py").read_text()
+    source = (Path(cnnlib.__file__).parent / f"{module}.py").read_text()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Raise) and node.exc is not None:
             call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -100,7 +110,9 @@ REFUSALS = [
     (lambda: conv2d(X, np.zeros((2, 3, 3))), SettingError, "weight must have 4 axes"),
     (lambda: conv2d(np.zeros((1, 2, 0, 6)), W), SettingError, "empty spatial axis"),
     (lambda: conv2d_naive(X, W, groups=2), SettingError, "groups=2 must divide"),
-    (lambda: conv2d_backward(np.zeros((1, 3, 5, 5)), X, W), SettingError, "dout must have"),
+    (lambda: conv2d_backward(np.zeros((1, 3, 5, 5)), conv2d_forward(X, W)[1]), SettingError,
+     "dout must have"),
+    (lambda: conv2d_backward(np.zeros((1, 3, 4, 4)), X), SettingTypeError, "ConvCache"),
     (lambda: im2col(np.zeros((1, 1, 0, 3)), 1), SettingError, "empty spatial axis"),
     (lambda: pad(X, (1, 2, 3)), SettingError, "padding must have 2 or 4 values"),
     (lambda: conv_output_size(5, 7), SettingError, "kernel_size=7 is larger"),
@@ -199,7 +211,7 @@ def test_a_numpy_error_inside_a_layer_is_not_relabelled_as_a_setting(monkeypatch
     def broken(*args, **kwargs):
         return np.zeros(3) + np.zeros(4)        # a broadcasting bug, ValueError from numpy
 
-    monkeypatch.setattr("cnnlib.layers.conv_output_shape", broken)
+    monkeypatch.setattr("cnnlib.layers.conv.conv_output_shape", broken)
     with pytest.raises(ValueError) as info:
         Conv2d(2, 3, 3).output_shape((2, 8, 8))
     assert not isinstance(info.value, SettingError)

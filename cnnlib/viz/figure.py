@@ -27,7 +27,7 @@ class BlitFigure:
     """A figure whose ``moving`` artists are redrawn over a cached background.
 
     Create artists on ``self.figure``'s axes, register the ones that change with
-    :meth:`moving`, and call :meth:`png` after updating them. Call :meth:`invalidate` when a
+    :meth:`moving`, and call :meth:`image` after updating them. Call :meth:`invalidate` when a
     static part (limits, labels) changes.
     """
 
@@ -51,7 +51,7 @@ class BlitFigure:
         return artists[0]
 
     def invalidate(self) -> None:
-        """Redraw the static background on the next :meth:`png`."""
+        """Redraw the static background on the next :meth:`image`."""
         self._background = None
 
     def draw(self) -> None:
