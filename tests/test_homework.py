@@ -634,6 +634,10 @@ def test_hostile_submissions_forge_nothing_and_harm_nothing(tmp_path):
     assert by_name["infinite_loop_hw3.ipynb"]["reason"].startswith("timed out after")
     assert by_name["mislabelled_hw1.ipynb"]["homework"] == "hw3_conv_and_pool_from_scratch"
     assert by_name["forbidden_library_hw3.ipynb"]["total"] == "0"
+    # honest work still counts after an attack that failed
+    assert (by_name["fork_and_detach_hw1.ipynb"]["total"], by_name["kill_parent_hw3.ipynb"][
+        "total"], by_name["no_check_cells_hw3.ipynb"]["total"]) == ("1", "5", "40")
+    assert by_name["link_to_solution_hw3.ipynb"]["max"] == "40"   # named hw3: its row says so
     text = out.read_text(encoding="utf-8")
     assert "root:" not in text and "PATH=/root" not in text
     with open(out, newline="", encoding="utf-8") as file:
