@@ -723,3 +723,13 @@ def test_only_numbers_count_as_a_number():
     assert check_value("count", True, 1, "One.").status == "wrong"
     assert check_value("count", 3072.0, 3072, "Count R, G and B.").status == "correct"
     assert check_value("shape", np.array([8, 3]), (8, 3), "NCHW").status == "correct"
+
+
+def test_without_a_sandbox_the_same_answers_get_the_same_scores(tmp_path):
+    for name in ("correct_hw3.ipynb", "partly_wrong_hw1.ipynb"):
+        shutil.copy(SAMPLES_DIR / name, tmp_path / name)
+    grader.grade(tmp_path, tmp_path / "scores.csv", timeout=30, jobs=2, sandbox=False)
+    rows = {row["submission"]: row for row in read_csv(tmp_path / "scores.csv")}
+    assert (rows["correct_hw3.ipynb"]["total"], rows["partly_wrong_hw1.ipynb"]["total"]) == (
+        "40", "19")
+    assert {row["sandbox"] for row in rows.values()} == {"none (--no-sandbox)"}
