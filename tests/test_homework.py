@@ -634,6 +634,10 @@ def test_hostile_submissions_forge_nothing_and_harm_nothing(tmp_path):
     assert by_name["infinite_loop_hw3.ipynb"]["reason"].startswith("timed out after")
     assert by_name["mislabelled_hw1.ipynb"]["homework"] == "hw3_conv_and_pool_from_scratch"
     assert by_name["forbidden_library_hw3.ipynb"]["total"] == "0"
+    # honest work still counts after an attack that failed
+    assert (by_name["fork_and_detach_hw1.ipynb"]["total"], by_name["kill_parent_hw3.ipynb"][
+        "total"], by_name["no_check_cells_hw3.ipynb"]["total"]) == ("1", "5", "40")
+    assert by_name["link_to_solution_hw3.ipynb"]["max"] == "40"   # named hw3: its row says so
     text = out.read_text(encoding="utf-8")
     assert "root:" not in text and "PATH=/root" not in text
     with open(out, newline="", encoding="utf-8") as file:
@@ -719,3 +723,13 @@ def test_only_numbers_count_as_a_number():
     assert check_value("count", True, 1, "One.").status == "wrong"
     assert check_value("count", 3072.0, 3072, "Count R, G and B.").status == "correct"
     assert check_value("shape", np.array([8, 3]), (8, 3), "NCHW").status == "correct"
+
+
+def test_without_a_sandbox_the_same_answers_get_the_same_scores(tmp_path):
+    for name in ("correct_hw3.ipynb", "partly_wrong_hw1.ipynb"):
+        shutil.copy(SAMPLES_DIR / name, tmp_path / name)
+    grader.grade(tmp_path, tmp_path / "scores.csv", timeout=30, jobs=2, sandbox=False)
+    rows = {row["submission"]: row for row in read_csv(tmp_path / "scores.csv")}
+    assert (rows["correct_hw3.ipynb"]["total"], rows["partly_wrong_hw1.ipynb"]["total"]) == (
+        "40", "19")
+    assert {row["sandbox"] for row in rows.values()} == {"none (--no-sandbox)"}

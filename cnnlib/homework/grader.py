@@ -256,6 +256,8 @@ def _lost(result: Result) -> str:
 def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
                 settings: Settings) -> None:
     if refusal:
+        result.homework = identify([], {}, result.submission)
+        result.statuses = dict.fromkeys(HOMEWORK.get(result.homework, ()), NOT_RUN)
         result.reason = refusal
         return
     data, problem = read_submission(path)

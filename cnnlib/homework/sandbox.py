@@ -30,9 +30,9 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-RUNNER = Path(__file__).with_name("runner.py")
 GRADER_DIR = "/grader"
 SCRATCH = "/scratch"
 BINDS = "binds.json"
@@ -97,8 +97,6 @@ def stage_libraries(folder: Path, with_cnnlib_layers: bool, links: bool = False)
     """
     import numpy
 
-    import cnnlib
-
     lib = folder / "lib"
     lib.mkdir(parents=True)
     numpy_dir = Path(numpy.__file__).resolve().parent
@@ -116,11 +114,12 @@ def stage_libraries(folder: Path, with_cnnlib_layers: bool, links: bool = False)
     (package / "__init__.py").write_text('"""cnnlib as the grading sandbox provides it."""\n')
     (package / "checks" / "__init__.py").write_text("")
     (package / "checks" / "homework.py").write_text(STUB)
-    if with_cnnlib_layers:
-        source = Path(cnnlib.__file__).resolve().parent
+    if with_cnnlib_layers:  # read from the installed package, wherever it is
         for name in CNNLIB_FOR_MODELS:
-            shutil.copyfile(source / f"{name}.py", package / f"{name}.py")
-    shutil.copyfile(RUNNER, folder / "runner.py")
+            source = resources.files("cnnlib").joinpath(f"{name}.py")
+            (package / f"{name}.py").write_bytes(source.read_bytes())
+    runner = resources.files("cnnlib.homework").joinpath("runner.py")
+    (folder / "runner.py").write_bytes(runner.read_bytes())
     return lib
 
 

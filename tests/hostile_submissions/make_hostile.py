@@ -169,7 +169,7 @@ for _ in range(50):
             os._exit(0)
     except OSError:
         break
-conv1_params = (11 * 11 * 3 + 1) * 64
+conv1_params = (7 * 7 * 3 + 1) * 96
 ''']),
     # 8. take all the memory
     "memory_hog_hw3.ipynb": (HW3, "hw3_conv_and_pool_from_scratch", [POOL, '''
@@ -181,7 +181,7 @@ hog = bytearray(64 * 2**30)
     # 9. flood the output and the answers' channel
     "output_flood_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
 import os, sys
-conv1_params = (11 * 11 * 3 + 1) * 64
+conv1_params = (7 * 7 * 3 + 1) * 96
 for _ in range(10_000):
     print("x" * 10_000)
     sys.stderr.write("y" * 10_000)
