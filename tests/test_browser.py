@@ -208,7 +208,9 @@ def _measure_latency(page, index: int) -> list[float]:
 
 
 def _shown_total(page) -> int:
-    text = _explorers(page).nth(EXPLORERS - 1).locator(".cnnlib-total").first.inner_text()
+    explorer = _explorers(page).nth(EXPLORERS - 1)
+    _show(page, explorer)
+    text = explorer.locator(".cnnlib-total").first.text_content()
     return int(re.sub(r"[^0-9]", "", text))
 
 
@@ -281,9 +283,10 @@ def test_explorers_in_jupyterlab(jupyterlab):
             for _ in range(8):                                   # input height 8 -> 16
                 page.keyboard.press("ArrowRight")
             pressed = page.evaluate("performance.now()")
-            page.wait_for_function(                              # checked every frame
-                "el => el.textContent.includes('input 16 × 7')",
-                arg=ex.locator(".cnnlib-summary").first.element_handle(), polling="raf")
+            page.wait_for_function(     # checked every frame; the view's HTML is replaced
+                "el => el.querySelector('.cnnlib-summary').textContent"
+                "     .includes('input 16 × 7')",
+                arg=ex.element_handle(), polling="raf")
             settled = page.evaluate("performance.now()")
             report.append(f"8 rapid presses on output size: sent in {pressed - start:.0f} ms, "
                           f"picture settled {settled - pressed:.0f} ms after the last")
