@@ -208,7 +208,9 @@ def _measure_latency(page, index: int) -> list[float]:
 
 
 def _shown_total(page) -> int:
-    text = _explorers(page).nth(EXPLORERS - 1).locator(".cnnlib-total").first.inner_text()
+    explorer = _explorers(page).nth(EXPLORERS - 1)
+    _show(page, explorer)
+    text = explorer.locator(".cnnlib-total").first.text_content()
     return int(re.sub(r"[^0-9]", "", text))
 
 
@@ -272,6 +274,22 @@ def test_explorers_in_jupyterlab(jupyterlab):
                 p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
                 report.append(f"{name}: median {statistics.median(times):.0f} ms, "
                               f"p95 {p95:.0f} ms ({len(times)} presses)")
+            # a burst of moves (a fast drag): the kernel draws the latest only, so the
+            # picture settles soon after the last key press
+            ex = _explorers(page).first
+            _show(page, ex)
+            ex.locator(".noUi-handle").first.focus()
+            start = page.evaluate("performance.now()")
+            for _ in range(8):                                   # input height 8 -> 16
+                page.keyboard.press("ArrowRight")
+            pressed = page.evaluate("performance.now()")
+            page.wait_for_function(     # checked every frame; the view's HTML is replaced
+                "el => el.querySelector('.cnnlib-summary').textContent"
+                "     .includes('input 16 × 7')",
+                arg=ex.element_handle(), polling="raf")
+            settled = page.evaluate("performance.now()")
+            report.append(f"8 rapid presses on output size: sent in {pressed - start:.0f} ms, "
+                          f"picture settled {settled - pressed:.0f} ms after the last")
             print("\nkey press -> picture in Chromium:\n  " + "\n  ".join(report))
 
             # 4. the layer stack's preset is torchvision's AlexNet, counted by cnnlib.summary

@@ -56,6 +56,7 @@ def table(header, rows, highlight: int | None = None) -> str:
 
 
 def panel(*parts: str) -> str:
-    """Stack HTML parts in one explorer panel."""
-    return (f'<div class="cnnlib-explorer" style="font-family:{FONT_FAMILY};font-size:16px">'
-            f'{"".join(parts)}</div>')
+    """Stack HTML parts in one explorer panel; a picture wider than the notebook scrolls
+    sideways inside it (at its own size: shrunk, its text would be too small to read)."""
+    return (f'<div class="cnnlib-explorer" style="font-family:{FONT_FAMILY};font-size:16px;'
+            f'max-width:100%;overflow-x:auto">{"".join(parts)}</div>')
