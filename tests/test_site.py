@@ -17,6 +17,7 @@ import functools
 import http.server
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -175,3 +176,60 @@ def _move_slider_and_see_the_picture_change(page) -> None:
     expect(summary).to_contain_text("input 8 × 7", timeout=60_000)
     after = picture.evaluate("node => node.outerHTML")
     assert after != before, "the explorer's picture did not change with the slider"
+
+
+# --- Colab: the set-up cell (site/colab.py) first in every course notebook --------------------
+
+def _setup_cell(notebook: Path) -> str:
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return next(cell.source for cell in cells if cell.cell_type == "code")
+
+
+def _run_setup_cell(source: str, modules: dict) -> list[str]:
+    """Run a set-up cell's code as IPython would; return the %-magics it ran."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    magics: list[str] = []
+
+    class Shell:
+        def run_line_magic(self, name, line):
+            magics.append(f"%{name} {line}")
+
+    code = TransformerManager().transform_cell(source)
+    saved = {name: sys.modules.get(name) for name in modules}
+    sys.modules.update(modules)
+    try:
+        exec(code, {"get_ipython": lambda: Shell()})
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    return magics
+
+
+COURSE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_setup_cell_is_first_and_a_no_op_here(notebook):
+    source = _setup_cell(notebook)
+    assert "google.colab" in source, f"{notebook.name}: the first code cell is not the set-up"
+    assert _run_setup_cell(source, {}) == []
+
+
+def test_colab_setup_cell_installs_cnnlib_on_colab(monkeypatch):
+    """Where google.colab is loaded and cnnlib is not importable, the cell pip-installs it."""
+    import importlib.util
+    import types
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "cnnlib" else real_find_spec(name, *a))
+    source = _setup_cell(COURSE_NOTEBOOKS[0])
+    magics = _run_setup_cell(source, {"google.colab": types.ModuleType("google.colab")})
+    assert len(magics) == 1 and magics[0].startswith("%pip install")
+    assert "cnnlib[notebooks] @ git+https://github.com/" in magics[0]
