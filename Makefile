@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 LOCK ?= requirements/ci-constraints.txt
 CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 
-.PHONY: setup lab test lint bench lock
+.PHONY: setup lab test lint bench lock site site-offline
 
 # cnnlib's matrices are small: one BLAS thread per process is faster than two fighting over
 # two cores (pytest -n 2 already runs two processes). Set them yourself to override.
@@ -64,3 +64,17 @@ lock:
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS= OMP_NUM_THREADS= $(BIN)/python benchmarks/conv.py
 	$(BIN)/python benchmarks/explorers.py
+
+# The course as a static JupyterLite site in _site/ (publish that folder; see README).
+# site-offline ships Pyodide's wheels too (no other host contacted), for tests/test_site.py.
+SITE_STAMP := .venv-site/.installed
+$(SITE_STAMP): site/requirements.txt
+	$(PYTHON) -m venv .venv-site
+	.venv-site/bin/python -m pip install -r site/requirements.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	.venv-site/bin/python site/build.py --output _site
+
+site-offline: $(SITE_STAMP)
+	.venv-site/bin/python site/build.py --offline --output _site-offline

@@ -1,0 +1,235 @@
+"""The course in the browser: the self-contained JupyterLite site, offline, in headless Chromium.
+
+Uses ``_site-offline/`` (``make site-offline``; CI builds it in .ci/run before ``make test``),
+building it first when it is missing. Serves it on 127.0.0.1, then for the course map and
+notebooks 02, 03 and 10: opens the notebook (its stored outputs show), waits for the Pyodide
+kernel, runs all cells and checks that none shows an error. In notebook 03 it moves a slider
+and checks that the explorer's picture changes. Any request to a host other than 127.0.0.1
+fails the test: the site must work with no network. Prints the page-open-to-kernel-ready time.
+
+Skipped locally when chromium or playwright is missing or the site cannot be built; under CI
+(``CI`` set) that is a failure instead. On failure a screenshot goes to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_site-offline"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+KERNEL_TIMEOUT_MS = 120_000      # Pyodide starts in ~15 s here; generous for a loaded CI box
+RUN_TIMEOUT_MS = 240_000         # notebook 10 trains a small CNN
+NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ipynb",
+             "10_training.ipynb"]
+
+pytestmark = pytest.mark.site
+
+
+def _missing(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: the site test must run there)")
+    pytest.skip(reason)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript",
+                      ".js": "text/javascript", ".json": "application/json"}
+
+    def log_message(self, *args):  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url():
+    """The offline site, served on a free port of 127.0.0.1 for this module's tests."""
+    if not (SITE / "pyodide" / "pyodide-lock.json").exists():
+        try:
+            subprocess.run(["make", "site-offline"], cwd=ROOT, check=True,
+                           capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.SubprocessError) as error:
+            detail = getattr(error, "stderr", "") or ""
+            _missing(f"could not build {SITE.name}/ with `make site-offline`: {error}\n"
+                     f"{detail[-2000:]}")
+    handler = functools.partial(_Handler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context whose every request to another host is recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    foreign: list[str] = []
+
+    def check(req):
+        if urlsplit(req.url).hostname not in ("127.0.0.1", None):
+            foreign.append(req.url)
+
+    context.on("request", check)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.foreign = foreign
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def _kernel_ready(page, url: str) -> float:
+    """Open ``url``; return the seconds until the Pyodide kernel is idle."""
+    start = time.monotonic()
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=KERNEL_TIMEOUT_MS)
+    return time.monotonic() - start
+
+
+def _run_all(page) -> None:
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    # Every code cell gets a number once run; "[*]" or "[ ]" means still queued or running.
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""", timeout=RUN_TIMEOUT_MS)
+
+
+def _errors(page) -> list[str]:
+    """The text of every error output (a traceback) on the page."""
+    texts = page.locator(".jp-OutputArea-output[data-mime-type="
+                         "'application/vnd.jupyter.stderr']").all_inner_texts()
+    return [t for t in texts if "Traceback" in t or "Error" in t]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_notebook_runs_in_the_browser_offline(site_url, page, notebook):
+    try:
+        seconds = _kernel_ready(page, f"{site_url}/lab/index.html?path={notebook}")
+        print(f"\n{notebook}: page open to kernel ready {seconds:.1f} s")
+        stored = page.locator(".jp-OutputArea-output").count()
+        assert stored > 0, f"{notebook} opened without its stored outputs"
+        _run_all(page)
+        assert _errors(page) == [], f"{notebook} shows errors in the browser"
+        if notebook.startswith("03_"):
+            _move_slider_and_see_the_picture_change(page)
+        assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"site-{notebook}.png"), full_page=True)
+        raise
+
+
+def _move_slider_and_see_the_picture_change(page) -> None:
+    """Notebook 03's output-size explorer: input height 7 -> 8 redraws its SVG picture."""
+    from playwright.sync_api import expect
+
+    explorer = page.locator(".jp-OutputArea-output:has(.widget-html-content .cnnlib-summary)")
+    explorer = explorer.first
+    handle = explorer.locator(".noUi-handle").first         # "input height"
+    handle.scroll_into_view_if_needed()
+    summary = explorer.locator(".widget-html-content .cnnlib-summary")
+    expect(summary).to_contain_text("input 7 × 7")
+    picture = explorer.locator(".widget-html-content svg")
+    before = picture.evaluate("node => node.outerHTML")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    expect(summary).to_contain_text("input 8 × 7", timeout=60_000)
+    after = picture.evaluate("node => node.outerHTML")
+    assert after != before, "the explorer's picture did not change with the slider"
+
+
+# --- Colab: the set-up cell (site/colab.py) first in every course notebook --------------------
+
+def _setup_cell(notebook: Path) -> str:
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    return next(cell.source for cell in cells if cell.cell_type == "code")
+
+
+def _run_setup_cell(source: str, modules: dict) -> list[str]:
+    """Run a set-up cell's code as IPython would; return the %-magics it ran."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    magics: list[str] = []
+
+    class Shell:
+        def run_line_magic(self, name, line):
+            magics.append(f"%{name} {line}")
+
+    code = TransformerManager().transform_cell(source)
+    saved = {name: sys.modules.get(name) for name in modules}
+    sys.modules.update(modules)
+    try:
+        exec(code, {"get_ipython": lambda: Shell()})
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    return magics
+
+
+COURSE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_setup_cell_is_first_and_a_no_op_here(notebook):
+    source = _setup_cell(notebook)
+    assert "google.colab" in source, f"{notebook.name}: the first code cell is not the set-up"
+    assert _run_setup_cell(source, {}) == []
+
+
+def test_colab_setup_cell_installs_cnnlib_on_colab(monkeypatch):
+    """Where google.colab is loaded and cnnlib is not importable, the cell pip-installs it."""
+    import importlib.util
+    import types
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "cnnlib" else real_find_spec(name, *a))
+    source = _setup_cell(COURSE_NOTEBOOKS[0])
+    magics = _run_setup_cell(source, {"google.colab": types.ModuleType("google.colab")})
+    assert len(magics) == 1 and magics[0].startswith("%pip install")
+    assert "cnnlib[notebooks] @ git+https://github.com/" in magics[0]
