@@ -27,13 +27,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validate import as_generator, check_array, check_int
+from ._validate import (
+    SettingError,
+    SettingTypeError,
+    as_generator,
+    check_array,
+    check_int,
+)
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
 __all__ = ["DATA_FILES", "data_file", "load_digits", "load_photo", "resize_bilinear",
-           "train_test_split", "batches"]
+           "train_test_split", "batches", "lecture_example"]
 
 #: The files that ship inside the package (sources and licences: the repository's data/README.md).
 DATA_FILES = ("digits.csv.gz", "grace_hopper.jpg")
@@ -46,7 +52,7 @@ def data_file(name: str) -> Traversable:
     ``.read_bytes()`` (it is a plain ``pathlib.Path`` unless cnnlib was installed as a zip).
     """
     if name not in DATA_FILES:
-        raise ValueError(f"name must be one of the bundled files {DATA_FILES}, got {name!r}.")
+        raise SettingError(f"name must be one of the bundled files {DATA_FILES}, got {name!r}.")
     return resources.files(__package__).joinpath("_data", name)
 
 
@@ -74,7 +80,7 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
     """
     size = check_int(size, "size", 8)
     if size % 8:
-        raise ValueError(f"size must be a multiple of 8 (the stored digits are 8 x 8), got "
+        raise SettingError(f"size must be a multiple of 8 (the stored digits are 8 x 8), got "
                          f"{size}: e.g. 16 doubles the height and width.")
     if path is None:
         source = data_file("digits.csv.gz")
@@ -86,7 +92,7 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
                 f"with cnnlib, or pass the path of a digits.csv.gz file."
             )
     if not np.issubdtype(np.dtype(dtype), np.floating):
-        raise TypeError(f"dtype must be a floating-point dtype, got {np.dtype(dtype)}: "
+        raise SettingTypeError(f"dtype must be a floating-point dtype, got {np.dtype(dtype)}: "
                         f"use np.float32 or np.float64.")
     with source.open("rb") as raw, gzip.open(raw, "rt") as text:
         table = np.loadtxt(text, delimiter=",", dtype=np.int64)
@@ -151,7 +157,7 @@ def resize_bilinear(images: np.ndarray, size: int) -> np.ndarray:
     """
     check_array(images, "images", range(2, 6), "(..., H, W)")
     if images.shape[-1] != images.shape[-2]:
-        raise ValueError(f"images must be square (H == W), got shape {images.shape}.")
+        raise SettingError(f"images must be square (H == W), got shape {images.shape}.")
     weights = _bilinear_weights(images.shape[-1], check_int(size, "size", 1))
     return (weights @ images @ weights.T).astype(images.dtype, copy=False)
 
@@ -179,7 +185,7 @@ def train_test_split(images: np.ndarray, labels: np.ndarray, test_size: float = 
     _check_pair(images, labels)
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
             or not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a fraction between 0 and 1, got {test_size!r}: "
+        raise SettingError(f"test_size must be a fraction between 0 and 1, got {test_size!r}: "
                          f"e.g. 0.25 keeps a quarter of each class for testing.")
     rng = np.random.default_rng(check_int(seed, "seed", 0))
     is_test = np.zeros(len(labels), dtype=bool)
@@ -221,9 +227,9 @@ def _check_pair(images, labels) -> None:
     """``images`` and ``labels`` must be arrays with one label per image."""
     for name, value in (("images", images), ("labels", labels)):
         if not isinstance(value, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}.")
+            raise SettingTypeError(f"{name} must be a numpy array, got {type(value).__name__}.")
     if labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"labels must have shape (N,) with N = len(images) = {len(images)}, "
+        raise SettingError(f"labels must have shape (N,) with N = len(images) = {len(images)}, "
                          f"got shape {labels.shape}: one label per image.")
 
 

@@ -564,7 +564,7 @@ def runners_alive() -> list:
 # Each hostile submission -> the most its honest work earns (what it computed itself).
 HONEST = {
     "forged_log_hw1.ipynb": 0, "monkeypatch_checker_hw1.ipynb": 0,
-    "forbidden_library_hw3.ipynb": 0, "read_solution_hw2.ipynb": 0,
+    "forbidden_library_hw3.ipynb": 0, "sys_path_hw3.ipynb": 0, "read_solution_hw2.ipynb": 0,
     "write_outside_hw1.ipynb": 0, "kill_parent_hw3.ipynb": 5,
     "fork_and_detach_hw1.ipynb": 1, "memory_hog_hw3.ipynb": 5, "output_flood_hw1.ipynb": 1,
     "infinite_loop_hw3.ipynb": 5, "leak_secrets_hw2.ipynb": 0,
@@ -634,6 +634,7 @@ def test_hostile_submissions_forge_nothing_and_harm_nothing(tmp_path):
     assert by_name["infinite_loop_hw3.ipynb"]["reason"].startswith("timed out after")
     assert by_name["mislabelled_hw1.ipynb"]["homework"] == "hw3_conv_and_pool_from_scratch"
     assert by_name["forbidden_library_hw3.ipynb"]["total"] == "0"
+    assert by_name["sys_path_hw3.ipynb"]["total"] == "0"   # no scipy, no cnnlib on any path
     # honest work still counts after an attack that failed
     assert (by_name["fork_and_detach_hw1.ipynb"]["total"], by_name["kill_parent_hw3.ipynb"][
         "total"], by_name["no_check_cells_hw3.ipynb"]["total"]) == ("1", "5", "40")

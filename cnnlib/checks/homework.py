@@ -26,6 +26,7 @@ import numbers
 
 import numpy as np
 
+from ..data import lecture_example
 from .core import (
     CORRECT,
     NOT_ATTEMPTED,
@@ -404,10 +405,8 @@ def fc_share(answer) -> Feedback:
 # Homework 3: convolution (forward and backward) and max pooling from scratch
 # --------------------------------------------------------------------------------------------
 
-# The lecture's padding example: a 5x5 image, a 3x3 filter, padding 1.
-LECTURE_IMAGE = np.array([[2, 4, 9, 1, 4], [2, 1, 4, 4, 6], [1, 1, 2, 9, 2],
-                          [7, 3, 5, 1, 3], [2, 3, 4, 8, 5]], dtype=float)
-LECTURE_FILTER = np.array([[1, 2, 3], [-4, 7, 4], [2, -5, 1]], dtype=float)
+# The lecture's padding example (cnnlib.data.lecture_example): a 5x5 image, a 3x3 filter, padding 1.
+LECTURE_IMAGE, LECTURE_FILTER, _ = lecture_example()
 _WINDOWS = "Each output cell is the sum of window * filter over all input channels, plus "
 # (description, x shape, w shape, stride, padding, hint) of the convolution cases.
 _CONV_SHAPES = [

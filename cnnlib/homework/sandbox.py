@@ -116,11 +116,35 @@ def stage_libraries(folder: Path, with_cnnlib_layers: bool, links: bool = False)
     (package / "checks" / "homework.py").write_text(STUB)
     if with_cnnlib_layers:  # read from the installed package, wherever it is
         for name in CNNLIB_FOR_MODELS:
-            source = resources.files("cnnlib").joinpath(f"{name}.py")
-            (package / f"{name}.py").write_bytes(source.read_bytes())
+            _copy_module(resources.files("cnnlib"), name, package)
     runner = resources.files("cnnlib.homework").joinpath("runner.py")
     (folder / "runner.py").write_bytes(runner.read_bytes())
     return lib
+
+
+def _copy_module(source, name: str, target: Path) -> None:
+    """Copy module ``name`` (``name.py``, or the ``.py`` files of package ``name/``) from the
+    installed cnnlib (a ``Traversable``) into ``target``."""
+    single = source.joinpath(f"{name}.py")
+    if single.is_file():
+        (target / f"{name}.py").write_bytes(single.read_bytes())
+        return
+    (target / name).mkdir()
+    for item in source.joinpath(name).iterdir():
+        if item.name.endswith(".py"):
+            (target / name / item.name).write_bytes(item.read_bytes())
+
+
+def _hidden_packages(prefixes: list[str]) -> list[str]:
+    """The interpreter's own site-packages and Debian's dist-packages: the sandbox covers them
+    with empty folders, so that ``sys.path.append`` cannot reach scipy, torch or an installed
+    cnnlib (homework 3 allows numpy only)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [os.path.join(prefix, "lib", version, "site-packages") for prefix in prefixes]
+    candidates += ["/usr/lib/python3/dist-packages", f"/usr/lib/{version}/site-packages",
+                   f"/usr/lib/{version}/dist-packages", f"/usr/local/lib/{version}/site-packages",
+                   f"/usr/local/lib/{version}/dist-packages"]
+    return sorted({path for path in candidates if os.path.isdir(path)})
 
 
 def _interpreter() -> tuple[str, list[str]]:
@@ -149,6 +173,8 @@ def bwrap_command(bwrap: str, staged: Path, limits: Limits) -> list[str]:
     for prefix in prefixes:
         if not prefix.startswith("/usr/"):
             cmd += ["--ro-bind", prefix, prefix]
+    for path in _hidden_packages(prefixes):
+        cmd += ["--tmpfs", path, "--remount-ro", path]
     cmd += ["--ro-bind", str(staged), GRADER_DIR]
     for name, real in json.loads((staged / BINDS).read_text()).items():  # numpy
         cmd += ["--ro-bind", real, f"{GRADER_DIR}/lib/{name}"]
