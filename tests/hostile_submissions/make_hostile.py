@@ -89,26 +89,20 @@ def max_pool2d_backward(dout, x, kernel_size, stride):
     from cnnlib.pool import max_pool2d_backward as backward
     return backward(dout, x, kernel_size, stride)
 ''']),
-    # 3b. reach scipy or an installed cnnlib by putting every site-packages on sys.path
+    # 3b. reach scipy (or an installed cnnlib) by putting the interpreter's site-packages on
+    # sys.path, and write a correct convolution with it
     "sys_path_hw3.ipynb": (HW3, "hw3_conv_and_pool_from_scratch", ['''
-import glob, sys
-sys.path += glob.glob("/**/site-packages", recursive=True) + glob.glob("/**/dist-packages",
-                                                                        recursive=True)
+import site, sys
+sys.path += site.getsitepackages() + ["/usr/lib/python3/dist-packages"]
+import numpy as np
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
-    try:
-        from cnnlib.conv import conv2d
-    except ImportError:
-        from scipy.signal import correlate  # noqa: F401  (only to see whether it is there)
-        raise
-    return conv2d(x, w, b, stride=stride, padding=padding)
-
-def max_pool2d_forward(x, kernel_size, stride):
-    from scipy.ndimage import maximum_filter
-    m = maximum_filter(x, size=(1, 1, kernel_size, kernel_size), origin=0)
-    h = kernel_size // 2
-    return m[:, :, h:h + (x.shape[2] - kernel_size) // stride * stride + 1:stride,
-             h:h + (x.shape[3] - kernel_size) // stride * stride + 1:stride]
+    from scipy.signal import correlate
+    p = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    out = np.stack([np.stack([correlate(image, kernel, mode="valid")[0] for kernel in w])
+                    for image in xp])
+    return out[:, :, ::stride, ::stride] + b[None, :, None, None]
 ''']),
     # 4. look for the instructor's solution (checkout, installed package, anywhere) and run it
     "read_solution_hw2.ipynb": (HW2, "hw2_build_zfnet", ['''
