@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from html import escape
 
+from .._validate import SettingError
 from ..layers import (
     AdaptiveAvgPool2d,
     Conv2d,
@@ -136,7 +137,7 @@ def build(state: LayerStackState) -> tuple[Sequential, str]:
                     math.prod(shape), spec.size)] + ([ReLU()] if i - 1 != last_fc else [])
             for module in new:
                 shape = module.output_shape(shape)
-        except ValueError as error:   # a SettingError / ShapeError (ValueErrors)
+        except SettingError as error:   # ShapeError is a SettingError too
             return Sequential(*modules), f"layer {i} ({spec.kind}): {error}"
         modules += new
     return Sequential(*modules), ""

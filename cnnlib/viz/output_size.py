@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from .._validate import SettingError
 from . import svg
 from .html import formula, note, panel, plural
 
@@ -67,7 +68,7 @@ def _axis(name: str, i: int, state: OutputSizeState) -> AxisArithmetic:
     text = f"o_{name[0]} = ⌊({i} + {pads} − {d}·({k}−1) − 1) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1"
     try:
         o = shapes.conv_output_size(i, k, s, p, d)
-    except ValueError:
+    except SettingError:
         return AxisArithmetic(name, i, (before, after), None, 0, None,
                               f"{text}: {span} < 0, no window fits")
     uncovered = shapes.uncovered_cells(i, k, s, p, d)
@@ -171,7 +172,7 @@ def render_output_size(state: OutputSizeState) -> OutputSizeView:
     """Compute and draw one output-size setting; never raises for an impossible setting."""
     try:
         axes = (_axis("height", state.height, state), _axis("width", state.width, state))
-    except ValueError as error:  # e.g. padding="same" with stride > 1
+    except SettingError as error:  # e.g. padding="same" with stride > 1
         blank = svg.grid(np.full((state.height, state.width), "input", dtype=object),
                          role="input", title=f"input {state.height} × {state.width}")
         notes = (("error", str(error)),)

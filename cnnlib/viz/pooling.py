@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import shapes
+from .._validate import SettingError
 from ..data import data_file
 from ..pool import avg_pool2d, max_pool2d, max_pool2d_indices
 from . import svg
@@ -147,7 +148,7 @@ def render_pooling(state: PoolingState) -> PoolingView:
     try:   # only cnnlib's check of the setting: it refuses with a SettingError (a ValueError)
         shape = shapes.pool_output_shape(x.shape, state.kernel_size, state.stride,
                                          state.padding, ceil_mode=state.ceil_mode)
-    except ValueError as error:
+    except SettingError as error:
         return PoolingView(state, x.shape, None, None, _refused(x, state, str(error)))
     output, winners = _pool(x, state)
     if output.shape != shape:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from .._validate import SettingError
 from ..layers import Conv2d, MaxPool2d
 from ..models import alexnet_2012
 from . import svg
@@ -132,7 +133,7 @@ def _stack_view(layers, state: ReceptiveFieldState) -> StackView:
     params = sum(_params(layers, state.in_channels))
     try:
         fields = tuple(shapes.receptive_fields(windows, state.input_size))
-    except ValueError as error:
+    except SettingError as error:
         fields = tuple(shapes.receptive_fields(windows))
         return StackView(fields, (), None, params, str(error))
     top = fields[-1].size

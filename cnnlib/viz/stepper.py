@@ -12,12 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from .._validate import SettingError
+from ..conv import conv2d_naive
+from ..data import lecture_example
 from . import svg
 from .html import formula, note, panel
 
-LECTURE_IMAGE = ((2, 4, 9, 1, 4), (2, 1, 4, 4, 6), (1, 1, 2, 9, 2), (7, 3, 5, 1, 3),
-                 (2, 3, 4, 8, 5))
-LECTURE_KERNEL = ((1, 2, 3), (-4, 7, 4), (2, -5, 1))
+
+def _nested(a: np.ndarray) -> tuple:
+    return tuple(map(_nested, a)) if a.ndim else a.item()
+
+
+_IMAGE, _KERNEL, _ = lecture_example()       # the lecture's 5x5 image and 3x3 kernel
+LECTURE_IMAGE, LECTURE_KERNEL = _nested(_IMAGE.astype(int)), _nested(_KERNEL.astype(int))
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,6 @@ def multichannel_state(channels: int = 3, size: int = 5, kernel_size: int = 3, s
     return StepperState(_nested(image), _nested(kernel), **settings)
 
 
-def _nested(a: np.ndarray) -> tuple:
-    return tuple(map(_nested, a)) if a.ndim else a.item()
-
-
 @dataclass(frozen=True)
 class StepperView:
     """What the stepper shows: ``output`` holds every window's sum (the cells up to ``step``
@@ -55,15 +58,6 @@ class StepperView:
     products: np.ndarray | None
     total: int | None
     html: str
-
-
-def window_sums(image: np.ndarray, kernel: np.ndarray, padding: int, stride: int) -> np.ndarray:
-    """Every window's sum of products, the way the lecture computes it (one output channel)."""
-    padded = np.pad(image, ((0, 0), (padding, padding), (padding, padding)))
-    k = kernel.shape[-1]
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (k, k), axis=(1, 2))
-    windows = windows[:, ::stride, ::stride]
-    return np.einsum("chwij,cij->hw", windows, kernel)
 
 
 def _labels(a: np.ndarray) -> np.ndarray:
@@ -78,9 +72,11 @@ def render_stepper(state: StepperState) -> StepperView:
     try:
         oh = shapes.conv_output_size(h, k, state.stride, state.padding)
         ow = shapes.conv_output_size(w, k, state.stride, state.padding)
-    except ValueError as error:
+    except SettingError as error:
         return StepperView(state, None, None, None, None, panel(note(str(error), "error")))
-    output = window_sums(image, kernel, state.padding, state.stride)
+    # the readable reference convolution (one output channel), the sums the lecture writes out
+    output = conv2d_naive(image[None].astype(float), kernel[None].astype(float),
+                          stride=state.stride, padding=state.padding)[0, 0]
     step = min(max(state.step, 0), oh * ow - 1)
     r, col = divmod(step, ow)
     r0, c0 = r * state.stride, col * state.stride
