@@ -185,12 +185,13 @@ def render_output_size(state: OutputSizeState) -> OutputSizeView:
     if all(a.output is not None for a in axes):
         shape = (axes[0].output, axes[1].output)
     window, pieces, lines = None, [], [a.formula for a in axes]
-    if shape is not None and 0 <= state.step < shape[0] * shape[1]:
-        r, c = divmod(state.step, shape[1])
+    if shape is not None:
+        step = min(max(state.step, 0), shape[0] * shape[1] - 1)  # a step past the end: the last
+        r, c = divmod(step, shape[1])
         window = (r * state.stride, c * state.stride)
     pieces.append(_padded_input(state, axes, window))
     if shape is not None:
-        pieces.append(_output_grid(shape, state.step))
+        pieces.append(_output_grid(shape, step))
     extra = None
     if state.transposed and shape is not None:
         more_lines, more_notes, extra = _transposed(state, axes)

@@ -246,6 +246,17 @@ class Explorer(widgets.VBox):
         finally:
             self._busy = False
 
+    def fit_steps(self, cells: int | None, *sliders) -> None:
+        """Let the step slider(s) pick one of ``cells`` output cells (none: disabled).
+
+        The renderers clamp a step past the end to the last cell, so the picture already shows
+        the cell the clamped slider will show: nothing needs drawing again.
+        """
+        for slider in sliders:
+            if cells:
+                slider.max = cells - 1
+            slider.disabled = not cells
+
     def draw(self) -> None:  # pragma: no cover - every explorer overrides it
         raise NotImplementedError
 

@@ -19,12 +19,8 @@ class OutputSizeExplorer(Explorer):
         state = OutputSizeState(v["height"], v["width"], v["kernel_size"], padding,
                                 v["stride"], v["dilation"], v["step"], v["transposed"])
         view = render_output_size(state)
-        if view.output_shape is not None:
-            last = view.output_shape[0] * view.output_shape[1] - 1
-            self.step.max = last          # the slider picks one of the output cells
-            if state.step > last:         # it just got clamped: draw the cell it shows
-                view = render_output_size(OutputSizeState(**{**vars(state), "step": last}))
-        self.step.disabled = view.output_shape is None
+        shape = view.output_shape
+        self.fit_steps(shape and shape[0] * shape[1], self.step)
         self.rendered = view
         self.view.value = view.html
 

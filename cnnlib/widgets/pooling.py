@@ -17,11 +17,7 @@ class PoolingExplorer(Explorer):
     def draw(self) -> None:
         state = PoolingState(**self.values())
         view = render_pooling(state)
-        if view.output is not None:
-            last = view.output.size - 1
-            self.step.max = last
-            if state.step > last:
-                view = render_pooling(PoolingState(**{**vars(state), "step": last}))
+        self.fit_steps(None if view.output is None else view.output.size, self.step)
         self.step.disabled = view.output is None or state.source != "grid"
         self.rendered = view
         self.view.value = view.html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ipywidgets as widgets
 
 from ..viz.receptive_field import (
@@ -37,8 +39,7 @@ class ReceptiveFieldExplorer(StackExplorer):
             self.row.max = self.col.max = top - 1      # slider values follow if out of range
             if centred:                                # the centre cell stays the centre
                 self.row.value = self.col.value = top // 2
-            state = ReceptiveFieldState(**{**vars(state), "row": self.row.value,
-                                           "col": self.col.value})
+            state = replace(state, row=self.row.value, col=self.col.value)
             view = render_receptive_field(state)
         self.rendered = view
         self.view.value = view.html

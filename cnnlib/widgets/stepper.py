@@ -17,11 +17,7 @@ class StepperExplorer(Explorer):
         state = MODES[self.mode.value](padding=self.padding.value, stride=self.stride.value,
                                        step=self.step.value)
         view = render_stepper(state)
-        if view.output is not None:
-            last = view.output.size - 1
-            self.step.max = self.play.max = last
-            if state.step > last:
-                view = render_stepper(StepperState(**{**vars(state), "step": last}))
+        self.fit_steps(None if view.output is None else view.output.size, self.step, self.play)
         self.rendered = view
         self.view.value = view.html
 
