@@ -127,10 +127,16 @@ def _run_all(page) -> None:
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     # Every code cell gets a number once run; "[*]" or "[ ]" means still queued or running.
+    # An error stops Run All: then stop waiting once nothing runs, and let _errors report it.
     page.wait_for_function(
         """() => {
             const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
-            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const done = prompts.length > 0
+                && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            const error = [...document.querySelectorAll(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")]
+                .some(o => o.textContent.includes('Error'));
+            return done || (error && !prompts.some(p => p.textContent.includes('*')));
         }""", timeout=RUN_TIMEOUT_MS)
 
 
@@ -152,28 +158,37 @@ def test_notebook_runs_in_the_browser_offline(site_url, page, notebook):
         assert _errors(page) == [], f"{notebook} shows errors in the browser"
         if notebook.startswith("03_"):
             _move_slider_and_see_the_picture_change(page)
-        assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
-    except BaseException:
+    except BaseException as error:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"site-{notebook}.png"), full_page=True)
+        if page.foreign:       # the likely cause: say so first
+            raise AssertionError(f"requests left 127.0.0.1: {page.foreign[:5]}") from error
         raise
+    assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
 
 
 def _move_slider_and_see_the_picture_change(page) -> None:
-    """Notebook 03's output-size explorer: input height 7 -> 8 redraws its SVG picture."""
+    """Notebook 03's output-size explorer: dragging "input height" up redraws its picture.
+
+    (The arrow keys do not move ipywidgets sliders in this JupyterLite; the mouse does.)
+    """
     from playwright.sync_api import expect
 
     explorer = page.locator(".jp-OutputArea-output:has(.widget-html-content .cnnlib-summary)")
     explorer = explorer.first
-    handle = explorer.locator(".noUi-handle").first         # "input height"
-    handle.scroll_into_view_if_needed()
     summary = explorer.locator(".widget-html-content .cnnlib-summary")
-    expect(summary).to_contain_text("input 7 × 7")
     picture = explorer.locator(".widget-html-content svg")
+    handle = explorer.locator(".noUi-handle").first         # "input height", 7 of 1..24
+    handle.evaluate("node => node.scrollIntoView({block: 'center'})")
+    expect(summary).to_contain_text("input 7 × 7")
     before = picture.evaluate("node => node.outerHTML")
-    handle.focus()
-    page.keyboard.press("ArrowRight")
-    expect(summary).to_contain_text("input 8 × 7", timeout=60_000)
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    expect(summary).not_to_contain_text("input 7 × 7", timeout=60_000)
+    expect(summary).to_contain_text("× 7 → output")
     after = picture.evaluate("node => node.outerHTML")
     assert after != before, "the explorer's picture did not change with the slider"
 
