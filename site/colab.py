@@ -22,10 +22,12 @@ CELL_ID = "colab-setup"
 SOURCE = f"""\
 # Set-up for Google Colab; does nothing anywhere cnnlib is already installed.
 import importlib.util
+import subprocess
 import sys
 
+COURSE = "cnnlib[notebooks] @ git+https://github.com/{REPOSITORY}@{BRANCH}"
 if "google.colab" in sys.modules and importlib.util.find_spec("cnnlib") is None:
-    %pip install -q "cnnlib[notebooks] @ git+https://github.com/{REPOSITORY}@{BRANCH}\""""
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)"""
 
 
 def colab_url(notebook: Path) -> str:

@@ -86,7 +86,8 @@ def _exercise_cells():
     """Yield (cell id, setup source, exercise source) for every exercise cell of the course."""
     for name in COURSE:
         notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-        code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"
+                      and cell.id != "colab-setup"]      # site/colab.py's install cell
         for cell in code_cells:
             if "exercise" in cell.metadata.get("tags", []):
                 yield cell.id, code_cells[0].source, cell.source
