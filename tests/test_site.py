@@ -2,7 +2,7 @@
 
 Uses ``_site-offline/`` (``make site-offline``; CI builds it in .ci/run before ``make test``),
 building it first when it is missing. Serves it on 127.0.0.1, then for the course map and
-notebooks 02, 03 and 10: opens the notebook (its stored outputs show), waits for the Pyodide
+notebooks 02, 03, 05, 09 and 10: opens the notebook (its stored outputs show), waits for the Pyodide
 kernel, runs all cells and checks that none shows an error. In notebook 03 it moves a slider
 and checks that the explorer's picture changes. Any request to a host other than 127.0.0.1
 fails the test: the site must work with no network. Prints the page-open-to-kernel-ready time.
@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
 KERNEL_TIMEOUT_MS = 180_000      # Pyodide starts in 10-50 s here; generous for a loaded box
 RUN_TIMEOUT_MS = 240_000         # notebook 10 trains a small CNN
 NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ipynb",
-             "10_training.ipynb"]
+             "05_pooling.ipynb", "09_alexnet.ipynb", "10_training.ipynb"]
 
 pytestmark = pytest.mark.site
 
