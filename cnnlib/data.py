@@ -81,7 +81,7 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
     size = check_int(size, "size", 8)
     if size % 8:
         raise SettingError(f"size must be a multiple of 8 (the stored digits are 8 x 8), got "
-                         f"{size}: e.g. 16 doubles the height and width.")
+                           f"{size}: e.g. 16 doubles the height and width.")
     if path is None:
         source = data_file("digits.csv.gz")
     else:
@@ -93,7 +93,7 @@ def load_digits(size: int = 8, path=None, dtype=np.float32) -> tuple[np.ndarray,
             )
     if not np.issubdtype(np.dtype(dtype), np.floating):
         raise SettingTypeError(f"dtype must be a floating-point dtype, got {np.dtype(dtype)}: "
-                        f"use np.float32 or np.float64.")
+                               f"use np.float32 or np.float64.")
     with source.open("rb") as raw, gzip.open(raw, "rt") as text:
         table = np.loadtxt(text, delimiter=",", dtype=np.int64)
     images = (table[:, :64] / 16).reshape(-1, 1, 8, 8)
@@ -186,7 +186,7 @@ def train_test_split(images: np.ndarray, labels: np.ndarray, test_size: float = 
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real) \
             or not 0 < test_size < 1:
         raise SettingError(f"test_size must be a fraction between 0 and 1, got {test_size!r}: "
-                         f"e.g. 0.25 keeps a quarter of each class for testing.")
+                           f"e.g. 0.25 keeps a quarter of each class for testing.")
     rng = np.random.default_rng(check_int(seed, "seed", 0))
     is_test = np.zeros(len(labels), dtype=bool)
     for label in np.unique(labels):
@@ -230,7 +230,7 @@ def _check_pair(images, labels) -> None:
             raise SettingTypeError(f"{name} must be a numpy array, got {type(value).__name__}.")
     if labels.ndim != 1 or len(labels) != len(images):
         raise SettingError(f"labels must have shape (N,) with N = len(images) = {len(images)}, "
-                         f"got shape {labels.shape}: one label per image.")
+                           f"got shape {labels.shape}: one label per image.")
 
 
 def lecture_example() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

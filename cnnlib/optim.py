@@ -42,7 +42,7 @@ class Optimizer:
             self.pairs = [self._check_pair(i, pair) for i, pair in enumerate(params)]
             if not self.pairs:
                 raise SettingError("params is empty: pass a model or a list of (param, grad) "
-                                 "pairs.")
+                                   "pairs.")
         self.state: dict = {}
 
     @staticmethod
@@ -51,12 +51,12 @@ class Optimizer:
             param, grad = pair
         except (TypeError, ValueError):
             raise SettingTypeError(f"params[{i}] must be a (param, grad) pair of arrays, got "
-                            f"{type(pair).__name__}.") from None
+                                   f"{type(pair).__name__}.") from None
         check_array(param, f"params[{i}][0]", range(0, 8))
         check_array(grad, f"params[{i}][1]", param.ndim)
         if grad.shape != param.shape:
             raise SettingError(f"params[{i}]: the gradient has shape {grad.shape} but the "
-                             f"parameter {param.shape}; they must match.")
+                               f"parameter {param.shape}; they must match.")
         return param, grad
 
     def named_pairs(self) -> list[tuple[object, np.ndarray, np.ndarray]]:

@@ -290,13 +290,13 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
         input_shape = getattr(model, "input_shape", None)
         if input_shape is None:
             raise SettingError("input_shape is needed (e.g. (3, 224, 224)): this model does not "
-                             "say which input size it was defined for.")
+                               "say which input size it was defined for.")
     try:
         sizes = tuple(input_shape)
     except TypeError:
         raise SettingTypeError(f"input_shape must be a tuple of sizes without the batch axis, such "
-                        f"as (3, 224, 224), got {input_shape!r}. For one axis write (size,)."
-                        ) from None
+                               f"as (3, 224, 224), got {input_shape!r}. For one axis write (size,)."
+                               ) from None
     input_shape = tuple(check_int(size, "input_shape entry", 1) for size in sizes)
     batch_size = check_int(batch_size, "batch_size", 1)
     walk = _Walk(batch_size)

@@ -42,7 +42,7 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     check_array(logits, "logits", 2, "(N, K)")
     if np.shape(labels) != logits.shape[:1]:  # (N, 1) would broadcast to (N, N)
         raise SettingError(f"labels must have shape (N,) = ({len(logits)},), one class per row "
-                         f"of logits, got shape {np.shape(labels)}.")
+                           f"of logits, got shape {np.shape(labels)}.")
     return float(np.mean(np.argmax(logits, axis=1) == labels))
 
 

@@ -148,7 +148,7 @@ class Module:
         value = check_array(value, name, len(self._param_shapes[name]))
         if value.shape != self._param_shapes[name]:
             raise SettingError(f"{name} must have shape {self._param_shapes[name]}, "
-                             f"got {value.shape}.")
+                               f"got {value.shape}.")
         params[name] = value.astype(self.dtype, copy=False)
 
     def buffers(self) -> dict[str, np.ndarray]:

@@ -26,7 +26,7 @@ class Container(Module):
         for name, layer in layers.items():
             if not isinstance(layer, Module):
                 raise SettingTypeError(f"{type(self).__name__} takes cnnlib layers; {name!r} is a "
-                                f"{type(layer).__name__}.")
+                                       f"{type(layer).__name__}.")
         self._children = layers
 
     def named_children(self):
