@@ -39,8 +39,9 @@ $(LAB_SETTINGS): $(STAMP)
 	mkdir -p $(dir $@)
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $@
 
+# Opens on the course map, whose first line links the Korean edition (and back).
 lab: $(STAMP) $(LAB_SETTINGS)
-	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_index.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
