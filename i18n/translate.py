@@ -63,7 +63,8 @@ LABELLING = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlab
              "text", "annotate", "print", "label", "set_label", "legend", "description",
              "Markdown", "HTML", "caption"}
 _TWO_WORDS = re.compile(r"[^\W\d_]{2,}[ ,:;.!?'-]+[^\W\d_]{2,}")
-_KEEP_COMMENT = re.compile(r"#\s*(noqa|type:|fmt:|pragma)")
+#: Comments that are instructions to a tool, not to a reader (the homework generator's marks too).
+_KEEP_COMMENT = re.compile(r"#\s*(noqa|type:|fmt:|pragma)|### (BLANK|BEGIN SOLUTION|END SOLUTION)$")
 
 
 def sources() -> list[Path]:
