@@ -58,11 +58,13 @@ SKIPPED_CELLS = {"colab-setup"}      # made by site/colab.py: the same in both e
 LANGUAGE_CELL_ID = "set-language"
 LANGUAGE_CELL = ('import cnnlib\n\n'
                  'cnnlib.set_language("ko")  # 한국어판: 설명, 피드백, 그림의 글자를 한국어로')
-#: Calls and keywords whose string argument a reader sees even when it is a single word.
+#: Calls and keywords whose string arguments a reader sees, even single words: every string
+#: inside ``print(...)``, ``set_title(...)``, ... and the value of ``label=``, ``title=``, ...
 LABELLING = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel",
              "text", "annotate", "print", "label", "set_label", "legend", "description",
-             "Markdown", "HTML", "caption"}
-_TWO_WORDS = re.compile(r"[^\W\d_]{2,}[ ,:;.!?'-]+[^\W\d_]{2,}")
+             "Markdown", "HTML", "caption", "desc"}
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_NOT_PROSE = re.compile(r"\{[^{}]*\}|\\[ntr]")     # f-string fields and escapes are not words
 #: Comments that are instructions to a tool, not to a reader (the homework generator's marks too).
 _KEEP_COMMENT = re.compile(r"#\s*(noqa|type:|fmt:|pragma)|### (BLANK|BEGIN SOLUTION|END SOLUTION)$")
 
@@ -92,17 +94,30 @@ def _tokens(source: str) -> list[tokenize.TokenInfo]:
     return list(tokenize.generate_tokens(io.StringIO(source).readline))
 
 
+def _reader_facing(text: str, labelled: bool) -> bool:
+    """A literal a reader sees: words and a space, or any word where a label is expected."""
+    prose = _NOT_PROSE.sub(" ", text)
+    words = _WORD.findall(prose)
+    return bool(words) and (labelled or (len(words) >= 2 and bool(re.search(r"\s", prose))))
+
+
 def _translatable_tokens(source: str):
     """Yield (msgctxt, token) for the comments and reader-facing strings of a code cell."""
     significant = []        # the tokens before this one, without comments and line breaks
+    calls = []              # for each open bracket: is it a labelling call's?
     for token in _tokens(source):
+        before = [t.string for t in significant[-2:]]
         if token.type == tokenize.COMMENT and not _KEEP_COMMENT.match(token.string):
             yield "comment", token
         elif token.type == tokenize.STRING:
-            before = [t.string for t in significant[-2:]]
-            labelled = len(before) == 2 and before[0] in LABELLING and before[1] in "(="
-            if labelled or _TWO_WORDS.search(token.string):
+            keyword = len(before) == 2 and before[0] in LABELLING and before[1] == "="
+            body = token.string[token.string.find(token.string[-1]):]   # without the prefix
+            if _reader_facing(body, keyword or any(calls)):
                 yield "string", token
+        elif token.type == tokenize.OP and token.string in "([{":
+            calls.append(token.string == "(" and bool(before) and before[-1] in LABELLING)
+        elif token.type == tokenize.OP and token.string in ")]}" and calls:
+            calls.pop()
         if token.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE,
                               tokenize.INDENT, tokenize.DEDENT):
             significant.append(token)
