@@ -13,7 +13,7 @@ PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_
 LOCK ?= $(if $(filter $(LOCK_PYTHON),$(PYTHON_VERSION)),$(LOCK_FILE))
 CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 
-.PHONY: setup lab test lint bench lock site site-offline
+.PHONY: setup lab test lint bench lock site site-offline korean
 
 # cnnlib's matrices are small: one BLAS thread per process is faster than two fighting over
 # two cores (pytest -n 2 already runs two processes). Set them yourself to override.
@@ -39,8 +39,9 @@ $(LAB_SETTINGS): $(STAMP)
 	mkdir -p $(dir $@)
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $@
 
+# Opens on the course map, whose first line links the Korean edition (and back).
 lab: $(STAMP) $(LAB_SETTINGS)
-	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_index.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -64,6 +65,13 @@ lock:
 	  echo "# .[notebooks,test,browser]); do not edit by hand."; \
 	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable; } > $(LOCK_FILE)
 	rm -rf $(LOCK_VENV)
+
+# The Korean edition, notebooks/ko/: bring the catalogs i18n/ko/*.po up to date with the English
+# notebooks, then write and re-execute every Korean notebook whose English source or translation
+# changed (see i18n/translate.py; it never overwrites a Korean notebook edited by hand).
+korean: $(STAMP)
+	$(BIN)/python i18n/translate.py extract
+	$(BIN)/python i18n/translate.py build
 
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS= OMP_NUM_THREADS= $(BIN)/python benchmarks/conv.py

@@ -63,7 +63,8 @@ LABELLING = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlab
              "text", "annotate", "print", "label", "set_label", "legend", "description",
              "Markdown", "HTML", "caption"}
 _TWO_WORDS = re.compile(r"[^\W\d_]{2,}[ ,:;.!?'-]+[^\W\d_]{2,}")
-_KEEP_COMMENT = re.compile(r"#\s*(noqa|type:|fmt:|pragma)")
+#: Comments that are instructions to a tool, not to a reader (the homework generator's marks too).
+_KEEP_COMMENT = re.compile(r"#\s*(noqa|type:|fmt:|pragma)|### (BLANK|BEGIN SOLUTION|END SOLUTION)$")
 
 
 def sources() -> list[Path]:
@@ -148,9 +149,8 @@ def extract(notebook: Path) -> polib.POFile:
     po = load_catalog(catalog_path(notebook))
     old = {(e.msgctxt, e.msgid): e for e in po}
     by_cell = {}
-    for entry in po:
-        for _, cell_id in entry.occurrences:
-            by_cell.setdefault((entry.msgctxt, cell_id), entry)
+    for entry in po:            # "#. cell 2f1a..." tells the translator (and us) where it is
+        by_cell.setdefault((entry.msgctxt, entry.comment.removeprefix("cell ")), entry)
     where = notebook.relative_to(ROOT).as_posix()
     fresh, seen = polib.POFile(wrapwidth=100), set()
     fresh.metadata = po.metadata
@@ -166,7 +166,7 @@ def extract(notebook: Path) -> polib.POFile:
                 entry.msgstr, entry.previous_msgid = before.msgstr, before.msgid
                 entry.flags.append("fuzzy")
         entry.obsolete = False
-        entry.occurrences = [(where, cell_id)]
+        entry.occurrences, entry.comment = [(where, "")], f"cell {cell_id}"
         fresh.append(entry)
     for key, entry in old.items():
         if key not in seen and entry.msgstr:
