@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import numpy as np
 import pytest
@@ -64,6 +65,43 @@ def test_formula_substitutes_the_numbers():
     view = render_output_size(OutputSizeState(7, 9, 3, padding=1, stride=2, dilation=2))
     assert view.axes[0].formula.startswith("o_h = ⌊(7 + 2·1 − 2·(3−1) − 1) / 2⌋ + 1 = ⌊4/2⌋")
     assert view.axes[1].formula.endswith("= 3 + 1 = 4")
+
+
+def test_formula_is_the_lectures_form_without_dilation():
+    # the lecture: (N - F + 2P)/S + 1; 7 x 7, 3 x 3, padding 1, stride 2: (7 - 3 + 2)/2 + 1 = 4
+    view = render_output_size(OutputSizeState(7, 7, 3, padding=1, stride=2, transposed=True))
+    assert view.axes[0].formula == "o_h = ⌊(7 − 3 + 2·1) / 2⌋ + 1 = ⌊6/2⌋ + 1 = 3 + 1 = 4"
+    assert "transposed: i'_h = (4−1)·2 − 2·1 + 3 = 7" in unescape(view.html)
+
+
+def _evaluate(arithmetic: str) -> int:
+    """Evaluate one substituted formula such as ``⌊(7 − 3 + 2·1) / 2⌋ + 1`` (test helper)."""
+    python = (arithmetic.replace("⌊", "(").replace("⌋", ")").replace("/", "//")
+              .replace("·", "*").replace("−", "-"))
+    assert re.fullmatch(r"[\d()+\-*/ ]+", python), arithmetic
+    return eval(python, {"__builtins__": {}})  # noqa: S307  (digits and operators only)
+
+
+@settings(max_examples=120, deadline=None)
+@given(i=st.integers(1, 12), k=st.integers(1, 7), p=st.integers(0, 4), s=st.integers(1, 4),
+       d=st.integers(1, 3))
+def test_formula_line_evaluates_to_the_brute_force_count(i, k, p, s, d):
+    view = render_output_size(OutputSizeState(i, i, k, p, s, d, transposed=True))
+    line = view.axes[0].formula
+    starts = brute_force_positions(i, k, s, p, p, d)
+    if not starts:
+        assert "no window fits" in line
+        return
+    substituted = line.split(" = ")[1]              # the formula with the numbers put in
+    assert _evaluate(substituted) == len(starts) == view.axes[0].output
+    # dilation appears only when it changes something; otherwise the lecture's N − F + 2P
+    assert (f"{d}·({k}−1)" in substituted) == (d != 1)
+    if d == 1:
+        assert substituted.startswith(f"⌊({i} − {k} + 2·{p}) / {s}⌋")
+    transposed = re.search(r"i'_h = (.*?)(?: \(output_padding\))? = (\d+)",
+                           unescape(view.html))
+    assert _evaluate(transposed.group(1)) == int(transposed.group(2))
+    assert int(transposed.group(2)) == i         # the transposed convolution goes back to i
 
 
 padding_strategy = st.one_of(st.integers(0, 4), st.sampled_from(["same", "valid"]))

@@ -65,7 +65,10 @@ def _axis(name: str, i: int, state: OutputSizeState) -> AxisArithmetic:
     before, after = shapes.resolve_padding(p, k, s, d)
     span = i + before + after - shapes.effective_kernel_size(k, d)
     pads = f"2·{before}" if before == after else f"{before} + {after}"
-    text = f"o_{name[0]} = ⌊({i} + {pads} − {d}·({k}−1) − 1) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1"
+    if d == 1:   # the lecture's form, (N − F + 2P)/S + 1
+        text = f"o_{name[0]} = ⌊({i} − {k} + {pads}) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1"
+    else:        # dilation: the kernel spans d(k−1) + 1 cells (PyTorch's form)
+        text = f"o_{name[0]} = ⌊({i} + {pads} − {d}·({k}−1) − 1) / {s}⌋ + 1 = ⌊{span}/{s}⌋ + 1"
     try:
         o = shapes.conv_output_size(i, k, s, p, d)
     except SettingError:
@@ -148,8 +151,9 @@ def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piec
         p = a.padding[0]
         back = shapes.transposed_conv_output_size(a.output, k, s, p, a.uncovered, d)
         extra = f" + {a.uncovered} (output_padding)" if a.uncovered else ""
-        lines.append(f"transposed: i'_{a.name[0]} = ({a.output}−1)·{s} − 2·{p} + {d}·({k}−1)"
-                     f"{extra} + 1 = {back}")
+        kernel = f"{k}" if d == 1 else f"{d}·({k}−1) + 1"
+        lines.append(f"transposed: i'_{a.name[0]} = ({a.output}−1)·{s} − 2·{p} + {kernel}"
+                     f"{extra} = {back}")
         sizes.append(a.output)
     crop = k_eff - 1 - axes[0].padding[0], k_eff - 1 - axes[1].padding[0]
     if min(crop) < 0:

@@ -1,0 +1,76 @@
+"""Lecture mode: the slide metadata of the course notebooks follows the course's conventions.
+
+Every cell has a slide type; the title and each ``##`` section shown open a slide; the Colab set-up
+and the imports are skipped; a lecture is at most ~22 slides and subslides (about 50 minutes);
+reading passages are skipped, tagged ``reading`` and announced by their first markdown cell.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+#: Notebooks that carry slide metadata (the rest of the course joins as it gets slides).
+SLIDE_NOTEBOOKS = ["00_index", "01_images_as_tensors", "02_convolution", "03_padding_and_stride"]
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+MAX_SLIDES = 22
+READING = "*Reading (not in the slides).*"
+
+
+def slide_cells(name: str):
+    cells = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+    return [(c, "".join(c["source"]), c["metadata"].get("slideshow", {}).get("slide_type"),
+             c["metadata"].get("tags", [])) for c in cells]
+
+
+def check_slides(cells) -> list[str]:
+    """Every way the cells break the conventions, as messages (empty: all is well)."""
+    problems = []
+    if not cells or cells[0][2] != "slide":
+        problems.append("the title cell must be a 'slide'")
+    shown = [kind for _, _, kind, _ in cells if kind in ("slide", "subslide")]
+    if len(shown) > MAX_SLIDES:
+        problems.append(f"{len(shown)} slides and subslides, more than {MAX_SLIDES}")
+    previous_reading = False
+    for cell, source, kind, tags in cells:
+        where = f"cell {cell.get('id')}"
+        if kind not in SLIDE_TYPES:
+            problems.append(f"{where}: slide type {kind!r}")
+        if cell.get("id") == "colab-setup" and kind != "skip":
+            problems.append(f"{where}: the Colab set-up must be 'skip'")
+        if cell["cell_type"] == "code" and source.lstrip().startswith("import ") and kind != "skip":
+            problems.append(f"{where}: an import cell must be 'skip'")
+        reading = "reading" in tags
+        if reading and kind != "skip":
+            problems.append(f"{where}: tagged reading but shown ({kind!r})")
+        if reading and not previous_reading and cell["cell_type"] == "markdown" \
+                and not source.startswith(READING):
+            problems.append(f"{where}: a reading passage must begin with {READING!r}")
+        if reading and not previous_reading and cell["cell_type"] != "markdown":
+            problems.append(f"{where}: a reading passage must begin with a markdown cell")
+        if kind not in ("notes", "skip", "slide") and source.startswith("## "):
+            problems.append(f"{where}: a '##' section in the slides must open a 'slide'")
+        if kind != "notes":
+            previous_reading = reading
+    return problems
+
+
+@pytest.mark.parametrize("name", SLIDE_NOTEBOOKS)
+def test_slide_metadata_follows_the_conventions(name):
+    assert check_slides(slide_cells(name)) == []
+
+
+def test_the_check_finds_broken_metadata():
+    cells = slide_cells("02_convolution")
+    kinds = [kind for _, _, kind, _ in cells]
+    section = next(i for i, (_, s, k, _) in enumerate(cells) if s[:3] == "## " and k == "slide")
+    reading = next(i for i, (_, _, _, tags) in enumerate(cells) if "reading" in tags)
+    kinds[section], kinds[reading] = "subslide", "-"
+    problems = check_slides([(c, s, k, t) for (c, s, _, t), k in zip(cells, kinds)])
+    assert any("must open a 'slide'" in p for p in problems)
+    assert any("tagged reading but shown" in p for p in problems)
+    too_long = cells[:1] + [(cells[1][0], "", "subslide", [])] * (MAX_SLIDES + 1)
+    assert any("more than" in p for p in check_slides(too_long))
