@@ -591,12 +591,19 @@ def hand_conv_params(k, c_in, c_out, bias=True):
     return k * k * c_in * c_out + (c_out if bias else 0)
 
 
+def svg_root(html: str) -> ET.Element:
+    """The one ``<svg>`` of a diagram's HTML, parsed."""
+    documents = re.findall(r"<svg .*?</svg>", html, flags=re.S)
+    assert len(documents) == 1
+    return ET.fromstring(documents[0])
+
+
 def svg_texts(html: str) -> list[str]:
-    return ["".join(t.itertext()) for t in ET.fromstring(html).iter(f"{SVG}text")]
+    return ["".join(t.itertext()) for t in svg_root(html).iter(f"{SVG}text")]
 
 
 def boxes(html: str, role: str) -> list[ET.Element]:
-    return [e for e in ET.fromstring(html).iter() if e.get("data-role") == role]
+    return [e for e in svg_root(html).iter() if e.get("data-role") == role]
 
 
 def box_params(html: str, role: str) -> list[int]:
@@ -761,7 +768,7 @@ def test_block_diagrams_say_what_colour_says_and_fit_a_slide():
                  blocks.render_separable(blocks.SeparableState(256, 256)),
                  blocks.render_fc_as_conv(blocks.FCAsConvState()),
                  blocks.render_pointwise(blocks.PointwiseState())):
-        root = ET.fromstring(view.html)
+        root = svg_root(view.html)
         assert float(root.get("width")) <= 1000 and float(root.get("height")) <= 700
         assert f"{view.total:,} " in root.get("aria-label")
         for box in root.iter(f"{SVG}rect"):

@@ -22,6 +22,7 @@ from ..layers import BatchNorm2d, Conv2d, Linear, MaxPool2d
 from ..models import basic_block, inception_module
 from . import svg
 from ._layers import leaves
+from .html import panel
 from .style import FONT_SIZE, OKABE_ITO, TITLE_SIZE
 
 #: Box kinds: fill, outline, dash pattern ("" for solid). The box's words say the same.
@@ -44,12 +45,18 @@ MAX_POINTWISE_SIDE = 8
 @dataclass(frozen=True)
 class BlockView:
     """A rendered diagram: the parameter count of each part (in drawing order), the total and
-    the SVG (``html``)."""
+    the picture (``html``: an SVG in a panel)."""
 
     state: object
     params: tuple[tuple[str, int], ...]
     total: int
     html: str
+
+
+def _page(picture: svg.Piece, description: str) -> str:
+    """The picture as an explorer panel: wider than the notebook, it scrolls sideways at its own
+    size instead of shrinking its text."""
+    return panel(svg.document(picture, description))
 
 
 def _count(n: int) -> str:
@@ -197,7 +204,7 @@ def render_inception(state: InceptionState) -> BlockView:
                            FONT_SIZE - 1, "start"))
     picture = svg.Piece("".join(parts), width, y_out + _box_height(1) + 32)
     return BlockView(state, tuple(params), module.num_parameters,
-                     svg.document(picture, f"inception module, {_count(module.num_parameters)}"))
+                     _page(picture, f"inception module, {_count(module.num_parameters)}"))
 
 
 # --- the residual block -------------------------------------------------------------------
@@ -286,7 +293,7 @@ def render_residual(state: ResidualState) -> BlockView:
                       "tensor", "output"))
     picture = svg.Piece("".join(parts), x_skip + skip_w, y_out + _box_height(1))
     return BlockView(state, tuple(params), block.num_parameters,
-                     svg.document(picture, f"residual block, {_count(block.num_parameters)}"))
+                     _page(picture, f"residual block, {_count(block.num_parameters)}"))
 
 
 # --- standard vs depthwise-separable convolution ------------------------------------------
@@ -388,7 +395,7 @@ def render_separable(state: SeparableState) -> BlockView:
     picture = svg.Piece("".join(parts), width, y + _box_height(2))
     params = (("standard", standard.num_parameters), ("depthwise", depthwise.num_parameters),
               ("pointwise", pointwise.num_parameters))
-    return BlockView(state, params, total, svg.document(
+    return BlockView(state, params, total, _page(
         picture, f"standard convolution {standard.num_parameters:,}, depthwise-separable "
                  f"{total:,} {what}"))
 
@@ -483,7 +490,7 @@ def render_fc_as_conv(state: FCAsConvState) -> BlockView:
                         y + _box_height(2))
     return BlockView(state, (("convolution", conv.num_parameters),
                              ("fully connected", fc.num_parameters)), conv.num_parameters,
-                     svg.document(picture, f"fully connected layer as a convolution, "
+                     _page(picture, f"fully connected layer as a convolution, "
                                            f"{_count(conv.num_parameters)}"))
 
 
@@ -552,7 +559,7 @@ def render_pointwise(state: PointwiseState) -> BlockView:
     parts.append(svg._place(svg.text(lines, FONT_SIZE), 0, bottom + 6))
     picture = svg.Piece("".join(parts), max(x_out + n * cell + 10, 700), bottom + 50)
     return BlockView(state, (("1x1 convolution", layer.num_parameters),), layer.num_parameters,
-                     svg.document(picture, f"1x1 convolution, {_count(layer.num_parameters)}"))
+                     _page(picture, f"1x1 convolution, {_count(layer.num_parameters)}"))
 
 
 __all__ = ["BlockView", "FCAsConvState", "InceptionState", "PointwiseState", "ResidualState",
