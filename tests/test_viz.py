@@ -620,3 +620,210 @@ def test_stepper_counts_from_zero_like_its_slider_and_warns_about_stride_3():
     uncovered = [(r, c) for r, c, kind in cells(view.html, "input0") if kind == "uncovered"]
     assert len(uncovered) == 13 and all(6 in (r, c) for r, c in uncovered)   # row/col 6
     assert "never under" not in render_stepper(StepperState(padding=1, stride=2)).html
+
+
+# --- building-block diagrams (notebooks 7 and 8) -------------------------------------------
+
+def hand_conv_params(k, c_in, c_out, bias=True):
+    """The lecture's formula, written out here as the oracle: k*k*c_in*c_out + c_out."""
+    return k * k * c_in * c_out + (c_out if bias else 0)
+
+
+def svg_root(html: str) -> ET.Element:
+    """The one ``<svg>`` of a diagram's HTML, parsed."""
+    documents = re.findall(r"<svg .*?</svg>", html, flags=re.S)
+    assert len(documents) == 1
+    return ET.fromstring(documents[0])
+
+
+def svg_texts(html: str) -> list[str]:
+    return ["".join(t.itertext()) for t in svg_root(html).iter(f"{SVG}text")]
+
+
+def boxes(html: str, role: str) -> list[ET.Element]:
+    return [e for e in svg_root(html).iter() if e.get("data-role") == role]
+
+
+def box_params(html: str, role: str) -> list[int]:
+    return [int(e.get("data-params")) for e in boxes(html, role)]
+
+
+def test_inception_3a_counts_match_the_hand_formula_and_the_paper():
+    from cnnlib.viz.blocks import InceptionState, render_inception
+
+    view = render_inception(InceptionState())          # GoogLeNet inception (3a)
+    branches = {"1x1 branch": hand_conv_params(1, 192, 64),
+                "3x3 branch": hand_conv_params(1, 192, 96) + hand_conv_params(3, 96, 128),
+                "5x5 branch": hand_conv_params(1, 192, 16) + hand_conv_params(5, 16, 32),
+                "pool branch": hand_conv_params(1, 192, 32)}
+    assert dict(view.params) == branches
+    assert view.total == sum(branches.values()) == 163_696
+    assert sorted(box_params(view.html, "reduction")) == [hand_conv_params(1, 192, 16),
+                                                          hand_conv_params(1, 192, 96)]
+    assert box_params(view.html, "projection") == [hand_conv_params(1, 192, 32)]
+    assert sorted(box_params(view.html, "conv")) == sorted(
+        [hand_conv_params(1, 192, 64), hand_conv_params(3, 96, 128), hand_conv_params(5, 16, 32)])
+    assert len(boxes(view.html, "pool")) == 1 and len(boxes(view.html, "branch")) == 4
+    text = " ".join(svg_texts(view.html))
+    assert "163,696 parameters" in text
+    # published (Szegedy et al. 2014, table 1): output 28x28x256 and 128M operations
+    assert "64 + 128 + 32 + 32 = 256" in text and "output 256 x 28 x 28" in text
+    from cnnlib.models import inception_module
+    assert round(inception_module(192, 64, 96, 128, 16, 32, 32).macs((192, 28, 28)) / 1e6) == 128
+
+
+def test_inception_draws_other_channel_numbers():
+    from cnnlib.viz.blocks import InceptionState, render_inception
+
+    # GoogLeNet inception (4a): 480 -> 192 + 208 + 48 + 64 = 512
+    view = render_inception(InceptionState(480, 192, 96, 208, 16, 48, 64, 14))
+    assert view.total == (hand_conv_params(1, 480, 192) + hand_conv_params(1, 480, 96)
+                          + hand_conv_params(3, 96, 208) + hand_conv_params(1, 480, 16)
+                          + hand_conv_params(5, 16, 48) + hand_conv_params(1, 480, 64))
+    assert "output 512 x 14 x 14" in " ".join(svg_texts(view.html))
+
+
+def test_residual_block_identity_is_free_and_projection_is_counted():
+    from cnnlib.viz.blocks import ResidualState, render_residual
+
+    batch_norm = 2                                   # gamma and beta per channel
+    same = render_residual(ResidualState(64, 64))
+    main = 2 * hand_conv_params(3, 64, 64, bias=False) + 2 * batch_norm * 64
+    assert dict(same.params) == {"main path F(x)": main, "shortcut (identity)": 0}
+    assert same.total == main == 73_984
+    assert boxes(same.html, "projection") == [] and len(boxes(same.html, "skip")) == 1
+    assert "0 parameters" in svg_texts(same.html)
+
+    down = render_residual(ResidualState(64, 128, stride=2))
+    projection = hand_conv_params(1, 64, 128, bias=False)
+    assert box_params(down.html, "projection") == [projection]
+    assert down.total == (hand_conv_params(3, 64, 128, False) + hand_conv_params(3, 128, 128, False)
+                          + 2 * batch_norm * 128 + projection + batch_norm * 128) == 230_144
+    text = " ".join(svg_texts(down.html))
+    assert "230,144 parameters" in text and "output 128 x 28 x 28" in text
+    assert "stride 2" in text and len(boxes(down.html, "add")) == 1
+    # a change of channels alone also needs the projection
+    assert len(boxes(render_residual(ResidualState(64, 128)).html, "projection")) == 1
+
+
+@pytest.mark.parametrize("c_in, c_out, k, bias", [(3, 4, 3, False), (256, 256, 3, False),
+                                                  (32, 64, 5, True)])
+def test_separable_against_standard_by_hand(c_in, c_out, k, bias):
+    from cnnlib.viz.blocks import SeparableState, render_separable
+
+    view = render_separable(SeparableState(c_in, c_out, k, bias))
+    standard = hand_conv_params(k, c_in, c_out, bias)
+    depthwise = k * k * c_in + (c_in if bias else 0)         # one k x k x 1 filter per channel
+    pointwise = hand_conv_params(1, c_in, c_out, bias)
+    assert dict(view.params) == {"standard": standard, "depthwise": depthwise,
+                                 "pointwise": pointwise}
+    assert view.total == depthwise + pointwise
+    assert box_params(view.html, "standard") == [standard]
+    assert box_params(view.html, "depthwise") == [depthwise]
+    assert box_params(view.html, "pointwise") == [pointwise]
+    text = " ".join(svg_texts(view.html))
+    assert f"{standard:,}" in text and f"{depthwise + pointwise:,}" in text
+    drawn = min(c_in, 5)
+    assert len(boxes(view.html, "depthwise-filter")) == drawn          # one slice each
+    assert len(boxes(view.html, "standard-filter")) == min(c_out, 5) * drawn
+
+
+def test_separable_matches_the_notebook_numbers():
+    from cnnlib.viz.blocks import SeparableState, render_separable
+
+    view = render_separable(SeparableState(256, 256))
+    assert dict(view.params)["standard"] == 589_824 and view.total == 67_840
+
+
+def test_fc_as_conv_lecture_example():
+    from cnnlib.viz.blocks import FCAsConvState, render_fc_as_conv
+
+    view = render_fc_as_conv(FCAsConvState(selected=3))
+    per_neuron = 24 * 24 * 10
+    assert dict(view.params) == {"convolution": per_neuron * 10 + 10,
+                                 "fully connected": per_neuron * 10 + 10}
+    assert view.total == hand_conv_params(24, 10, 10) == 57_610
+    text = " ".join(svg_texts(view.html))
+    assert "5,760 weights + 1 bias" in text and "output 1 x 1 x 10" in text
+    assert "57,610 parameters" in text and "filter 3: 24 x 24 x 10" in text
+    kinds = {int(e.get("data-r")): e.get("data-kind") for e in boxes(view.html, "output")}
+    assert len(kinds) == 10 and [r for r, k in kinds.items() if k == "current"] == [3]
+
+
+def test_fc_as_conv_many_outputs_marks_the_chosen_one():
+    from cnnlib.viz.blocks import FCAsConvState, render_fc_as_conv
+
+    view = render_fc_as_conv(FCAsConvState(6, 6, 256, 1000, selected=999))
+    assert view.total == 6 * 6 * 256 * 1000 + 1000
+    assert [e.get("data-r") for e in boxes(view.html, "output")] == ["999"]
+
+
+def test_pointwise_is_a_per_pixel_mix():
+    from cnnlib.viz.blocks import PointwiseState, render_pointwise
+
+    view = render_pointwise(PointwiseState(4, 2, size=4, row=1, col=2))
+    assert view.total == hand_conv_params(1, 4, 2) == 10
+    assert box_params(view.html, "weights") == [10]
+    for i in range(4):
+        found = cells(view.html, f"input-{i}")
+        assert len(found) == 16 and [(r, c) for r, c, k in found if k == "window"] == [(1, 2)]
+    for o in range(2):
+        found = cells(view.html, f"output-{o}")
+        assert [(r, c) for r, c, k in found if k == "current"] == [(1, 2)]
+    assert "10 parameters" in " ".join(svg_texts(view.html))
+
+
+@pytest.mark.parametrize("call, words", [
+    ("render_inception(InceptionState(ch3x3red=0))", ["ch3x3red", "0"]),
+    ("render_inception(InceptionState(in_channels=1.5))", ["in_channels", "1.5"]),
+    ("render_residual(ResidualState(stride=0))", ["stride", "0"]),
+    ("render_residual(ResidualState(size=0))", ["size", "0"]),
+    ("render_separable(SeparableState(in_channels=0))", ["in_channels", "0"]),
+    ("render_separable(SeparableState(bias='yes'))", ["bias", "'yes'"]),
+    ("render_fc_as_conv(FCAsConvState(selected=10))", ["selected", "10", "0 to 9"]),
+    ("render_fc_as_conv(FCAsConvState(height=0))", ["height", "0"]),
+    ("render_pointwise(PointwiseState(in_channels=9))", ["in_channels", "9", "at most 8"]),
+    ("render_pointwise(PointwiseState(row=4))", ["row", "4", "0 to 3"]),
+])
+def test_block_diagrams_refuse_bad_settings_clearly(call, words):
+    from cnnlib._validate import SettingError
+    from cnnlib.viz import blocks
+
+    namespace = vars(blocks)
+    try:
+        eval(call, namespace)
+    except SettingError as error:
+        assert all(word in str(error) for word in words), str(error)
+    else:
+        pytest.fail(f"{call} was accepted")
+
+
+def test_block_diagrams_say_what_colour_says_and_fit_a_slide():
+    from cnnlib.viz import blocks
+
+    for view in (blocks.render_inception(blocks.InceptionState()),
+                 blocks.render_residual(blocks.ResidualState(64, 128, 2)),
+                 blocks.render_separable(blocks.SeparableState(256, 256)),
+                 blocks.render_fc_as_conv(blocks.FCAsConvState()),
+                 blocks.render_pointwise(blocks.PointwiseState())):
+        root = svg_root(view.html)
+        assert float(root.get("width")) <= 1000 and float(root.get("height")) <= 700
+        assert f"{view.total:,} " in root.get("aria-label")
+        for box in root.iter(f"{SVG}rect"):
+            if box.get("data-kind") in blocks.BOX_STYLES:     # every box has words in it
+                assert box.get("data-role")
+        sizes = [float(t.get("font-size")) for t in root.iter(f"{SVG}text")]
+        assert min(sizes) >= 14                           # the notebook's body text
+
+
+def test_matplotlib_style_is_legible_on_a_1024_slide():
+    import matplotlib.pyplot as plt
+
+    from cnnlib.viz.style import MATPLOTLIB_RC, MAX_FIGURE_WIDTH
+
+    with plt.style.context(MATPLOTLIB_RC):              # every key is a valid rcParam
+        dpi = plt.rcParams["figure.dpi"]
+        assert MAX_FIGURE_WIDTH * dpi <= 1000             # shown unshrunk on a 1024 slide
+        for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+                    "legend.fontsize"):
+            assert plt.rcParams[key] * dpi / 72 >= 14, key    # px on the screen

@@ -6,6 +6,18 @@ the notebooks. Importing this package imports matplotlib.
 
 from .activations import ActivationFigure, ActivationState
 from .batch_norm import BatchNormFigure, BatchNormState
+from .blocks import (
+    FCAsConvState,
+    InceptionState,
+    PointwiseState,
+    ResidualState,
+    SeparableState,
+    render_fc_as_conv,
+    render_inception,
+    render_pointwise,
+    render_residual,
+    render_separable,
+)
 from .layer_stack import LayerSpec, LayerStackState, render_layer_stack
 from .output_size import OutputSizeState, render_output_size
 from .pooling import PoolingState, render_pooling
@@ -17,4 +29,7 @@ __all__ = [
     "LayerStackState", "render_layer_stack", "OutputSizeState", "render_output_size",
     "PoolingState", "render_pooling", "ReceptiveFieldState", "StackLayer",
     "render_receptive_field", "StepperState", "multichannel_state", "render_stepper",
+    "FCAsConvState", "InceptionState", "PointwiseState", "ResidualState", "SeparableState",
+    "render_fc_as_conv", "render_inception", "render_pointwise", "render_residual",
+    "render_separable",
 ]

@@ -31,7 +31,8 @@ class BlitFigure:
     static part (limits, labels) changes.
     """
 
-    def __init__(self, figsize=(10, 3.6), dpi: int = 80, ncols: int = 2, **subplots):
+    def __init__(self, figsize=(10, 3.6), dpi: int = MATPLOTLIB_RC["figure.dpi"],
+                 ncols: int = 2, **subplots):
         with matplotlib.rc_context(MATPLOTLIB_RC):
             self.figure = Figure(figsize=figsize, dpi=dpi, layout="constrained")
             FigureCanvasAgg(self.figure)

@@ -20,14 +20,31 @@ FONT_FAMILY = "DejaVu Sans, Verdana, Arial, sans-serif"
 FONT_SIZE = 15          # px, text inside cells and legends
 TITLE_SIZE = 17         # px, captions above grids
 CELL = 32               # px, side of one grid cell
-MATPLOTLIB_RC = {       # every matplotlib figure: at 80 dpi 15 pt is 17 px, the body text's size
+#: Every matplotlib figure of the course (``plt.style.use(MATPLOTLIB_RC)`` in each notebook's
+#: set-up cell; the explorers' figures use it too).
+#:
+#: Why ``figure.dpi`` is in it: Jupyter's inline backend draws a figure's PNG at ``figure.dpi``
+#: (matplotlib's default, 100) and the page shows it at that pixel size, shrunk to fit when it
+#: is wider than the column (``max-width: 100%``): in a RISE slide on a 1024x768 projector about
+#: 1000 px, in the classic notebook about 940 px. A shrunk figure shrinks its text with it, so
+#: text size on the screen depended on the figure's width: at 100 dpi a 15 pt label is 21 px in a
+#: 9 in figure but 14 px in a 15 in one. At 80 dpi a figure up to :data:`MAX_FIGURE_WIDTH`
+#: inches is shown unshrunk, and 15 pt is 15 * 80 / 72 = 16.7 px, a little larger than the
+#: notebook's body text (14-15 px), legible from the back of a room. Keep figures at most
+#: ``MAX_FIGURE_WIDTH`` wide: text in a wider one ends up smaller by the ratio.
+#: Only sizes are set here; colours come from :data:`OKABE_ITO` where a figure picks them.
+MATPLOTLIB_RC = {
+    "figure.dpi": 80,
     "font.size": 15,
     "axes.titlesize": 16,
     "axes.labelsize": 15,
     "xtick.labelsize": 15,
     "ytick.labelsize": 15,
     "legend.fontsize": 15,
+    "figure.titlesize": 17,
 }
+#: Widest figure (inches) that a 1024x768 slide shows without shrinking it, at 80 dpi.
+MAX_FIGURE_WIDTH = 12.5
 
 #: How each kind of cell is drawn: fill, outline colour, outline width, pattern, legend text.
 CELL_STYLES = {
