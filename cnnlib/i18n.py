@@ -35,6 +35,8 @@ KOREAN_FONT_FILE = "NanumGothic.ttf"
 KOREAN_FONT = "NanumGothic"
 
 _current = {"language": "en", "font_family": None}
+#: (msgctxt, msgid) pairs looked up in Korean and not found since the last clear (tests read it).
+missing: set = set()
 
 
 def set_language(language: str) -> None:
@@ -91,16 +93,30 @@ def tr(message: str, context: str | None = None, **fields) -> str:
     ``context`` tells apart two uses of the same English word (gettext's msgctxt). In Korean, a
     message missing from the catalog is shown in English (the tests make sure none is).
     """
-    if _current["language"] != "en":
-        message = catalog(_current["language"]).get((context, message), message)
+    message = words(message, context)
     return message.format(**fields) if fields else message
 
 
-def words(message: str, context: str | None = None) -> str:
-    """Like :func:`tr` for a text without fields (a label that may contain braces)."""
+def words(message: str, context: str | None = None, record: bool = True) -> str:
+    """Like :func:`tr` for a text without fields (a label that may contain braces).
+
+    ``record=False``: a text that may legitimately have no translation (a value shown in a
+    message) is not counted in :data:`missing`.
+    """
     if _current["language"] == "en":
         return message
-    return catalog(_current["language"]).get((context, message), message)
+    translated = catalog(_current["language"]).get((context, message))
+    if translated is None:
+        if record:
+            missing.add((context, message))
+        return message
+    return translated
+
+
+def N_(message: str) -> str:
+    """Mark a text for translation where it is defined; :func:`tr` translates it where it is
+    shown (gettext's convention: a table of exercises is made once, shown in either language)."""
+    return message
 
 
 # --- refused settings, translated at display time ------------------------------------------
@@ -141,7 +157,7 @@ def explain(error: BaseException | str) -> str:
 def _field(text: str) -> str:
     """A variable part of an error message: a message itself, a known word, or a value."""
     translated = explain(text)
-    return translated if translated != text else words(text, "word")
+    return translated if translated != text else words(text, "word", record=False)
 
 
 # --- Hangul in figures ---------------------------------------------------------------------
