@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from html import escape
 
-from ..i18n import explain, get_language, tr
+from ..i18n import N_, explain, get_language, tr
 from .style import FONT_FAMILY, OKABE_ITO
 
 _NOTE = {  # kind: (word shown before the text, border colour)
     "info": ("", OKABE_ITO["blue"]),
-    "ok": ("OK:", OKABE_ITO["bluish_green"]),
-    "warning": ("Note:", OKABE_ITO["orange"]),
-    "error": ("Not possible:", OKABE_ITO["vermillion"]),
+    "ok": (N_("OK:"), OKABE_ITO["bluish_green"]),
+    "warning": (N_("Note:"), OKABE_ITO["orange"]),
+    "error": (N_("Not possible:"), OKABE_ITO["vermillion"]),
 }
 
 

@@ -396,7 +396,7 @@ class StackExplorer(Explorer):
     def _select(self, index: int) -> None:
         busy, self._busy = self._busy, True
         try:
-            self.layer.options = [(f"{i + 1}: {layer.kind}", i)
+            self.layer.options = [(f"{i + 1}: {words(layer.kind, 'option')}", i)
                                   for i, layer in enumerate(self.layers)]
             self.layer.value = index
         finally:
