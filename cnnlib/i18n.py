@@ -130,7 +130,7 @@ def _error_patterns(language: str) -> list:
         if context != "error":
             continue
         parts = re.split(r"\{(\w+)\}", english)
-        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)"
                         for i, p in enumerate(parts))
         patterns.append((re.compile(regex + r"\Z", re.DOTALL), translated))
     return sorted(patterns, key=lambda p: -len(p[0].pattern))

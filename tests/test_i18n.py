@@ -5,6 +5,7 @@ Korean, and Korean figures find a glyph for every Hangul syllable."""
 from __future__ import annotations
 
 import ast
+import html
 import re
 import warnings
 from pathlib import Path
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "cnnlib" / "_locale" / "ko.po"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+ENGLISH = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")   # two English words: prose, not a name
+PROSE = re.compile(r"(?:\b[a-z]{2,}\b[ ,]+){3}")         # three: an English sentence
 TRANSLATING = {"tr", "words", "N_"}          # f(message, context=None, ...)
 CONTROLS = {"int_slider", "float_slider", "dropdown", "checkbox"}  # f(description, ...)
 
@@ -127,9 +130,10 @@ def test_catalog_entries_are_used_and_keep_their_fields():
         key = (entry.msgctxt, entry.msgid)
         if entry.msgctxt != "error":   # error templates match messages raised elsewhere
             assert key in wanted, f"ko.po: {key} is not used by cnnlib any more: remove it"
-        assert sorted(FIELD.findall(entry.msgstr)) == sorted(FIELD.findall(entry.msgid)), (
+        fields = ["n"] if entry.msgctxt == "count" else FIELD.findall(entry.msgid)  # "{n} ..."
+        assert sorted(FIELD.findall(entry.msgstr)) == sorted(fields), (
             f"ko.po: the {{fields}} of {entry.msgid!r} and its translation differ")
-        assert HANGUL.search(entry.msgstr) or entry.msgstr == entry.msgid, (
+        assert HANGUL.search(entry.msgstr) or not ENGLISH.search(entry.msgstr), (
             f"ko.po: {entry.msgid!r} is not translated into Korean")
 
 
@@ -170,7 +174,7 @@ def test_checker_feedback_in_korean(korean):
 
     wrong = check_exercise("ex-03-2", 56)
     assert not wrong and HANGUL.search(str(wrong)), str(wrong)
-    assert "틀렸" in str(wrong) or "다시" in str(wrong)
+    assert "오답" in str(wrong) and "패딩" in str(wrong)
     right = check_exercise("ex-03-2", 55)
     assert right and "정답" in str(right), str(right)
     blank = check_exercise("ex-03-2", ...)
@@ -197,10 +201,18 @@ def test_explorer_in_korean_labels_and_not_possible(korean):
     assert explorer.padding_mode.label == "숫자"
     explorer.padding_mode.value = "same"
     explorer.stride.value = 2                     # 'same' padding needs stride 1
-    assert "불가능" in explorer.message.value, explorer.message.value
-    assert HANGUL.search(re.sub(r"<[^>]+>", "", explorer.message.value).split(":", 1)[1])
-    assert "입력" in explorer.view.value and "Not possible" not in explorer.message.value
+    refusals = _refusals(explorer)
+    assert len(refusals) == 1 and refusals[0].startswith("불가능:"), refusals
+    assert "스트라이드" in refusals[0] and "same" in refusals[0], refusals
+    assert "입력" in explorer.view.value and "Not possible" not in explorer.view.value
     assert not i18n.missing, i18n.missing
+
+
+def _refusals(explorer) -> list[str]:
+    """The "not possible" notes an explorer shows (above the picture or inside it), as text."""
+    notes = re.findall(r'<div class="cnnlib-note cnnlib-error".*?</div>',
+                       explorer.message.value + getattr(explorer.view, "value", ""), re.DOTALL)
+    return [html.unescape(re.sub(r"<[^>]+>", "", note)) for note in notes]
 
 
 EXPLORERS = ["output_size_explorer", "receptive_field_explorer", "stepper_explorer",
@@ -223,10 +235,10 @@ def test_every_explorer_sweep_is_korean(korean, name):
             if control.disabled:
                 break
             set_value(explorer, control, value)
-            text = re.sub(r"<[^>]+>", "", explorer.message.value)
-            if text:
+            for text in _refusals(explorer):
                 refused.add(text)
-                assert HANGUL.search(text.split(":", 1)[-1]), text
+                body = text.split(":", 1)[1]
+                assert HANGUL.search(body) and not PROSE.search(body), text
             assert explorer.last_bug is None, explorer.last_bug
     assert not i18n.missing, i18n.missing
     assert HANGUL.search(explorer.static_html())

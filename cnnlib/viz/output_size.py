@@ -13,9 +13,12 @@ import numpy as np
 
 from .. import shapes
 from .._validate import SettingError
-from ..i18n import explain, tr
+from ..i18n import N_, explain, tr
 from . import svg
 from .html import formula, note, panel, plural
+
+#: The axes' names, said in the messages (translated where shown).
+AXES = (N_("height"), N_("width"))
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,7 @@ def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piec
 def render_output_size(state: OutputSizeState) -> OutputSizeView:
     """Compute and draw one output-size setting; never raises for an impossible setting."""
     try:
-        axes = (_axis("height", state.height, state), _axis("width", state.width, state))
+        axes = (_axis(AXES[0], state.height, state), _axis(AXES[1], state.width, state))
     except SettingError as error:  # e.g. padding="same" with stride > 1
         blank = svg.grid(np.full((state.height, state.width), "input", dtype=object),
                          role="input", title=tr("input {h} × {w}", h=state.height,

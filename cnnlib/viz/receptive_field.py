@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import shapes
 from .._validate import SettingError
-from ..i18n import explain, tr, words
+from ..i18n import N_, explain, tr, words
 from ..layers import Conv2d, MaxPool2d
 from ..models import alexnet_2012
 from . import svg
@@ -214,9 +214,9 @@ def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState
 
 def render_receptive_field(state: ReceptiveFieldState) -> ReceptiveFieldView:
     """Draw both stacks; impossible stacks (an empty layer) are explained, not raised."""
-    stacks = [("stack A", state.layers)]
+    stacks = [(N_("stack A"), state.layers)]
     if state.compare:
-        stacks.append(("stack B", state.compare))
+        stacks.append((N_("stack B"), state.compare))
     views = tuple(_stack_view(layers, state) for _, layers in stacks)
     parts = [_stack_html(label, layers, view, state)
              for (label, layers), view in zip(stacks, views)]
