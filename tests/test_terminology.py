@@ -117,7 +117,7 @@ def test_a_rejected_variant_is_reported_with_the_right_term(tmp_path):
              for entry in polib.pofile(str(tmp_path / "x.po"))]
     problems = rejected_uses(texts, load_terms())
     assert problems == ["i18n/ko/x.po: cell abc123: uses '보폭' "
-                        "(\"...보폭은 커널이 움직이는 칸 수입니...\"); "
+                        "(\"...보폭은 커널이 움직이는 칸 수입...\"); "
                         "the course's term for 'stride' is '스트라이드'"]
 
 
