@@ -10,7 +10,10 @@ sliders (``cnnlib.widgets``) import matplotlib and ipywidgets when you import th
 
 Modules: ``shapes`` (size arithmetic), ``conv``, ``pool``, ``norm``, ``activations``,
 ``linear``, ``loss`` (the functional core), ``gradcheck``, ``layers``, ``summary``, ``models``,
-``data``, ``optim``, ``train``, ``checks``.
+``data``, ``optim``, ``train``, ``checks``, ``i18n``.
+
+``cnnlib.set_language("ko")`` makes checker feedback, explorers and figures Korean (한국어);
+``cnnlib.set_language("en")`` (the default) English. See :mod:`cnnlib.i18n`.
 
 ``cnnlib.<name>`` is always the module, so the three functions named like their module live
 only there: ``cnnlib.linear.linear(x, weight, bias)`` (or ``from cnnlib.linear import linear``),
@@ -18,10 +21,11 @@ only there: ``cnnlib.linear.linear(x, weight, bias)`` (or ``from cnnlib.linear i
 functions of the functional core are top-level names too (``cnnlib.conv2d``, ...).
 """
 
-from . import gradcheck, layers, linear, models, shapes, summary
+from . import gradcheck, i18n, layers, linear, models, shapes, summary
 from .activations import relu, sigmoid, softmax, tanh
 from .conv import col2im, conv1d, conv2d, conv2d_naive, conv3d, im2col, pad
 from .gradcheck import gradient_errors, numerical_gradient
+from .i18n import get_language, set_language
 from .linear import flatten
 from .loss import cross_entropy
 from .norm import batch_norm, local_response_norm
@@ -35,5 +39,5 @@ __all__ = [
     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d",
     "batch_norm", "local_response_norm",
     "relu", "sigmoid", "tanh", "softmax", "flatten", "cross_entropy",
-    "gradient_errors", "numerical_gradient",
+    "gradient_errors", "numerical_gradient", "i18n", "set_language", "get_language",
 ]

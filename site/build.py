@@ -10,7 +10,7 @@ How the pieces come together (every version is pinned in site/requirements*.txt 
 - Pyodide's core (the WebAssembly interpreter, the standard library and ``pyodide-lock.json``,
   the official list of Pyodide's packages with the sha256 of every wheel) comes from the npm
   package ``pyodide``; its tarball's sha256 is pinned below.
-- cnnlib is built from this checkout; ipywidgets and comm (pure Python) come from PyPI,
+- cnnlib is built from this checkout; ipywidgets, comm and polib (pure Python) come from PyPI,
   hash-pinned in site/browser-requirements.txt. They are added to the site's own copy of the
   lock, so ``import cnnlib`` loads them (and numpy, matplotlib) like any Pyodide package.
 - Default (``make site``, what to publish): Pyodide's package wheels are fetched by the browser
@@ -53,7 +53,8 @@ CORE = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "pyth
 KERNEL_PACKAGES = ("micropip", "ssl", "sqlite3", "jedi", "ipython")
 #: Packages this site adds to Pyodide's lock: name -> (imports, depends).
 EXTRA_PACKAGES = {
-    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets"]),
+    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets", "polib"]),
+    "polib": (["polib"], []),
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "comm": (["comm"], ["traitlets"]),
 }
@@ -93,7 +94,7 @@ def pyodide_core(dest: Path) -> dict:
 
 
 def extra_wheels(dest: Path) -> dict:
-    """Build cnnlib's wheel and fetch the hash-pinned ipywidgets and comm into ``dest``.
+    """Build cnnlib's wheel and fetch the hash-pinned ipywidgets, comm and polib into ``dest``.
 
     Returns their lock entries, keyed by package name.
     """

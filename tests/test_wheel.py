@@ -62,7 +62,9 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_holds_the_package_its_data_and_licence(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     for required in ("cnnlib/__init__.py", "cnnlib/_data/digits.csv.gz",
-                     "cnnlib/_data/grace_hopper.jpg", "cnnlib/viz/pooling.py"):
+                     "cnnlib/_data/grace_hopper.jpg", "cnnlib/viz/pooling.py",
+                     "cnnlib/_data/NanumGothic.ttf", "cnnlib/_data/NanumGothic-OFL.txt",
+                     "cnnlib/_locale/ko.po"):
         assert required in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
     assert all(n.startswith(("cnnlib/", "cnnlib-")) for n in names), "only cnnlib ships"

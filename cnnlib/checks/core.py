@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import shapes
+from ..i18n import N_, tr
 
 __all__ = [
     "Feedback",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 CORRECT, WRONG, NOT_ATTEMPTED = "correct", "wrong", "not attempted"
+#: How each status is said (translated where shown).
+_SAID = {CORRECT: N_("correct"), WRONG: N_("wrong"), NOT_ATTEMPTED: N_("not attempted")}
 _SYMBOL = {CORRECT: "✔", WRONG: "✘", NOT_ATTEMPTED: "…"}
 # Okabe-Ito colours (safe for colour-blind readers); the symbol repeats the meaning.
 _COLOUR = {CORRECT: "#009E73", WRONG: "#D55E00", NOT_ATTEMPTED: "#999999"}
@@ -48,8 +51,10 @@ class Feedback:
     Attributes
     ----------
     question : str
-        What was checked, in words.
+        What was checked, in words (in the language chosen with ``cnnlib.set_language``
+        when the answer was checked).
     status : {"correct", "wrong", "not attempted"}
+        Always these English words, whatever the language (shown translated).
     message : str
         What to reconsider (never the expected answer).
     """
@@ -62,7 +67,7 @@ class Feedback:
         return self.status == CORRECT
 
     def __str__(self) -> str:
-        text = f"{_SYMBOL[self.status]} {self.question}: {self.status}"
+        text = f"{_SYMBOL[self.status]} {self.question}: {tr(_SAID[self.status])}"
         return f"{text}. {self.message}" if self.message else text
 
     def __repr__(self) -> str:
@@ -73,7 +78,7 @@ class Feedback:
         return (
             f'<div style="border-left:6px solid {colour};padding:4px 10px;margin:4px 0;'
             f'font-size:1.05em"><b>{_SYMBOL[self.status]} {html.escape(self.question)}: '
-            f"{self.status}</b>"
+            f"{html.escape(tr(_SAID[self.status]))}</b>"
             + (f"<br>{html.escape(self.message)}" if self.message else "")
             + "</div>"
         )
@@ -129,20 +134,23 @@ def check_value(question: str, answer, expected, hint: str, *, rtol: float = 0.0
     """
     if is_missing(answer):
         return Feedback(question, NOT_ATTEMPTED,
-                        "Replace the ... with your answer and run the cell.")
+                        tr("Replace the ... with your answer and run the cell."))
     if _same(answer, expected, rtol, atol):
-        return Feedback(question, CORRECT, "Well done.")
+        return Feedback(question, CORRECT, tr("Well done."))
     for wrong, explanation in (mistakes or {}).items():
         if _same(answer, wrong, rtol, atol):
             return Feedback(question, WRONG, explanation)
     if isinstance(answer, str):
-        return Feedback(question, WRONG, f"Write the answer as a number, without quotes. {hint}")
+        return Feedback(question, WRONG,
+                        tr("Write the answer as a number, without quotes.") + " " + hint)
     shape_a, shape_e = _shape(answer), np.shape(expected)
     if shape_a != shape_e:
-        what = "a single number" if shape_e == () else f"{len(shape_e)}-axis shape {shape_e}"
-        return Feedback(question, WRONG, f"The answer should be {what}. {hint}")
+        what = (tr("a single number") if shape_e == () else
+                tr("{n}-axis shape {shape}", n=len(shape_e), shape=shape_e))
+        return Feedback(question, WRONG, tr("The answer should be {what}.", what=what)
+                        + " " + hint)
     if isinstance(answer, float) and not answer.is_integer() and isinstance(expected, int):
-        return Feedback(question, WRONG, f"Sizes and counts are whole numbers. {hint}")
+        return Feedback(question, WRONG, tr("Sizes and counts are whole numbers.") + " " + hint)
     return Feedback(question, WRONG, hint)
 
 
@@ -165,20 +173,26 @@ def check_function(question: str, function, reference, cases, hint: str, *,
         try:
             got = function(*_copy(args), **_copy(kwargs))
         except NotImplementedError:
-            return Feedback(question, NOT_ATTEMPTED, "Write the function body and run the cell.")
+            return Feedback(question, NOT_ATTEMPTED,
+                            tr("Write the function body and run the cell."))
         except Exception as error:  # a student's bug must not stop the notebook
             return Feedback(question, WRONG,
-                            f"Case {number} raised {type(error).__name__}: {error}")
+                            tr("Case {number} raised {error_type}: {error}", number=number,
+                               error_type=type(error).__name__, error=error))
         want = reference(*_copy(args), **_copy(kwargs))
         shape = _shape(got)
         if shape != np.shape(want):
-            what = "rows of different lengths" if shape is None else f"shape {shape}"
+            what = (tr("rows of different lengths") if shape is None else
+                    tr("shape {shape}", shape=shape))
             return Feedback(question, WRONG,
-                            f"Case {number}: the result has {what}, "
-                            f"expected {np.shape(want)}. {hint}")
+                            tr("Case {number}: the result has {what}, expected {expected}.",
+                               number=number, what=what, expected=np.shape(want))
+                            + " " + hint)
         if not _same(got, want, rtol, atol):
-            return Feedback(question, WRONG, f"Case {number} gives different values. {hint}")
-    return Feedback(question, CORRECT, f"All {len(cases)} cases agree.")
+            return Feedback(question, WRONG,
+                            tr("Case {number} gives different values.", number=number)
+                            + " " + hint)
+    return Feedback(question, CORRECT, tr("All {n} cases agree.", n=len(cases)))
 
 
 def _copy(value):
@@ -194,66 +208,70 @@ def _copy(value):
 def output_size(answer, input_size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                 dilation: int = 1) -> Feedback:
     """Check an output size ``o = floor((i + 2p - d(k - 1) - 1) / s) + 1``."""
-    question = f"output size of a {input_size}-wide input, {kernel_size}-wide kernel" + "".join(
-        f", {name} {value}" for name, value, default in
-        (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))
-        if value != default)
+    question = tr("output size of a {i}-wide input, {k}-wide kernel", i=input_size,
+                  k=kernel_size) + "".join(
+        tr(name, n=value) for name, value, default in
+        ((N_(", stride {n}"), stride, 1), (N_(", padding {n}"), padding, 0),
+         (N_(", dilation {n}"), dilation, 1)) if value != default)
     expected = shapes.conv_output_size(input_size, kernel_size, stride, padding, dilation)
     k_eff = shapes.effective_kernel_size(kernel_size, dilation)
     mistakes = {
         (input_size + padding - k_eff) // stride + 1:
-            "Padding is added on both sides: the padded input is i + 2p wide.",
+            tr("Padding is added on both sides: the padded input is i + 2p wide."),
         (input_size + 2 * padding - k_eff) / (stride + 1):
-            "The +1 goes after the division: o = (i + 2p - k) / s + 1, not (i + 2p - k) / (s + 1).",
+            tr("The +1 goes after the division: o = (i + 2p - k) / s + 1, not "
+               "(i + 2p - k) / (s + 1)."),
         (input_size + 2 * padding - k_eff) / stride + 1:
-            "When the stride does not divide evenly, round down: a window that would run "
-            "past the edge is not used.",
+            tr("When the stride does not divide evenly, round down: a window that would run "
+               "past the edge is not used."),
     }
     if dilation != 1:
         mistakes[(input_size + 2 * padding - kernel_size) // stride + 1] = (
-            "A dilated kernel spans d(k - 1) + 1 cells, not k.")
+            tr("A dilated kernel spans d(k - 1) + 1 cells, not k."))
     mistakes.pop(expected, None)
     return check_value(question, answer, expected,
-                       "Count how many window positions fit in the padded input.",
+                       tr("Count how many window positions fit in the padded input."),
                        mistakes=mistakes)
 
 
 def conv_params(answer, in_channels: int, out_channels: int, kernel_size, groups: int = 1,
                 bias: bool = True) -> Feedback:
     """Check a parameter count ``(k_h k_w C_in / groups + bias) C_out``."""
-    question = (f"parameters of a conv layer {in_channels} -> {out_channels} channels, "
-                f"kernel {kernel_size}" + (f", groups {groups}" if groups != 1 else ""))
+    question = (tr("parameters of a conv layer {c_in} -> {c_out} channels, kernel {k}",
+                   c_in=in_channels, c_out=out_channels, k=kernel_size)
+                + (tr(", groups {n}", n=groups) if groups != 1 else ""))
     expected = shapes.conv_params(in_channels, out_channels, kernel_size, groups, bias)
     ks = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
     area = math.prod(ks)
     mistakes = {
         shapes.conv_params(in_channels, out_channels, kernel_size, groups, bias=False):
-            "Each filter also has one bias.",
+            tr("Each filter also has one bias."),
         (area + bias) * out_channels:
-            "A filter is as deep as its input: it has k x k x C_in weights.",
+            tr("A filter is as deep as its input: it has k x k x C_in weights."),
         area * in_channels // groups + bias:
-            "There is one filter per output channel.",
+            tr("There is one filter per output channel."),
     }
     if groups != 1:
         mistakes[shapes.conv_params(in_channels, out_channels, kernel_size, 1, bias)] = (
-            "With groups, each filter sees only C_in / groups input channels.")
+            tr("With groups, each filter sees only C_in / groups input channels."))
     mistakes.pop(expected, None)
     return check_value(question, answer, expected,
-                       "Count the weights of one filter, add its bias, then multiply by the "
-                       "number of filters.", mistakes=mistakes)
+                       tr("Count the weights of one filter, add its bias, then multiply by the "
+                          "number of filters."), mistakes=mistakes)
 
 
 def receptive_field(answer, layers) -> Feedback:
     """Check the receptive field of the last layer of a stack of :class:`shapes.Window`."""
     layers = list(layers)
-    question = "receptive field of " + " -> ".join(
-        f"k{w.kernel_size}s{w.stride}" for w in layers)
+    question = tr("receptive field of {layers}", layers=" -> ".join(
+        f"k{w.kernel_size}s{w.stride}" for w in layers))
     expected = shapes.receptive_fields(layers)[-1].rf
     naive_sum = 1 + sum(w.kernel_size - 1 for w in layers)
     mistakes = {}
     if naive_sum != expected:
-        mistakes[naive_sum] = ("Strides multiply: a layer after a stride-s layer steps s input "
-                               "pixels per output, so its kernel adds (k - 1) times the jump.")
+        mistakes[naive_sum] = tr("Strides multiply: a layer after a stride-s layer steps s "
+                                 "input pixels per output, so its kernel adds (k - 1) times "
+                                 "the jump.")
     return check_value(question, answer, expected,
-                       "Use r_out = r_in + (k - 1) * jump, with the jump the product of the "
-                       "earlier strides.", mistakes=mistakes)
+                       tr("Use r_out = r_in + (k - 1) * jump, with the jump the product of the "
+                          "earlier strides."), mistakes=mistakes)

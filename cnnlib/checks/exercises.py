@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import shapes
+from ..i18n import tr
 from .core import Feedback, check_value, conv_params, output_size, receptive_field
 
 __all__ = ["EXERCISES", "check_exercise"]
@@ -24,9 +25,17 @@ _WINDOW = np.array([[1., 0., 2.], [3., 1., 0.], [0., 2., 1.]])
 _KERNEL = np.array([[1., 2., 3.], [-4., 7., 4.], [2., -5., 1.]])
 
 
-def _value(question, expected, hint, **options):
-    """An exercise checked by :func:`check_value` against ``expected``."""
-    return lambda answer: check_value(question, answer, expected, hint, **options)
+def _value(question, expected, hint, *, mistakes=None, **options):
+    """An exercise checked by :func:`check_value` against ``expected``.
+
+    The texts are English here and translated when an answer is checked
+    (``cnnlib.set_language``); ``tests/test_i18n.py`` finds them in these calls.
+    """
+    def check(answer):
+        translated = {wrong: tr(why) for wrong, why in (mistakes or {}).items()}
+        return check_value(tr(question), answer, expected, tr(hint), mistakes=translated,
+                           **options)
+    return check
 
 
 #: Exercise id -> its checker ``f(answer) -> Feedback``.

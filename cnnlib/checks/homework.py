@@ -27,6 +27,7 @@ import numbers
 import numpy as np
 
 from ..data import lecture_example
+from ..i18n import N_, tr
 from .core import (
     CORRECT,
     NOT_ATTEMPTED,
@@ -182,40 +183,40 @@ def _table():
 
 def _shape_mistakes(row: str, layer, in_shape, expected) -> dict:
     """Common wrong output shapes of a row, with what each one shows."""
-    mistakes = {(1, *expected): "Leave out the batch axis: give the shape of one sample.",
-                tuple(in_shape): "The layer changes the shape of its input."}
+    mistakes = {(1, *expected): tr("Leave out the batch axis: give the shape of one sample."),
+                tuple(in_shape): tr("The layer changes the shape of its input.")}
     if len(expected) == 3:
         c, h, w = expected
-        mistakes[(h, w, c)] = "cnnlib (like PyTorch) puts channels first: (C, H, W)."
+        mistakes[(h, w, c)] = tr("cnnlib (like PyTorch) puts channels first: (C, H, W).")
     kernel = getattr(layer, "kernel_size", None)
     if kernel is not None:
         k, s, p = kernel[0], layer.stride[0], layer.padding[0]
         i = in_shape[1]
         if p:
             mistakes[(expected[0],) + ((i - k) // s + 1,) * 2] = (
-                "Padding adds p cells on both sides: use i + 2p in the formula.")
+                tr("Padding adds p cells on both sides: use i + 2p in the formula."))
         if (i + 2 * p - k) % s:
             size = (i + 2 * p - k) / s + 1
             if getattr(layer, "ceil_mode", False):
-                mistakes[(expected[0],) + (math.floor(size),) * 2] = (
+                mistakes[(expected[0],) + (math.floor(size),) * 2] = tr(
                     "ZFNet's pools round UP (ceil_mode=True, as Caffe did): a last window "
                     "that runs past the edge still counts.")
             else:
-                mistakes[(expected[0],) + (math.ceil(size),) * 2] = (
+                mistakes[(expected[0],) + (math.ceil(size),) * 2] = tr(
                     "When the stride does not divide evenly, round down: a window that would "
                     "run past the edge is not used.")
-            mistakes[(expected[0], size, size)] = "Sizes are whole numbers."
+            mistakes[(expected[0], size, size)] = tr("Sizes are whole numbers.")
     mistakes.pop(tuple(expected), None)
     return mistakes
 
 
 _SHAPE_HINTS = {
-    "conv": "Use o = floor((i + 2p - k) / s) + 1 on the height and the width; the number "
-            "of channels is the number of filters.",
-    "pool": "Max pooling keeps the channels; with ceil_mode, o = ceil((i + 2p - k) / s) + 1 "
-            "with the pool's kernel and stride.",
-    "flatten": "Flatten lines up C x H x W values of a sample along one axis: (features,).",
-    "fc": "A fully connected layer outputs one value per output neuron: (out_features,).",
+    "conv": N_("Use o = floor((i + 2p - k) / s) + 1 on the height and the width; the number "
+               "of channels is the number of filters."),
+    "pool": N_("Max pooling keeps the channels; with ceil_mode, o = ceil((i + 2p - k) / s) + 1 "
+               "with the pool's kernel and stride."),
+    "flatten": N_("Flatten lines up C x H x W values of a sample along one axis: (features,)."),
+    "fc": N_("A fully connected layer outputs one value per output neuron: (out_features,)."),
 }
 
 
@@ -227,29 +228,30 @@ def _check_shape(row: str, answer) -> Feedback:
     layer, in_shape, expected, _ = _table()[row]
     if isinstance(answer, numbers.Integral) and len(expected) == 1:
         answer = (answer,)  # 9216 for (9216,)
-    return check_value(f"{row} output shape", answer, expected, _SHAPE_HINTS[_row_kind(row)],
+    return check_value(tr("{row} output shape", row=row), answer, expected,
+                       tr(_SHAPE_HINTS[_row_kind(row)]),
                        mistakes=_shape_mistakes(row, layer, in_shape, expected))
 
 
 def _check_params(row: str, answer) -> Feedback:
     layer, in_shape, _, expected = _table()[row]
-    question, kind = f"{row} parameters", _row_kind(row)
+    question, kind = tr("{row} parameters", row=row), _row_kind(row)
     if kind == "conv":
         feedback = conv_params(answer, layer.in_channels, layer.out_channels,
                                layer.kernel_size, layer.groups)
         return _renamed(feedback, question)
     if kind == "fc":
         n_in, n_out = layer.in_features, layer.out_features
-        mistakes = {n_in * n_out: "Each output neuron also has a bias.",
-                    n_in + 1: "Every output neuron has its own weights and bias.",
-                    (n_in + 1) * n_out - n_out + 1: "There is one bias per output neuron."}
+        mistakes = {n_in * n_out: tr("Each output neuron also has a bias."),
+                    n_in + 1: tr("Every output neuron has its own weights and bias."),
+                    (n_in + 1) * n_out - n_out + 1: tr("There is one bias per output neuron.")}
         return check_value(question, answer, expected,
-                           "A fully connected layer has (in_features + 1) x out_features "
-                           "parameters: the weights plus one bias per output.",
+                           tr("A fully connected layer has (in_features + 1) x out_features "
+                              "parameters: the weights plus one bias per output."),
                            mistakes=mistakes)
     return check_value(question, answer, expected,
-                       "Does this layer learn anything? Pooling, flattening and reshaping "
-                       "only move or pick values (the lecture: pooling has no parameters).")
+                       tr("Does this layer learn anything? Pooling, flattening and reshaping "
+                          "only move or pick values (the lecture: pooling has no parameters)."))
 
 
 def zfnet_layer(row: str, output_shape, params) -> Report:
@@ -276,30 +278,31 @@ def zfnet_total(answer) -> Feedback:
     biases = sum(getattr(row[0], "out_channels", getattr(row[0], "out_features", 0))
                  for row in table.values())
     conv = sum(row[3] for name, row in table.items() if name.startswith("conv"))
-    mistakes = {expected - biases: "Did you leave out the biases?",
-                conv: "That is the convolutional layers only; add the fully connected ones.",
-                expected - conv: "That is the fully connected layers only; add the "
-                                 "convolutional ones."}
-    return check_value("ZFNet's total number of parameters", answer, expected,
-                       "Add up the parameters of every row of the table.", mistakes=mistakes)
+    mistakes = {expected - biases: tr("Did you leave out the biases?"),
+                conv: tr("That is the convolutional layers only; add the fully connected "
+                         "ones."),
+                expected - conv: tr("That is the fully connected layers only; add the "
+                                    "convolutional ones.")}
+    return check_value(tr("ZFNet's total number of parameters"), answer, expected,
+                       tr("Add up the parameters of every row of the table."), mistakes=mistakes)
 
 
 # --------------------------------------------------------------------------------------------
 # Homework 2: build ZFNet
 # --------------------------------------------------------------------------------------------
 
-_TYPE_HINT = ("ZFNet's features repeat Conv2d -> ReLU, with a MaxPool2d after the 1st, "
-              "2nd and 5th convolution; then Flatten, and a classifier of "
-              "(Dropout -> Linear -> ReLU) twice and a last Linear.")
+_TYPE_HINT = N_("ZFNet's features repeat Conv2d -> ReLU, with a MaxPool2d after the 1st, "
+                "2nd and 5th convolution; then Flatten, and a classifier of "
+                "(Dropout -> Linear -> ReLU) twice and a last Linear.")
 _SETTING_HINTS = {
-    "Conv2d": "Compare with the lecture's table: input and output channels, kernel size, "
-              "stride and padding of each convolution (the input channels are the output "
-              "channels of the convolution before).",
-    "MaxPool2d": "ZFNet pools overlapping 3 x 3 windows with stride 2 and rounds up "
-                 "(ceil_mode=True): check kernel_size, stride and ceil_mode.",
-    "Linear": "in_features must be what the layer before outputs; out_features is the next "
-              "layer's width (the last one: the number of classes).",
-    "Dropout": "Check the drop probability p.",
+    "Conv2d": N_("Compare with the lecture's table: input and output channels, kernel size, "
+                 "stride and padding of each convolution (the input channels are the output "
+                 "channels of the convolution before)."),
+    "MaxPool2d": N_("ZFNet pools overlapping 3 x 3 windows with stride 2 and rounds up "
+                    "(ceil_mode=True): check kernel_size, stride and ceil_mode."),
+    "Linear": N_("in_features must be what the layer before outputs; out_features is the next "
+                 "layer's width (the last one: the number of classes)."),
+    "Dropout": N_("Check the drop probability p."),
 }
 
 
@@ -319,46 +322,53 @@ def _first_difference(mine: list, reference) -> str:
     """Describe the first place where two layer descriptions differ ("" when they agree)."""
     for number, (a, b) in enumerate(zip(mine, reference), start=1):
         kind = str(a.get("type"))
-        where = f"Layer {number} of your model ({kind})"
+        where = tr("Layer {number} of your model ({kind})", number=number, kind=kind)
         if kind != b["type"]:
-            return f"{where}: ZFNet has a different kind of layer here. {_TYPE_HINT}"
+            return tr("{where}: ZFNet has a different kind of layer here.", where=where) + (
+                " " + tr(_TYPE_HINT))
         if a.get("module") != b["module"]:
-            return (f"{where} is a class of your own; build the model from "
-                    f"cnnlib.layers.{b['type']}.")
-        hint = _SETTING_HINTS.get(kind, "")
+            return tr("{where} is a class of your own; build the model from "
+                      "cnnlib.layers.{type}.", where=where, type=b["type"])
+        hint = tr(_SETTING_HINTS[kind]) if kind in _SETTING_HINTS else ""
         sa, sb = a.get("settings") or {}, b["settings"]
         differing = [k for k in sb if sa.get(k) != sb[k]]
         if differing:
-            verb = "differs" if len(differing) == 1 else "differ"
-            return f"{where}: its {' and '.join(differing)} {verb} from ZFNet's. {hint}"
+            message = (tr("{where}: its {setting} differs from ZFNet's.", where=where,
+                          setting=differing[0]) if len(differing) == 1 else
+                       tr("{where}: its {settings} differ from ZFNet's.", where=where,
+                          settings=tr(" and ").join(differing)))
+            return f"{message} {hint}"
         if a.get("parameters") != b["parameters"]:
-            return f"{where}: its number of parameters differs (a missing bias?). {hint}"
+            return tr("{where}: its number of parameters differs (a missing bias?).",
+                      where=where) + f" {hint}"
     if len(mine) < len(reference):
-        return (f"Your model stops after layer {len(mine)}; ZFNet has more layers after "
-                f"it. {_TYPE_HINT}")
+        return tr("Your model stops after layer {n}; ZFNet has more layers after it.",
+                  n=len(mine)) + " " + tr(_TYPE_HINT)
     if len(mine) > len(reference):
-        return f"Your model has more layers than ZFNet after layer {len(reference)}."
+        return tr("Your model has more layers than ZFNet after layer {n}.", n=len(reference))
     return ""
 
 
 def _judge_model(record: dict) -> Feedback:
     """Judge a sandbox record ``{"layers": [...]}`` / ``{"missing"}`` / ``{"error"}``."""
-    question = "your ZFNet"
+    question = tr("your ZFNet")
     if record.get("missing"):
-        return Feedback(question, NOT_ATTEMPTED, "Write build_zfnet and run the cell.")
+        return Feedback(question, NOT_ATTEMPTED, tr("Write build_zfnet and run the cell."))
     if "error" in record:
-        return Feedback(question, WRONG, f"Building it raised {record['error']}")
+        return Feedback(question, WRONG, tr("Building it raised {error}",
+                                            error=record["error"]))
     layers = record.get("layers")
     if not isinstance(layers, list) or not all(isinstance(a, dict) for a in layers):
-        return Feedback(question, WRONG, "build_zfnet should return a cnnlib layer such as "
-                                         "a Sequential.")
+        return Feedback(question, WRONG, tr("build_zfnet should return a cnnlib layer such as "
+                                            "a Sequential."))
     if len(layers) == 1 and layers[0].get("module") != "cnnlib.layers":
-        return Feedback(question, WRONG, f"build_zfnet should return a cnnlib layer such as "
-                                         f"a Sequential, not a {layers[0].get('type')}.")
+        return Feedback(question, WRONG, tr("build_zfnet should return a cnnlib layer such as "
+                                            "a Sequential, not a {type}.",
+                                            type=layers[0].get("type")))
     difference = _first_difference(layers, _reference_layers())
     if difference:
         return Feedback(question, WRONG, difference)
-    return Feedback(question, CORRECT, "Every layer matches ZFNet.")
+    return Feedback(question, CORRECT, tr("Every layer matches ZFNet."))
 
 
 def zfnet_model(build) -> Feedback:
@@ -389,16 +399,17 @@ def zfnet_model(build) -> Feedback:
 
 def fc_share(answer) -> Feedback:
     """Check the share of ZFNet's parameters in its fully connected layers (0 to 1)."""
-    question = "share of the parameters in the fully connected layers"
+    question = tr("share of the parameters in the fully connected layers")
     if isinstance(answer, numbers.Real) and 1 < answer <= 100:
-        return Feedback(question, WRONG, "Give a fraction between 0 and 1, not a percentage.")
+        return Feedback(question, WRONG,
+                        tr("Give a fraction between 0 and 1, not a percentage."))
     table = _table()
     total = sum(row[3] for row in table.values())
     fc = sum(row[3] for name, row in table.items() if name.startswith("fc"))
     return check_value(
         question, answer, fc / total,
-        "Add the parameters of the Linear layers in the summary and divide by the total.",
-        atol=0.005, mistakes={1 - fc / total: "That is the convolutional layers' share."})
+        tr("Add the parameters of the Linear layers in the summary and divide by the total."),
+        atol=0.005, mistakes={1 - fc / total: tr("That is the convolutional layers' share.")})
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,35 +418,35 @@ def fc_share(answer) -> Feedback:
 
 # The lecture's padding example (cnnlib.data.lecture_example): a 5x5 image, a 3x3 filter, padding 1.
 LECTURE_IMAGE, LECTURE_FILTER, _ = lecture_example()
-_WINDOWS = "Each output cell is the sum of window * filter over all input channels, plus "
 # (description, x shape, w shape, stride, padding, hint) of the convolution cases.
 _CONV_SHAPES = [
-    ("3 input channels, 2 filters", (1, 3, 6, 6), (2, 3, 3, 3), 1, 0,
-     _WINDOWS + "the filter's bias."),
-    ("a batch of 2, padding 1, stride 2", (2, 3, 7, 7), (4, 3, 3, 3), 2, 1,
-     "Output cell (i, j) starts at input cell (i * stride, j * stride) of the padded "
-     "input; the output is floor((H + 2p - k) / s) + 1 tall."),
-    ("a non-square input and kernel", (1, 2, 6, 9), (3, 2, 2, 3), 1, 0,
-     "Use the kernel's height for rows and its width for columns."),
-    ("non-square, stride 2, padding 2", (2, 1, 8, 5), (2, 1, 3, 2), 2, 2,
-     "Compute the output height and width separately, each with its own kernel size."),
+    (N_("3 input channels, 2 filters"), (1, 3, 6, 6), (2, 3, 3, 3), 1, 0,
+     N_("Each output cell is the sum of window * filter over all input channels, plus the "
+        "filter's bias.")),
+    (N_("a batch of 2, padding 1, stride 2"), (2, 3, 7, 7), (4, 3, 3, 3), 2, 1,
+     N_("Output cell (i, j) starts at input cell (i * stride, j * stride) of the padded "
+        "input; the output is floor((H + 2p - k) / s) + 1 tall.")),
+    (N_("a non-square input and kernel"), (1, 2, 6, 9), (3, 2, 2, 3), 1, 0,
+     N_("Use the kernel's height for rows and its width for columns.")),
+    (N_("non-square, stride 2, padding 2"), (2, 1, 8, 5), (2, 1, 3, 2), 2, 2,
+     N_("Compute the output height and width separately, each with its own kernel size.")),
 ]
-_BACKWARD_HINT = (" Each output cell got window * filter: send dout[n, f, i, j] * w[f] back "
-                  "to the window (adding where windows overlap, then cut the padding off), "
-                  "dout * window to dw[f], and dout to db[f].")
+_BACKWARD_HINT = N_("Each output cell got window * filter: send dout[n, f, i, j] * w[f] back "
+                    "to the window (adding where windows overlap, then cut the padding off), "
+                    "dout * window to dw[f], and dout to db[f].")
 # (description, x shape, kernel_size, stride, hint) of the pooling cases.
 _POOL_SHAPES = [
-    ("2x2 windows, stride 2", (1, 1, 4, 4), 2, 2,
-     "Each output is the largest value of its window."),
-    ("a batch of 2 with 3 channels", (2, 3, 6, 6), 2, 2,
-     "Pool every image and every channel on its own."),
-    ("overlapping 3x3 windows, stride 2 (as in AlexNet)", (1, 2, 7, 7), 3, 2,
-     "Windows overlap: one input cell can be the maximum of several windows."),
-    ("a non-square input, stride 1", (1, 1, 5, 8), 2, 1,
-     "The output is floor((H - k) / s) + 1 tall and floor((W - k) / s) + 1 wide."),
+    (N_("2x2 windows, stride 2"), (1, 1, 4, 4), 2, 2,
+     N_("Each output is the largest value of its window.")),
+    (N_("a batch of 2 with 3 channels"), (2, 3, 6, 6), 2, 2,
+     N_("Pool every image and every channel on its own.")),
+    (N_("overlapping 3x3 windows, stride 2 (as in AlexNet)"), (1, 2, 7, 7), 3, 2,
+     N_("Windows overlap: one input cell can be the maximum of several windows.")),
+    (N_("a non-square input, stride 1"), (1, 1, 5, 8), 2, 1,
+     N_("The output is floor((H - k) / s) + 1 tall and floor((W - k) / s) + 1 wide.")),
 ]
-_POOL_BACKWARD_HINT = (" The gradient of a window goes to the cell that won its max; every "
-                       "other cell of the window gets 0.")
+_POOL_BACKWARD_HINT = N_("The gradient of a window goes to the cell that won its max; every "
+                         "other cell of the window gets 0.")
 
 
 def _pool_input(shape, rng):
@@ -448,11 +459,12 @@ def _cases(exercise: str, rng) -> list:
     """``(description, args, kwargs, hint)`` of one homework 3 exercise, drawn from ``rng``."""
     if exercise in ("conv2d_forward", "conv2d_backward"):
         cases = [] if exercise == "conv2d_backward" else [
-            ("the lecture's 5x5 example, padding 1",
+            (tr("the lecture's 5x5 example, padding 1"),
              (LECTURE_IMAGE[None, None], LECTURE_FILTER[None, None], np.zeros(1)),
              {"stride": 1, "padding": 1},
-             "Pad the input with p zeros on every side first, then slide the filter.")]
+             tr("Pad the input with p zeros on every side first, then slide the filter."))]
         for description, x_shape, w_shape, stride, padding, hint in _CONV_SHAPES:
+            hint = tr(hint)
             args = (rng.standard_normal(x_shape), rng.standard_normal(w_shape),
                     rng.standard_normal(w_shape[0]))
             kwargs = {"stride": stride, "padding": padding}
@@ -460,8 +472,8 @@ def _cases(exercise: str, rng) -> list:
                 from ..conv import conv2d
 
                 dout = rng.standard_normal(conv2d(*args, **kwargs).shape)
-                args, hint = (dout, *args), hint + _BACKWARD_HINT
-            cases.append((description, args, kwargs, hint))
+                args, hint = (dout, *args), f"{hint} {tr(_BACKWARD_HINT)}"
+            cases.append((tr(description), args, kwargs, hint))
         return cases
     from ..pool import max_pool2d
 
@@ -470,9 +482,10 @@ def _cases(exercise: str, rng) -> list:
         x = _pool_input(shape, rng)
         if exercise == "max_pool2d_backward":
             dout = rng.standard_normal(max_pool2d(x, k, s).shape)
-            cases.append((description, (dout, x, k, s), {}, hint + _POOL_BACKWARD_HINT))
+            cases.append((tr(description), (dout, x, k, s), {},
+                          f"{tr(hint)} {tr(_POOL_BACKWARD_HINT)}"))
         else:
-            cases.append((description, (x, k, s), {}, hint))
+            cases.append((tr(description), (x, k, s), {}, tr(hint)))
     return cases
 
 
@@ -501,41 +514,46 @@ _MISSING_CALL = {"missing": True}
 
 def _judge_case(number: int, description: str, hint: str, outcome: dict, want) -> Feedback:
     """One case of a function exercise: ``outcome`` is the sandbox's record of the call."""
-    where = f"Case {number} ({description})"
+    where = tr("Case {number} ({description})", number=number, description=description)
     if "error" in outcome:
-        return Feedback("", WRONG, f"{where} raised {outcome['error']}")
+        return Feedback("", WRONG, tr("{where} raised {error}", where=where,
+                                      error=outcome["error"]))
     got = outcome.get("result")
     if isinstance(want, tuple):
         if not outcome.get("tuple") or not isinstance(got, list) or len(got) != len(want):
-            return Feedback("", WRONG, f"{where}: return a tuple of {len(want)} arrays "
-                                       f"(one gradient per input). {hint}")
+            return Feedback("", WRONG, tr("{where}: return a tuple of {n} arrays (one gradient "
+                                          "per input).", where=where, n=len(want)) + " " + hint)
         pairs = list(zip(got, want))
     else:
         pairs = [(got, want)]
     for g, w in pairs:
         shape = _shape(g)
         if shape != np.shape(w):
-            what = "rows of different lengths" if shape is None else f"shape {shape}"
-            return Feedback("", WRONG, f"{where}: the result has {what}, "
-                                       f"expected {np.shape(w)}. {hint}")
+            what = (tr("rows of different lengths") if shape is None else
+                    tr("shape {shape}", shape=shape))
+            return Feedback("", WRONG, tr("{where}: the result has {what}, expected "
+                                          "{expected}.", where=where, what=what,
+                                          expected=np.shape(w)) + " " + hint)
         if not _same(g, w, 1e-5, 1e-7):
-            return Feedback("", WRONG, f"{where} gives different values. {hint}")
+            return Feedback("", WRONG, tr("{where} gives different values.", where=where)
+                            + " " + hint)
     return Feedback("", CORRECT)
 
 
 def _judge_function(exercise: str, cases: list, outcomes: list) -> Feedback:
     """Judge every case of a function exercise from the records of its calls."""
     if any(o.get("missing") for o in outcomes) or not outcomes:
-        return Feedback(exercise, NOT_ATTEMPTED, "Write the function and run the cell.")
+        return Feedback(exercise, NOT_ATTEMPTED, tr("Write the function and run the cell."))
     for number, ((description, args, kwargs, hint), outcome) in enumerate(
             zip(cases, outcomes), start=1):
         feedback = _judge_case(number, description, hint, outcome,
                                _reference(exercise, args, kwargs))
         if not feedback:
             return Feedback(exercise, WRONG, feedback.message)
-    how = ("finite differences of cnnlib's forward pass" if exercise.endswith("backward")
-           else "cnnlib")
-    return Feedback(exercise, CORRECT, f"All {len(cases)} cases agree with {how}.")
+    if exercise.endswith("backward"):
+        return Feedback(exercise, CORRECT, tr("All {n} cases agree with finite differences of "
+                                              "cnnlib's forward pass.", n=len(cases)))
+    return Feedback(exercise, CORRECT, tr("All {n} cases agree with cnnlib.", n=len(cases)))
 
 
 def _call_locally(function, args, kwargs) -> dict:
@@ -652,8 +670,8 @@ def score(homework: str, answers: dict, private) -> dict:
         try:
             return judge(*args)
         except Exception as error:  # a hostile answer must not stop the grader
-            return Feedback("", WRONG, f"The answer could not be compared "
-                                       f"({type(error).__name__}).")
+            return Feedback("", WRONG, tr("The answer could not be compared ({error_type}).",
+                                          error_type=type(error).__name__))
 
     result = {}
     if homework == HW1:

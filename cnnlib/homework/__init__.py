@@ -58,6 +58,9 @@ def main(argv=None) -> int:
                      help="notebooks graded at the same time, 1 to 64 (default: %(default)s)")
     grd.add_argument("--memory", type=int, default=2048,
                      help="MB of memory per notebook process (default: %(default)s)")
+    grd.add_argument("--language", choices=["en", "ko"], default="en",
+                     help="language of the reasons in the CSV: en (English, the default) or "
+                          "ko (Korean, 한국어)")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run submissions WITHOUT isolation when bubblewrap is unavailable "
                           "(only for work you trust; the CSV says so)")
@@ -81,8 +84,10 @@ def main(argv=None) -> int:
             return 1
         return int(args.check and any(s != "unchanged" for s in status.values()))
 
+    from ..i18n import set_language
     from .sandbox import SandboxUnavailable
 
+    set_language(args.language)
     try:
         results = grade(args.submissions, args.out, args.timeout, jobs=args.jobs,
                         sandbox=not args.no_sandbox, memory_mb=args.memory,

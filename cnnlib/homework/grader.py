@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.homework import HOMEWORK, HW2, POINTS, grading_task, score
+from ..i18n import N_, tr
 from . import sandbox as sb
 
 MAX_BYTES = 20_000_000
 SUFFIXES = (".ipynb", ".json")
-NOT_RUN = "not run"
+NOT_RUN = N_("not run")
 #: Names whose definition in a notebook's code says which homework it is.
 MARKERS = {
     "hw1_zfnet_parameters": ("conv1_shape", "fc6_params", "total_params", "zfnet_layer"),
@@ -108,11 +109,11 @@ def find_submissions(folder: Path) -> list[tuple[bytes, str]]:
 
 def _refusal(mode: int) -> str:
     if stat.S_ISLNK(mode):
-        return "refused: a symbolic link, not a file (links are never followed)"
+        return tr("refused: a symbolic link, not a file (links are never followed)")
     if stat.S_ISDIR(mode):
-        return "refused: a folder, not a notebook file"
+        return tr("refused: a folder, not a notebook file")
     if not stat.S_ISREG(mode):
-        return "refused: not a regular file (a pipe, socket or device)"
+        return tr("refused: not a regular file (a pipe, socket or device)")
     return ""
 
 
@@ -121,13 +122,13 @@ def read_submission(path: bytes) -> tuple[bytes | None, str]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
-        return None, f"refused: cannot open it ({error.strerror})"
+        return None, tr("refused: cannot open it ({reason})", reason=error.strerror)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return None, _refusal(info.st_mode) or "refused: not a regular file"
+            return None, _refusal(info.st_mode) or tr("refused: not a regular file")
         if info.st_size > MAX_BYTES:
-            return None, f"refused: larger than {MAX_BYTES // 1_000_000} MB"
+            return None, tr("refused: larger than {mb} MB", mb=MAX_BYTES // 1_000_000)
         with os.fdopen(fd, "rb", closefd=False) as file:
             return file.read(MAX_BYTES + 1)[:MAX_BYTES], ""
     finally:
@@ -137,13 +138,14 @@ def read_submission(path: bytes) -> tuple[bytes | None, str]:
 def code_cells(data: bytes) -> tuple[list | None, dict, str]:
     """``(code cell sources, metadata, problem)`` of a notebook file's bytes."""
     if not data.strip():
-        return None, {}, "empty submission"
+        return None, {}, tr("empty submission")
     try:
         nb = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        return None, {}, f"unreadable notebook: not JSON ({type(error).__name__})"
+        return None, {}, tr("unreadable notebook: not JSON ({error_type})",
+                            error_type=type(error).__name__)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        return None, {}, "unreadable notebook: no list of cells"
+        return None, {}, tr("unreadable notebook: no list of cells")
     sources = []
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -155,7 +157,7 @@ def code_cells(data: bytes) -> tuple[list | None, dict, str]:
             sources.append(source)
     metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     if not any(s.strip() for s in sources):
-        return None, metadata, "empty submission"
+        return None, metadata, tr("empty submission")
     return sources, metadata, ""
 
 
@@ -242,14 +244,14 @@ def grade_one(folder: Path, relative: bytes, refusal: str, staged: dict,
 
 def _lost(result: Result) -> str:
     if not result.homework:
-        return "unknown homework: neither its code, its metadata nor its file name names one"
+        return tr("unknown homework: neither its code, its metadata nor its file name names one")
     if all(s in ("not attempted", NOT_RUN) for s in result.statuses.values()):
-        return "not attempted"
+        return tr("not attempted")
     parts = []
     for status in ("wrong", "not attempted", NOT_RUN):
         exercises = [ex for ex, s in result.statuses.items() if s == status]
         if exercises:
-            parts.append(f"{status}: {', '.join(exercises)}")
+            parts.append(f"{tr(status)}: {', '.join(exercises)}")
     return _short("; ".join(parts), 300)
 
 
@@ -276,19 +278,22 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     result.statuses = {ex: f.status for ex, f in feedback.items()}
     result.messages = {ex: f.message for ex, f in feedback.items()}
     if run.flooded:
-        result.reason = f"stopped: wrote more than {settings.limits.output_bytes} bytes of answers"
+        result.reason = tr("stopped: wrote more than {n} bytes of answers",
+                           n=settings.limits.output_bytes)
     elif run.timed_out or cell_timeout:
-        where = f" (in cell {cell_timeout})" if cell_timeout else ""
-        result.reason = f"timed out after {settings.limits.seconds:g} s{where}"
+        where = tr(" (in cell {cell})", cell=cell_timeout) if cell_timeout else ""
+        result.reason = tr("timed out after {seconds} s", seconds=f"{settings.limits.seconds:g}"
+                           ) + where
     elif any(c.get("error") == "timed out" for c in answers["calls"].values()):
         slow = sorted({c["id"].split("/")[0] for c in answers["calls"].values()
                        if c.get("error") == "timed out"})
-        result.reason = f"timed out calling {', '.join(slow)}"
+        result.reason = tr("timed out calling {functions}", functions=", ".join(slow))
     elif errors:
         cell, error = errors[0]
-        result.reason = _short(f"crashed in cell {cell}: {error}")
+        result.reason = _short(tr("crashed in cell {cell}: {error}", cell=cell, error=error))
     elif not done:
-        result.reason = f"the notebook's process ended early (exit status {run.returncode})"
+        result.reason = tr("the notebook's process ended early (exit status {status})",
+                           status=run.returncode)
 
 
 HEADER_FIXED = ["submission", "homework"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations as act
+from ..i18n import tr
 from .figure import COLORS, BlitFigure
 from .html import plural
 
@@ -47,14 +48,15 @@ def describe(state: ActivationState) -> ActivationView:
     slope = float(derivative(np.array([state.x]))[0])
     product = slope ** state.layers
     bound = largest ** state.layers
-    text = (f"{state.function}'({state.x:g}) = {slope:.4g};  through "
-            f"{plural(state.layers, 'layer')}: {slope:.4g}^{state.layers} = {product:.3g}  "
-            f"(at best {largest:g}^{state.layers} = {bound:.3g})")
+    text = (f"{state.function}'({state.x:g}) = {slope:.4g};  "
+            + tr("through {layers}", layers=plural(state.layers, "layer"))
+            + f": {slope:.4g}^{state.layers} = {product:.3g}  "
+            + tr("(at best {bound})", bound=f"{largest:g}^{state.layers} = {bound:.3g}"))
     if state.function == "relu" and state.x == 0:
-        text += (". At exactly 0 ReLU has a corner; its slope there is taken as 0 (as in "
-                 "PyTorch), so nothing passes. Move x above 0: the slope is 1 at every layer")
+        text += tr(". At exactly 0 ReLU has a corner; its slope there is taken as 0 (as in "
+                   "PyTorch), so nothing passes. Move x above 0: the slope is 1 at every layer")
     elif state.function == "relu" and slope == 0:
-        text += ": a negative input stops the gradient (a 'dead' ReLU)"
+        text += tr(": a negative input stops the gradient (a 'dead' ReLU)")
     return ActivationView(state, slope, product, bound, text)
 
 
@@ -70,23 +72,23 @@ class ActivationFigure(BlitFigure):
         with self.styled():   # the projector-sized fonts of style.MATPLOTLIB_RC
             left, right = self.axes
             self.grid_x = np.linspace(-6, 6, 241)
-            left.set(xlim=(-6, 6), ylim=(-1.2, 1.6), xlabel="x (pre-activation)")
+            left.set(xlim=(-6, 6), ylim=(-1.2, 1.6), xlabel=tr("x (pre-activation)"))
             left.axhline(0, color="#999999", lw=0.8)
             left.grid(alpha=0.3)
             self.curve = self.moving(left.plot([], [], lw=3, color=COLORS[0], label="f(x)")[0])
             self.slope = self.moving(left.plot([], [], lw=3, ls="--", color=COLORS[1],
-                                               label="f'(x) (dashed)")[0])
+                                               label=tr("f'(x) (dashed)"))[0])
             self.point = self.moving(left.plot([], [], "o", ms=10, color=COLORS[3])[0])
             left.legend(loc="upper left")
             n = np.arange(1, MAX_LAYERS + 1)
             right.set(yscale="log", ylim=(1e-13, 3), xlim=(0.3, MAX_LAYERS + 0.7),
-                      xlabel="layers n", ylabel="f'(x)^n  (log scale)")
+                      xlabel=tr("layers n"), ylabel=tr("f'(x)^n  (log scale)"))
             right.grid(alpha=0.3, which="major")
             right.axhline(1, color="#999999", lw=0.8)
             self.bars = right.bar(n, np.ones(MAX_LAYERS), color=COLORS[5], edgecolor="black")
             self.moving(*self.bars)
             self.nothing = self.moving(right.text(
-                MAX_LAYERS / 2 + 0.5, 1e-6, "f'(x) = 0: no gradient\npasses at any depth",
+                MAX_LAYERS / 2 + 0.5, 1e-6, tr("f'(x) = 0: no gradient\npasses at any depth"),
                 ha="center", va="center", fontsize=15, bbox={"facecolor": "white",
                                                             "edgecolor": COLORS[3]}))
 

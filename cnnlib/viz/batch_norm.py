@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..i18n import tr
 from ..norm import batch_norm
 from .figure import COLORS, BlitFigure, histogram
 from .html import number
@@ -75,12 +76,14 @@ def compute(state: BatchNormState) -> BatchNormView:
     mean, var = means[now].copy(), variances[now].copy()
     gamma, beta = np.array([state.gamma]), np.array([state.beta])
     y = batch_norm(x, mean, var, gamma, beta, state.training, state.momentum)
-    mode = "training: uses this batch's mean and variance" if state.training else \
-        f"evaluation: uses the running mean {number(mean[0])} and variance {number(var[0])}"
-    text = (f"batch of {state.batch_size}: mean {number(x.mean())}, variance "
-            f"{number(x.var())} → after: mean {number(y.mean())}, std {number(y.std())} "
-            f"(γ = {state.gamma:g}, "
-            f"β = {state.beta:g}); {mode}.")
+    mode = tr("training: uses this batch's mean and variance") if state.training else \
+        tr("evaluation: uses the running mean {mean} and variance {var}",
+           mean=number(mean[0]), var=number(var[0]))
+    text = tr("batch of {n}: mean {mean}, variance {var} → after: mean {after_mean}, std "
+              "{after_std} (γ = {gamma}, β = {beta}); {mode}.", n=state.batch_size,
+              mean=number(x.mean()), var=number(x.var()), after_mean=number(y.mean()),
+              after_std=number(y.std()), gamma=f"{state.gamma:g}", beta=f"{state.beta:g}",
+              mode=mode)
     return BatchNormView(state, x[:, 0], y[:, 0], means[:state.steps + 1],
                          variances[:state.steps + 1], text)
 
@@ -92,11 +95,11 @@ class BatchNormFigure(BlitFigure):
         super().__init__(figsize=(12, 3.6), ncols=3, width_ratios=(1, 1, 1.2))
         with self.styled():   # the projector-sized fonts of style.MATPLOTLIB_RC
             before, after, running = self.axes
-            before.set(title="before: x", xlim=BEFORE_EDGES[[0, -1]], ylim=(0, 0.5),
-                       ylabel="fraction of the batch")
-            after.set(title="after: γ·x̂ + β", xlim=AFTER_EDGES[[0, -1]], ylim=(0, 0.5))
-            running.set(title="running statistics", xlim=(0, MAX_STEPS), ylim=(0, 9.5),
-                        xlabel="training steps")
+            before.set(title=tr("before: x"), xlim=BEFORE_EDGES[[0, -1]], ylim=(0, 0.5),
+                       ylabel=tr("fraction of the batch"))
+            after.set(title=tr("after: γ·x̂ + β"), xlim=AFTER_EDGES[[0, -1]], ylim=(0, 0.5))
+            running.set(title=tr("running statistics"), xlim=(0, MAX_STEPS), ylim=(0, 9.5),
+                        xlabel=tr("training steps"))
             for ax in self.axes:
                 ax.grid(alpha=0.3)
             zeros = np.zeros(len(BEFORE_EDGES) - 1)
@@ -105,12 +108,12 @@ class BatchNormFigure(BlitFigure):
             self.after = self.moving(after.stairs(np.zeros(len(AFTER_EDGES) - 1), AFTER_EDGES,
                                                   fill=True, color=COLORS[1], hatch="//",
                                                   edgecolor="black"))
-            running.axhline(TRUE_MEAN, color=COLORS[2], ls=":", label="true mean")
-            running.axhline(TRUE_STD ** 2, color=COLORS[3], ls=":", label="true var")
+            running.axhline(TRUE_MEAN, color=COLORS[2], ls=":", label=tr("true mean"))
+            running.axhline(TRUE_STD ** 2, color=COLORS[3], ls=":", label=tr("true var"))
             self.mean_line = self.moving(running.plot([], [], color=COLORS[2], lw=2.5,
-                                                      label="running mean")[0])
+                                                      label=tr("running mean"))[0])
             self.var_line = self.moving(running.plot([], [], color=COLORS[3], lw=2.5, ls="--",
-                                                     label="running var")[0])
+                                                     label=tr("running var"))[0])
             self.now = self.moving(running.axvline(0, color="black", lw=1.5))
             running.legend(loc="upper center", ncol=2, columnspacing=0.8, handlelength=1.4,
                            borderaxespad=0.2)   # above the curves, which stay below 6

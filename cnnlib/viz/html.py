@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from html import escape
 
+from ..i18n import N_, explain, get_language, tr
 from .style import FONT_FAMILY, OKABE_ITO
 
 _NOTE = {  # kind: (word shown before the text, border colour)
     "info": ("", OKABE_ITO["blue"]),
-    "ok": ("OK:", OKABE_ITO["bluish_green"]),
-    "warning": ("Note:", OKABE_ITO["orange"]),
-    "error": ("Not possible:", OKABE_ITO["vermillion"]),
+    "ok": (N_("OK:"), OKABE_ITO["bluish_green"]),
+    "warning": (N_("Note:"), OKABE_ITO["orange"]),
+    "error": (N_("Not possible:"), OKABE_ITO["vermillion"]),
 }
 
 
 def plural(n: int, word: str, words: str = "") -> str:
-    """``"1 layer"``, ``"2 layers"``, ``"no zeros"``: a count with its noun."""
+    """``"1 layer"``, ``"2 layers"``, ``"no zeros"``: a count with its noun.
+
+    Korean has no plural: there the catalog's entry for ``word`` with msgctxt ``count`` gives
+    the whole phrase (``"계층 {n}개"`` for ``layer``).
+    """
     many = words or word + "s"
+    if get_language() != "en":
+        return tr(word, "count", n=n)
     return f"no {many}" if n == 0 else f"{n} {word if n == 1 else many}"
 
 
@@ -26,10 +33,16 @@ def number(value: float, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def note(message: str, kind: str = "info") -> str:
-    """A boxed message; the kind is said in words as well as by the border colour."""
+def note(message, kind: str = "info") -> str:
+    """A boxed message; the kind is said in words as well as by the border colour.
+
+    ``message`` may be a refused setting's exception: its text is then translated
+    (:func:`cnnlib.i18n.explain`).
+    """
+    if isinstance(message, BaseException):
+        message = explain(message)
     word, colour = _NOTE[kind]
-    prefix = f"<b>{word}</b> " if word else ""
+    prefix = f"<b>{tr(word)}</b> " if word else ""
     return (f'<div class="cnnlib-note cnnlib-{kind}" style="border-left:6px solid {colour};'
             f'padding:4px 10px;margin:4px 0;font-size:16px">{prefix}{escape(message)}</div>')
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .._validate import SettingError
+from ..i18n import explain, tr
 from ..layers import (
     AdaptiveAvgPool2d,
     Conv2d,
@@ -138,7 +139,8 @@ def build(state: LayerStackState) -> tuple[Sequential, str]:
             for module in new:
                 shape = module.output_shape(shape)
         except SettingError as error:   # ShapeError is a SettingError too
-            return Sequential(*modules), f"layer {i} ({spec.kind}): {error}"
+            return Sequential(*modules), tr("layer {i} ({kind}): {error}", i=i,
+                                            kind=spec.kind, error=explain(error))
         modules += new
     return Sequential(*modules), ""
 
@@ -159,8 +161,9 @@ def _parameter_bar(table: Summary) -> svg.Piece:
             svgs.append(f'<text x="{x + 4:.1f}" y="74" font-size="14">{escape(kind)} '
                         f'{100 * params / total:.0f}%</text>')
         x += w
-    title = f'<text x="0" y="14" font-size="16" font-weight="bold">where the {total:,} ' \
-            f'parameters live (hover for details)</text>'
+    title = ('<text x="0" y="14" font-size="16" font-weight="bold">'
+             + escape(tr("where the {total} parameters live (hover for details)",
+                         total=f"{total:,}")) + "</text>")
     return svg.Piece(title + "".join(svgs), width, 80)
 
 
@@ -169,8 +172,8 @@ def render_layer_stack(state: LayerStackState) -> LayerStackView:
     model, error = build(state)
     table = summary(model, state.input_shape)
     parts = [note(error, "error")] if error else []
-    total = (f'<div class="cnnlib-total" style="font-size:18px;font-weight:bold">'
-             f"{table.total_params:,} parameters in total</div>")
+    total = ('<div class="cnnlib-total" style="font-size:18px;font-weight:bold">'
+             + tr("{n} parameters in total", n=f"{table.total_params:,}") + "</div>")
     parts += [total, svg.document(_parameter_bar(table), "parameters per layer"),
               f'<div style="overflow-x:auto;max-width:100%">{table._repr_html_()}</div>']
     return LayerStackView(state, table, error, panel(*parts))

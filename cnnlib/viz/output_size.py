@@ -13,8 +13,12 @@ import numpy as np
 
 from .. import shapes
 from .._validate import SettingError
+from ..i18n import N_, explain, tr
 from . import svg
 from .html import formula, note, panel, plural
+
+#: The axes' names, said in the messages (translated where shown).
+AXES = (N_("height"), N_("width"))
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,14 @@ def _axis(name: str, i: int, state: OutputSizeState) -> AxisArithmetic:
         o = shapes.conv_output_size(i, k, s, p, d)
     except SettingError:
         return AxisArithmetic(name, i, (before, after), None, 0, None,
-                              f"{text}: {span} < 0, no window fits")
+                              text + tr(": {span} < 0, no window fits", span=span))
     uncovered = shapes.uncovered_cells(i, k, s, p, d)
     fits = None
     if uncovered and before == after:
         fits = shapes.nearest_fits(i, k, s, before, d)
     text += f" = {span // s} + 1 = {o}"
     if uncovered:
-        text += f"   (remainder {uncovered}: the floor drops it)"
+        text += tr("   (remainder {uncovered}: the floor drops it)", uncovered=uncovered)
     return AxisArithmetic(name, i, (before, after), o, uncovered, fits, text)
 
 
@@ -88,20 +92,27 @@ def _axis_notes(axis: AxisArithmetic, state: OutputSizeState) -> list[tuple[str,
     if axis.output is None:
         padded = axis.size + sum(axis.padding)
         k_eff = shapes.effective_kernel_size(state.kernel_size, state.dilation)
-        return [("error", f"Along the {axis.name} the kernel spans {k_eff} cells but the padded "
-                          f"input has only {padded}: no window fits, so the output is empty. "
-                          f"Use a smaller kernel or dilation, more padding, or a larger input.")]
+        return [("error", tr("Along the {axis} the kernel spans {k_eff} cells but the padded "
+                             "input has only {padded}: no window fits, so the output is empty. "
+                             "Use a smaller kernel or dilation, more padding, or a larger "
+                             "input.", axis=tr(axis.name), k_eff=k_eff, padded=padded))]
     if not axis.uncovered:
         return []
-    cells = ("cell is" if axis.uncovered == 1 else f"{axis.uncovered} cells are")
-    message = (f"Stride {state.stride} does not tile the {axis.name}: the last "
-               f"{cells} never covered by a window (marked x).")
+    if axis.uncovered == 1:
+        message = tr("Stride {stride} does not tile the {axis}: the last cell is never covered "
+                     "by a window (marked x).", stride=state.stride, axis=tr(axis.name))
+    else:
+        message = tr("Stride {stride} does not tile the {axis}: the last {n} cells are never "
+                     "covered by a window (marked x).", stride=state.stride,
+                     axis=tr(axis.name), n=axis.uncovered)
     if axis.fits is not None:
-        paddings = ", ".join(map(str, axis.fits.paddings)) or "none (the parity is wrong)"
-        message += f" Paddings that fit with stride {state.stride}: {paddings}."
+        paddings = (", ".join(map(str, axis.fits.paddings))
+                    or tr("none (the parity is wrong)"))
+        message += tr(" Paddings that fit with stride {stride}: {paddings}.",
+                      stride=state.stride, paddings=paddings)
         if axis.fits.strides:
-            message += " Strides that fit with this padding: " + ", ".join(
-                map(str, axis.fits.strides)) + "."
+            message += tr(" Strides that fit with this padding: {strides}.",
+                          strides=", ".join(map(str, axis.fits.strides)))
     return [("warning", message)]
 
 
@@ -125,10 +136,11 @@ def _padded_input(state: OutputSizeState, axes, window) -> svg.Piece:
         tap_cols = window[1] + state.dilation * np.arange(state.kernel_size)
         kinds[np.ix_(taps, tap_cols)] = "window"
     pads = "" if top == bottom == left == right == 0 else (
-        f" + padding {top}" if top == bottom == left == right
-        else f" + padding {top},{bottom} (top,bottom) {left},{right} (left,right)")
+        tr(" + padding {p}", p=top) if top == bottom == left == right
+        else tr(" + padding {top},{bottom} (top,bottom) {left},{right} (left,right)",
+                top=top, bottom=bottom, left=left, right=right))
     return svg.grid(kinds, labels, role="input",
-                    title=f"input {state.height} × {state.width}{pads}")
+                    title=tr("input {h} × {w}", h=state.height, w=state.width) + pads)
 
 
 def _output_grid(shape, step) -> svg.Piece:
@@ -136,14 +148,15 @@ def _output_grid(shape, step) -> svg.Piece:
     labels = np.full(shape, "", dtype=object)
     if 0 <= step < kinds.size:
         kinds.flat[step], labels.flat[step] = "current", "•"
-    return svg.grid(kinds, labels, role="output", title=f"output {shape[0]} × {shape[1]}")
+    return svg.grid(kinds, labels, role="output",
+                    title=tr("output {h} × {w}", h=shape[0], w=shape[1]))
 
 
 def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piece | None]:
     """Lines, notes and picture of the transposed convolution mapping the output back."""
     if any(a.padding[0] != a.padding[1] for a in axes):
-        return [], [("info", "The transposed view needs equal padding on both sides "
-                             "(an even kernel with 'same' pads one side more).")], None
+        return [], [("info", tr("The transposed view needs equal padding on both sides "
+                                "(an even kernel with 'same' pads one side more)."))], None
     k, s, d = state.kernel_size, state.stride, state.dilation
     k_eff = shapes.effective_kernel_size(k, d)
     lines, sizes = [], []
@@ -152,35 +165,37 @@ def _transposed(state: OutputSizeState, axes) -> tuple[list[str], list, svg.Piec
         back = shapes.transposed_conv_output_size(a.output, k, s, p, a.uncovered, d)
         extra = f" + {a.uncovered} (output_padding)" if a.uncovered else ""
         kernel = f"{k}" if d == 1 else f"{d}·({k}−1) + 1"
-        lines.append(f"transposed: i'_{a.name[0]} = ({a.output}−1)·{s} − 2·{p} + {kernel}"
-                     f"{extra} = {back}")
+        lines.append(tr("transposed") + f": i'_{a.name[0]} = ({a.output}−1)·{s} − 2·{p} + "
+                     f"{kernel}{extra} = {back}")
         sizes.append(a.output)
     crop = k_eff - 1 - axes[0].padding[0], k_eff - 1 - axes[1].padding[0]
     if min(crop) < 0:
-        return lines, [("info", "Here the padding is larger than d·(k−1): the transposed "
-                                "convolution crops its result instead of padding it.")], None
+        return lines, [("info", tr("Here the padding is larger than d·(k−1): the transposed "
+                                   "convolution crops its result instead of padding it."))], None
     rows, cols = ((n - 1) * s + 1 + 2 * q + a.uncovered for n, q, a in zip(sizes, crop, axes))
     kinds = np.full((rows, cols), "pad", dtype=object)
     kinds[crop[0]:rows - crop[0] - axes[0].uncovered,
           crop[1]:cols - crop[1] - axes[1].uncovered] = "zero"
     kinds[crop[0]: crop[0] + (sizes[0] - 1) * s + 1: s,
           crop[1]: crop[1] + (sizes[1] - 1) * s + 1: s] = "output"
-    caption = svg.text([f"Transposed convolution: the output spread out with "
-                        f"{plural(s - 1, 'zero')} between cells and padded;",
-                        f"a stride-1 kernel spanning {k_eff} cells slides over it and gives back "
-                        f"{rows - k_eff + 1} × {cols - k_eff + 1}."], weight="bold")
+    caption = svg.text([tr("Transposed convolution: the output spread out with {zeros} "
+                           "between cells and padded;", zeros=plural(s - 1, "zero")),
+                        tr("a stride-1 kernel spanning {k} cells slides over it and gives back "
+                           "{h} × {w}.", k=k_eff, h=rows - k_eff + 1, w=cols - k_eff + 1)],
+                       weight="bold")
     return lines, [], svg.vstack([caption, svg.grid(kinds, role="transposed")], gap=6)
 
 
 def render_output_size(state: OutputSizeState) -> OutputSizeView:
     """Compute and draw one output-size setting; never raises for an impossible setting."""
     try:
-        axes = (_axis("height", state.height, state), _axis("width", state.width, state))
+        axes = (_axis(AXES[0], state.height, state), _axis(AXES[1], state.width, state))
     except SettingError as error:  # e.g. padding="same" with stride > 1
         blank = svg.grid(np.full((state.height, state.width), "input", dtype=object),
-                         role="input", title=f"input {state.height} × {state.width}")
-        notes = (("error", str(error)),)
-        html = panel(_summary(state, None), note(str(error), "error"),
+                         role="input", title=tr("input {h} × {w}", h=state.height,
+                                                 w=state.width))
+        notes = (("error", explain(error)),)
+        html = panel(_summary(state, None), note(explain(error), "error"),
                      svg.document(blank, "input grid"))
         return OutputSizeView(state, (), None, None, notes, html)
 
@@ -211,6 +226,7 @@ def render_output_size(state: OutputSizeState) -> OutputSizeView:
 
 
 def _summary(state: OutputSizeState, shape) -> str:
-    out = f"{shape[0]} × {shape[1]}" if shape else "empty"
-    return (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
-            f"input {state.height} × {state.width} → output {out}</div>")
+    out = f"{shape[0]} × {shape[1]}" if shape else tr("empty")
+    return ('<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
+            + tr("input {h} × {w} → output {out}", h=state.height, w=state.width, out=out)
+            + "</div>")

@@ -16,10 +16,12 @@ import numpy as np
 from .. import shapes
 from .._validate import SettingError
 from ..data import data_file
+from ..i18n import N_, explain, tr
 from ..pool import avg_pool2d, max_pool2d, max_pool2d_indices
 from . import svg
 from .html import note, panel
 
+_POOL = {"max": N_("max pool"), "avg": N_("avg pool")}
 #: The small grid pooled in "grid" mode (6x6 whole numbers, fixed so that notes can cite it).
 GRID = ((1, 1, 2, 4, 0, 3), (5, 6, 7, 8, 2, 1), (3, 2, 1, 0, 9, 4), (1, 2, 3, 4, 6, 5),
         (0, 7, 2, 3, 1, 8), (4, 1, 6, 2, 5, 3))
@@ -99,10 +101,11 @@ def _grid_picture(x, output, winners, state: PoolingState) -> svg.Piece:
     out_kinds = np.full(output.shape, "output", dtype=object)
     out_kinds.flat[step] = "current"
     out_labels = [[f"{v:.3g}" for v in row] for row in output]
-    pads = f" + padding {p}" if p else ""
+    pads = tr(" + padding {p}", p=p) if p else ""
     return svg.vstack([svg.hstack([
-        svg.grid(kinds, labels, role="input", title=f"input {h} × {w}{pads}"),
-        svg.grid(out_kinds, out_labels, role="output", title=f"{state.mode} pool {oh} × {ow}"),
+        svg.grid(kinds, labels, role="input", title=tr("input {h} × {w}", h=h, w=w) + pads),
+        svg.grid(out_kinds, out_labels, role="output",
+                 title=f"{tr(_POOL[state.mode])} {oh} × {ow}"),
     ]), svg.legend(["pad", "window", "winner", "current"] if winners is not None
                    else ["pad", "window", "current"])])
 
@@ -117,16 +120,18 @@ def _image_html(x, output, state: PoolingState) -> str:
         return (f'<figure style="display:inline-block;margin:0 16px 0 0">{picture}'
                 f'<figcaption style="font-size:16px">{caption}</figcaption></figure>')
     h, w = x.shape
+    source = tr("input {h} × {w}", h=h, w=w)
     if output is None:
-        return img(_photo_png(), f"input {h} × {w}") + img("", f"{state.mode} pool: none")
+        return img(_photo_png(), source) + img("", f"{tr(_POOL[state.mode])}: {tr('none')}")
     oh, ow = output.shape
-    return (img(_photo_png(), f"input {h} × {w}")
-            + img(_png(output), f"{state.mode} pool → {oh} × {ow}"))
+    return (img(_photo_png(), source)
+            + img(_png(output), f"{tr(_POOL[state.mode])} → {oh} × {ow}"))
 
 
 def _summary(input_shape, output: str) -> str:
-    return (f'<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
-            f"input {input_shape[0]} × {input_shape[1]} → output {output}</div>")
+    return ('<div class="cnnlib-summary" style="font-size:20px;font-weight:bold">'
+            + tr("input {h} × {w} → output {out}", h=input_shape[0], w=input_shape[1],
+                 out=output) + "</div>")
 
 
 def _refused(x: np.ndarray, state: PoolingState, message: str) -> str:
@@ -136,10 +141,11 @@ def _refused(x: np.ndarray, state: PoolingState, message: str) -> str:
         kinds = np.full(x.shape, "input", dtype=object)
         labels = [[f"{v:g}" for v in row] for row in x]
         body = svg.document(svg.grid(kinds, labels, role="input",
-                                     title=f"input {x.shape[0]} × {x.shape[1]}"), "pooling input")
+                                     title=tr("input {h} × {w}", h=x.shape[0], w=x.shape[1])),
+                            "pooling input")
     else:
         body = _image_html(x, None, state)
-    return panel(_summary(x.shape, "none"), note(message, "error"), body)
+    return panel(_summary(x.shape, tr("none")), note(message, "error"), body)
 
 
 def render_pooling(state: PoolingState) -> PoolingView:
@@ -149,20 +155,23 @@ def render_pooling(state: PoolingState) -> PoolingView:
         shape = shapes.pool_output_shape(x.shape, state.kernel_size, state.stride,
                                          state.padding, ceil_mode=state.ceil_mode)
     except SettingError as error:
-        return PoolingView(state, x.shape, None, None, _refused(x, state, str(error)))
+        return PoolingView(state, x.shape, None, None, _refused(x, state, explain(error)))
     output, winners = _pool(x, state)
     if output.shape != shape:
         raise AssertionError("cnnlib.pool disagrees with cnnlib.shapes")
     summary = _summary(x.shape, f"{shape[0]} × {shape[1]}")
     notes = []
     if state.kernel_size > state.stride:
-        notes.append(note("kernel > stride: the windows overlap (AlexNet's 3/2 pooling).", "info"))
+        notes.append(note(tr("kernel > stride: the windows overlap (AlexNet's 3/2 pooling)."),
+                          "info"))
     elif state.kernel_size < state.stride:
-        notes.append(note("kernel < stride: some input cells are skipped entirely.", "warning"))
+        notes.append(note(tr("kernel < stride: some input cells are skipped entirely."),
+                          "warning"))
     if state.source == "grid":
         body = svg.document(_grid_picture(x, output, winners, state), "pooling")
         if winners is not None:
-            notes.append(note("Cells marked * won a max: only they receive a gradient.", "info"))
+            notes.append(note(tr("Cells marked * won a max: only they receive a gradient."),
+                              "info"))
     else:
         body = _image_html(x, output, state)
     return PoolingView(state, x.shape, output, winners, panel(summary, *notes, body))

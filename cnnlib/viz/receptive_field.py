@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import shapes
 from .._validate import SettingError
+from ..i18n import N_, explain, tr, words
 from ..layers import Conv2d, MaxPool2d
 from ..models import alexnet_2012
 from . import svg
@@ -135,12 +136,12 @@ def _stack_view(layers, state: ReceptiveFieldState) -> StackView:
         fields = tuple(shapes.receptive_fields(windows, state.input_size))
     except SettingError as error:
         fields = tuple(shapes.receptive_fields(windows))
-        return StackView(fields, (), None, params, str(error))
+        return StackView(fields, (), None, params, explain(error))
     top = fields[-1].size
     if not (0 <= state.row < top and 0 <= state.col < top):
         return StackView(fields, (), None, params,
-                         f"cell ({state.row}, {state.col}) is outside the last layer "
-                         f"({top} × {top}).")
+                         tr("cell ({row}, {col}) is outside the last layer ({top} × {top}).",
+                            row=state.row, col=state.col, top=top))
     rows, cols, span = {state.row}, {state.col}, {state.row}
     seen = [((state.row,), (state.col,))]
     for layer, below in zip(reversed(layers), reversed(fields[:-1])):
@@ -155,7 +156,7 @@ def _stack_view(layers, state: ReceptiveFieldState) -> StackView:
 def _layer_grid(field: shapes.ReceptiveField, seen, last: bool) -> svg.Piece:
     kinds = np.full((field.size, field.size), "input", dtype=object)
     kinds[np.ix_(seen[0], seen[1])] = "current" if last else "seen"
-    title = f"{field.name} {field.size}×{field.size}"
+    title = f"{words(field.name, record=False)} {field.size}×{field.size}"
     cell = min(24, 200 / field.size)
     piece = svg.grid(kinds, role=field.name, title=title, cell=cell)
     if cell >= 8 or not seen[0] or not seen[1]:
@@ -185,17 +186,19 @@ def _rows_of(pieces, width: float = 760, gap: float = 20) -> svg.Piece:
 
 
 def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState) -> str:
-    header = ["layer", "k", "s", "p", "d", "size", "rf", "jump", "start", "params"]
+    header = [tr("layer"), "k", "s", "p", "d", tr("size"), "rf", tr("jump"), tr("start"),
+              tr("params")]
     counts = _params(layers, state.in_channels)
-    rows = [["input", "", "", "", "", stack.fields[0].size or "", 1, 1, 0.5, ""]]
+    rows = [[tr("input"), "", "", "", "", stack.fields[0].size or "", 1, 1, 0.5, ""]]
     for layer, f, count in zip(layers, stack.fields[1:], counts):
         rows.append([f.name, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
                      f.size if f.size is not None else "", f.rf, f.jump, f"{f.start:g}",
                      f"{count:,}"])
-    field = ("not possible (see below)" if stack.error else
+    field = (tr("not possible (see below)") if stack.error else
              f"{stack.fields[-1].rf} × {stack.fields[-1].rf}")
-    title = (f"<b>{label}</b>: receptive field {field}, "
-             f"{stack.params:,} parameters ({state.in_channels} input channels)")
+    title = tr("<b>{label}</b>: receptive field {field}, {params} parameters "
+               "({channels} input channels)", label=tr(label), field=field,
+               params=f"{stack.params:,}", channels=state.in_channels)
     parts = [f"<div style='font-size:17px;margin-top:8px'>{title}</div>",
              table(header, rows, highlight=len(rows) - 1)]
     if stack.error:
@@ -204,15 +207,16 @@ def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState
         grids = [_layer_grid(f, s, i == len(stack.fields) - 1)
                  for i, (f, s) in enumerate(zip(stack.fields, stack.seen))]
         parts.append(svg.document(_rows_of(grids),
-                                  f"{label}: receptive field of one output cell"))
+                                  tr("{label}: receptive field of one output cell",
+                                     label=tr(label))))
     return "".join(parts)
 
 
 def render_receptive_field(state: ReceptiveFieldState) -> ReceptiveFieldView:
     """Draw both stacks; impossible stacks (an empty layer) are explained, not raised."""
-    stacks = [("stack A", state.layers)]
+    stacks = [(N_("stack A"), state.layers)]
     if state.compare:
-        stacks.append(("stack B", state.compare))
+        stacks.append((N_("stack B"), state.compare))
     views = tuple(_stack_view(layers, state) for _, layers in stacks)
     parts = [_stack_html(label, layers, view, state)
              for (label, layers), view in zip(stacks, views)]
@@ -220,9 +224,10 @@ def render_receptive_field(state: ReceptiveFieldState) -> ReceptiveFieldView:
         a, b = views
         same = a.fields[-1].rf == b.fields[-1].rf
         parts.insert(0, note(
-            f"Both stacks see {a.fields[-1].rf} × {a.fields[-1].rf} input cells; stack A uses "
-            f"{a.params:,} parameters, stack B {b.params:,}." if same else
-            f"Stack A sees {a.fields[-1].rf} × {a.fields[-1].rf} cells, stack B "
-            f"{b.fields[-1].rf} × {b.fields[-1].rf}.", "info"))
+            tr("Both stacks see {rf} × {rf} input cells; stack A uses {a} parameters, "
+               "stack B {b}.", rf=a.fields[-1].rf, a=f"{a.params:,}", b=f"{b.params:,}")
+            if same else
+            tr("Stack A sees {a} × {a} cells, stack B {b} × {b}.", a=a.fields[-1].rf,
+               b=b.fields[-1].rf), "info"))
     legend = svg.document(svg.legend(["current", "seen", "input"]), "legend")
     return ReceptiveFieldView(state, views, panel(*parts, legend))

@@ -15,6 +15,7 @@ from .. import shapes
 from .._validate import SettingError
 from ..conv import conv2d_naive
 from ..data import lecture_example
+from ..i18n import tr
 from . import svg
 from .html import formula, note, panel
 
@@ -73,7 +74,7 @@ def render_stepper(state: StepperState) -> StepperView:
         oh = shapes.conv_output_size(h, k, state.stride, state.padding)
         ow = shapes.conv_output_size(w, k, state.stride, state.padding)
     except SettingError as error:
-        return StepperView(state, None, None, None, None, panel(note(str(error), "error")))
+        return StepperView(state, None, None, None, None, panel(note(error, "error")))
     # the readable reference convolution (one output channel), the sums the lecture writes out
     output = conv2d_naive(image[None].astype(float), kernel[None].astype(float),
                           stride=state.stride, padding=state.padding)[0, 0]
@@ -90,20 +91,21 @@ def render_stepper(state: StepperState) -> StepperView:
         kinds[:p], kinds[h + p:], kinds[:, :p], kinds[:, w + p:] = ("pad",) * 4
         kinds[covered_rows:], kinds[:, covered_cols:] = "uncovered", "uncovered"
         kinds[r0:r0 + k, c0:c0 + k] = "window"
-        name = f"channel {ch + 1}: " if c > 1 else ""
+        name = tr("channel {c}: ", c=ch + 1) if c > 1 else ""
         rows.append(svg.hstack([
-            svg.grid(kinds, _labels(padded[ch]), role=f"input{ch}", title=f"{name}input"),
+            svg.grid(kinds, _labels(padded[ch]), role=f"input{ch}", title=name + tr("input")),
             svg.grid(np.full((k, k), "kernel", dtype=object), _labels(kernel[ch]),
-                     role=f"kernel{ch}", title="kernel"),
+                     role=f"kernel{ch}", title=tr("kernel")),
             svg.grid(np.full((k, k), "product", dtype=object), _labels(products[ch]),
-                     role=f"product{ch}", title="window × kernel"),
-            svg.text([f"sum = {sums[ch]:g}"], size=18, weight="bold"),
+                     role=f"product{ch}", title=tr("window × kernel")),
+            svg.text([tr("sum = {total}", total=f"{sums[ch]:g}")], size=18, weight="bold"),
         ]))
     out_kinds = np.full((oh, ow), "output", dtype=object)
     out_labels = np.full((oh, ow), "", dtype=object)
     out_labels.flat[:step + 1] = _labels(output.flat[:step + 1])
     out_kinds.flat[step] = "current"
-    rows.append(svg.grid(out_kinds, out_labels, role="output", title=f"output {oh} × {ow}"))
+    rows.append(svg.grid(out_kinds, out_labels, role="output",
+                         title=tr("output {h} × {w}", h=oh, w=ow)))
     uncovered = shapes.uncovered_cells(h, k, state.stride, p)
     rows.append(svg.legend(["pad", "window", "kernel", "product", "current"]
                            + (["uncovered"] if uncovered else [])))
@@ -113,11 +115,15 @@ def render_stepper(state: StepperState) -> StepperView:
              + f" = {output[r, col]:g}"]
     notes = []
     if uncovered:
-        last = "row and column are" if uncovered == 1 else f"{uncovered} rows and columns are"
-        notes.append(note(f"Stride {state.stride} does not tile the padded input: its last "
-                          f"{last} never under the kernel (marked x).", "warning"))
-    html = panel(formula([f"step {step} (output row {r}, column {col}; steps 0 to "
-                          f"{oh * ow - 1}): window at rows {r0}..{r0 + k - 1}, columns "
-                          f"{c0}..{c0 + k - 1} of the padded input"] + lines),
+        notes.append(note(tr("Stride {stride} does not tile the padded input: its last row and "
+                             "column are never under the kernel (marked x).",
+                             stride=state.stride) if uncovered == 1 else
+                          tr("Stride {stride} does not tile the padded input: its last {n} rows "
+                             "and columns are never under the kernel (marked x).",
+                             stride=state.stride, n=uncovered), "warning"))
+    html = panel(formula([tr("step {step} (output row {r}, column {c}; steps 0 to {last}): "
+                             "window at rows {r0}..{r1}, columns {c0}..{c1} of the padded "
+                             "input", step=step, r=r, c=col, last=oh * ow - 1, r0=r0,
+                             r1=r0 + k - 1, c0=c0, c1=c0 + k - 1)] + lines),
                  *notes, svg.document(svg.vstack(rows), "convolution step"))
     return StepperView(state, output, (r0, c0), products, output[r, col].item(), html)

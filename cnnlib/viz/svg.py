@@ -13,9 +13,11 @@ from __future__ import annotations
 import itertools
 from html import escape
 from typing import NamedTuple
+from unicodedata import east_asian_width
 
 import numpy as np
 
+from ..i18n import words
 from .style import CELL, CELL_STYLES, FONT_FAMILY, FONT_SIZE, OKABE_ITO, TITLE_SIZE
 
 #: Grids with more cells than this along an axis are drawn as blocks, without labels.
@@ -52,6 +54,12 @@ def _label_width(characters: int, size: float) -> float:
     return 0.62 * size * characters
 
 
+def columns(s: str) -> float:
+    """The length of ``s`` in Latin letters' widths: a Hangul syllable (or another wide East
+    Asian character) is about 1 em, some 1.65 Latin letters."""
+    return sum(1.65 if east_asian_width(ch) in "WF" else 1 for ch in str(s))
+
+
 def _text(x, y, s, size=FONT_SIZE, anchor="middle", weight="normal"):
     return (f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" '
             f'font-weight="{weight}" dominant-baseline="central">{escape(str(s))}</text>')
@@ -83,7 +91,7 @@ def grid(kinds, labels=None, *, role: str, title: str = "", cell: int = CELL) ->
     if max(rows, cols) > MAX_DRAWN_CELLS:
         cell = BIG_GRID_SIDE / max(rows, cols)
     elif labels is not None:
-        longest = max((len(str(v)) for line in labels for v in line), default=0)
+        longest = max((columns(v) for line in labels for v in line), default=0)
         cell = max(cell, _label_width(longest, FONT_SIZE) + 8)
     if labels is None and max(rows, cols) > MAX_PER_CELL or max(rows, cols) > MAX_DRAWN_CELLS:
         parts.append(f'<g transform="translate(0,{top})">{_blocks(kinds, cell, role)}</g>')
@@ -97,7 +105,7 @@ def grid(kinds, labels=None, *, role: str, title: str = "", cell: int = CELL) ->
                     parts.append(_text((c + 0.5) * cell, (r + 0.5) * cell, labels[r][c],
                                        FONT_SIZE if cell >= 28 else FONT_SIZE - 4))
         parts.append("</g>")
-    width = max(cols * cell, 0.62 * TITLE_SIZE * len(title))
+    width = max(cols * cell, 0.62 * TITLE_SIZE * columns(title))
     return Piece("".join(parts), width, top + rows * cell)
 
 
@@ -129,7 +137,8 @@ def text(lines, size: int = FONT_SIZE, weight: str = "normal") -> Piece:
     step = size * 1.4
     svg = "".join(_text(0, step * (i + 0.5), line, size, "start", weight)
                   for i, line in enumerate(lines))
-    return Piece(svg, max((0.6 * size * len(s) for s in lines), default=0), step * len(lines))
+    return Piece(svg, max((0.6 * size * columns(s) for s in lines), default=0),
+                 step * len(lines))
 
 
 def legend(kinds) -> Piece:
@@ -137,9 +146,9 @@ def legend(kinds) -> Piece:
     parts, x = [], 0
     for kind in kinds:
         parts.append(_rect(x, 2, 20, 20, kind))
-        label = CELL_STYLES[kind][4]
+        label = words(CELL_STYLES[kind][4], "legend")
         parts.append(_text(x + 26, 12, label, FONT_SIZE - 1, "start"))
-        x += 26 + 0.6 * (FONT_SIZE - 1) * len(label) + 18
+        x += 26 + 0.6 * (FONT_SIZE - 1) * columns(label) + 18
     return Piece("".join(parts), x, 24)
 
 

@@ -28,14 +28,15 @@ import ipywidgets as widgets
 from traitlets import validate
 
 from .._validate import SettingError, SettingTypeError
+from ..i18n import N_, explain, tr, words
 from ..viz.html import note
 
 DESCRIPTION_STYLE = {"description_width": "118px"}
 #: Every control keeps this width and never shrinks: a row that does not fit wraps instead,
 #: so a slider track is never squeezed to 0 px (1024 px projector at 150 % zoom included).
 CONTROL_WIDTH = "320px"
-APOLOGY = ("Sorry, the explorer hit a bug while drawing this setting (not your mistake). "
-           "Move the control back, or re-run the cell; please tell your instructor.")
+APOLOGY = N_("Sorry, the explorer hit a bug while drawing this setting (not your mistake). "
+             "Move the control back, or re-run the cell; please tell your instructor.")
 
 
 def control_layout() -> widgets.Layout:
@@ -64,7 +65,7 @@ def int_slider(description: str, value: int, low: int, high: int, name: str = ""
     """An integer slider; ``value`` outside ``[low, high]`` is refused, naming argument ``name``
     (default: the description)."""
     check_in_range(value, name or description, low, high)
-    return widgets.IntSlider(value=value, min=low, max=high, description=description,
+    return widgets.IntSlider(value=value, min=low, max=high, description=words(description),
                              style=DESCRIPTION_STYLE, layout=control_layout(), **kwargs)
 
 
@@ -73,7 +74,7 @@ def float_slider(description: str, value: float, low: float, high: float, step: 
     """A float slider; ``value`` outside ``[low, high]`` is refused like :func:`int_slider`."""
     check_in_range(value, name or description, low, high, whole=False)
     return widgets.FloatSlider(value=value, min=low, max=high, step=step,
-                               description=description, style=DESCRIPTION_STYLE,
+                               description=words(description), style=DESCRIPTION_STYLE,
                                layout=control_layout(), **kwargs)
 
 
@@ -111,10 +112,15 @@ class Choice(widgets.Dropdown):
 
 
 def dropdown(description: str, options, value, name: str = "") -> Choice:
-    """A drop-down list; ``value`` must be one of ``options`` (refused naming ``name``)."""
+    """A drop-down list; ``value`` must be one of ``options`` (refused naming ``name``).
+
+    The words shown are translated (:func:`cnnlib.i18n.words`); the values stay as they are.
+    """
     if value not in _option_values(options):
         raise refuse_choice(name or description, value, options)
-    return Choice(options=options, value=value, description=description,
+    options = [(words(o[0]), o[1]) if isinstance(o, tuple) else
+               (words(o, "option"), o) if isinstance(o, str) else o for o in options]
+    return Choice(options=options, value=value, description=words(description),
                   style=DESCRIPTION_STYLE, layout=control_layout())
 
 
@@ -122,7 +128,7 @@ def checkbox(description: str, value: bool, name: str = "") -> widgets.Checkbox:
     """A check box; ``value`` must be ``True`` or ``False``."""
     if not isinstance(value, bool):
         raise SettingTypeError(f"{name or description} must be True or False, got {value!r}.")
-    return widgets.Checkbox(value=value, description=description, indent=False,
+    return widgets.Checkbox(value=value, description=words(description), indent=False,
                             layout=control_layout())
 
 
@@ -239,10 +245,10 @@ class Explorer(widgets.VBox):
             action()
             self.draws += 1
         except SettingError as error:                    # a setting the lecture refuses
-            self.message.value = note(str(error), "error")
+            self.message.value = note(explain(error), "error")
         except Exception as error:  # noqa: BLE001 - a bug: apologise, keep it for the tests
             self.last_bug = error
-            self.message.value = note(APOLOGY, "warning")
+            self.message.value = note(tr(APOLOGY), "warning")
         finally:
             self._busy = False
 
@@ -272,9 +278,10 @@ class Explorer(widgets.VBox):
             f"{control.description or name} {_shown(control)}"
             for name, control in self.controls.items() if not control.disabled)
         picture = _SVG.sub(_svg_as_img, self.picture_html())
+        intro = tr("A still picture of this explorer ({settings}). Run the cell to move its "
+                   "sliders.", settings=settings)
         return (f'<div class="cnnlib-static" style="max-width:100%;overflow-x:auto">'
-                f'<div style="font-size:15px;color:#444"><i>A still picture of this explorer '
-                f'({escape(settings)}). Run the cell to move its sliders.</i></div>'
+                f'<div style="font-size:15px;color:#444"><i>{escape(intro)}</i></div>'
                 f"{self.message.value}{picture}</div>")
 
     def picture_html(self) -> str:
@@ -283,7 +290,8 @@ class Explorer(widgets.VBox):
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"{type(self).__name__}: run the cell to use its sliders"
+        bundle["text/plain"] = tr("{explorer}: run the cell to use its sliders",
+                                  explorer=type(self).__name__)
         bundle["text/html"] = self.static_html()
         return bundle
 
@@ -356,8 +364,9 @@ class StackExplorer(Explorer):
     def __init__(self, controls: dict, view, rows=None):
         self.layers = []
         self._preset, self._editing = None, None
-        buttons = {"add_button": widgets.Button(description="add layer", icon="plus"),
-                   "remove_button": widgets.Button(description="remove layer", icon="minus")}
+        buttons = {"add_button": widgets.Button(description=tr("add layer"), icon="plus"),
+                   "remove_button": widgets.Button(description=tr("remove layer"),
+                                                   icon="minus")}
         buttons["add_button"].on_click(lambda _: self._run(self._add))
         buttons["remove_button"].on_click(lambda _: self._run(self._remove))
         super().__init__(controls, view, rows, extra=buttons)
@@ -387,7 +396,7 @@ class StackExplorer(Explorer):
     def _select(self, index: int) -> None:
         busy, self._busy = self._busy, True
         try:
-            self.layer.options = [(f"{i + 1}: {layer.kind}", i)
+            self.layer.options = [(f"{i + 1}: {words(layer.kind, 'option')}", i)
                                   for i, layer in enumerate(self.layers)]
             self.layer.value = index
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from ..i18n import words
 from ..viz.batch_norm import MAX_STEPS, BatchNormFigure, BatchNormState
 from .base import (
     DESCRIPTION_STYLE,
@@ -31,7 +32,7 @@ def batch_norm_explorer(batch_size: int = 32, gamma: float = 1.0, beta: float = 
         raise refuse_choice("batch_size", batch_size, BATCH_SIZES)
     controls = {
         "batch_size": widgets.SelectionSlider(options=BATCH_SIZES, value=batch_size,
-                                              description="batch size",
+                                              description=words("batch size"),
                                               style=DESCRIPTION_STYLE, layout=control_layout()),
         "gamma": float_slider("γ (weight)", gamma, 0.1, 3.0, 0.1, "gamma"),
         "beta": float_slider("β (bias)", beta, -3.0, 3.0, 0.25, "beta"),

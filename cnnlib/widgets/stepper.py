@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from ..i18n import tr
 from ..viz.stepper import StepperState, multichannel_state, render_stepper
 from .base import Explorer, check_in_range, dropdown, int_slider
 
@@ -32,6 +33,7 @@ def stepper_explorer(mode: str = "lecture 5x5 (1 channel)", padding: int = 1, st
         "stride": int_slider("stride s", stride, 1, 3, "stride"),
         "step": int_slider("step", step, 0, 24, "step"),
     }
-    play = widgets.Play(value=step, min=0, max=24, interval=interval_ms, description="play")
+    play = widgets.Play(value=step, min=0, max=24, interval=interval_ms,
+                        description=tr("play"))
     widgets.link((play, "value"), (controls["step"], "value"))
     return StepperExplorer(controls, widgets.HTML(), rows=[list(controls)], extra={"play": play})

@@ -1,0 +1,290 @@
+"""cnnlib in Korean (cnnlib.i18n, cnnlib/_locale/ko.po): every text the code shows has a Korean
+translation, set_language refuses what it does not know, explorers, checkers and figures speak
+Korean, and Korean figures find a glyph for every Hangul syllable."""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+import warnings
+from pathlib import Path
+
+import matplotlib
+import polib
+import pytest
+
+import cnnlib
+from cnnlib import i18n
+from cnnlib._validate import SettingError
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "cnnlib" / "_locale" / "ko.po"
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+FIELD = re.compile(r"\{(\w*)[^{}]*\}")
+ENGLISH = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")   # two English words: prose, not a name
+PROSE = re.compile(r"(?:\b[a-z]{2,}\b[ ,]+){3}")         # three: an English sentence
+TRANSLATING = {"tr", "words", "N_"}          # f(message, context=None, ...)
+CONTROLS = {"int_slider", "float_slider", "dropdown", "checkbox"}  # f(description, ...)
+
+
+def _text(node) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _calls(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            yield node.func.id, node
+
+
+def messages_in_code() -> dict:
+    """``{(msgctxt, msgid): "file:line"}`` of every literal text cnnlib's code translates:
+    the first argument of tr / words / N_ (msgctxt: their second argument or ``context=``),
+    the texts of the exercise table (``_value(question, expected, hint, mistakes={...})``),
+    the description of every explorer control and the words of its options (msgctxt
+    ``option``), and the nouns counted by ``plural`` (msgctxt ``count``)."""
+    found = {}
+    for path in sorted((ROOT / "cnnlib").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        where = path.relative_to(ROOT).as_posix()
+
+        def add(node, context=None, where=where):
+            text = _text(node)
+            if text is not None:
+                found.setdefault((context, text), f"{where}:{node.lineno}")
+
+        for name, call in _calls(tree):
+            if name in TRANSLATING and call.args:
+                context = next((_text(k.value) for k in call.keywords if k.arg == "context"),
+                               _text(call.args[1]) if len(call.args) > 1 else None)
+                add(call.args[0], context)
+            elif name == "_value":
+                add(call.args[0])
+                add(call.args[2])
+                for keyword in call.keywords:
+                    if keyword.arg == "mistakes" and isinstance(keyword.value, ast.Dict):
+                        for value in keyword.value.values:
+                            add(value)
+            elif name in CONTROLS and call.args:
+                add(call.args[0])
+                if name == "dropdown" and isinstance(call.args[1], ast.List):
+                    for option in call.args[1].elts:
+                        if isinstance(option, ast.Tuple):
+                            add(option.elts[0])
+                        else:
+                            add(option, "option")
+            elif name == "plural" and len(call.args) > 1:
+                add(call.args[1], "count")
+    return found
+
+
+def messages_in_tables() -> dict:
+    """The words the explorers take from tables: legend labels (msgctxt ``legend``) and the
+    options of the drop-downs built from a table's keys (msgctxt ``option``)."""
+    from cnnlib.viz.activations import FUNCTIONS
+    from cnnlib.viz.layer_stack import KINDS
+    from cnnlib.viz.layer_stack import PRESETS as STACKS
+    from cnnlib.viz.receptive_field import PRESETS as FIELDS
+    from cnnlib.viz.style import CELL_STYLES
+    from cnnlib.widgets.stepper import MODES
+
+    found = {("legend", style[4]): "cnnlib/viz/style.py" for style in CELL_STYLES.values()}
+    for table in (FUNCTIONS, KINDS, STACKS, FIELDS, MODES):
+        found.update({("option", key): "an explorer's options" for key in table})
+    return found
+
+
+def load_catalog():
+    return polib.pofile(str(CATALOG))
+
+
+@pytest.fixture
+def korean():
+    """Korean for one test, English again afterwards whatever happens."""
+    i18n.missing.clear()
+    cnnlib.set_language("ko")
+    yield
+    cnnlib.set_language("en")
+
+
+# --- the catalog -----------------------------------------------------------------------------
+
+
+def test_every_text_in_the_code_has_a_korean_translation():
+    catalog = i18n.catalog("ko")
+    wanted = {**messages_in_code(), **messages_in_tables()}
+    assert len(wanted) > 150, "the extraction found too little: is it still reading the code?"
+    missing = [f"{where}: msgctxt {context!r} msgid {text!r}"
+               for (context, text), where in sorted(wanted.items(), key=lambda i: i[1])
+               if (context, text) not in catalog]
+    assert not missing, ("no Korean translation in cnnlib/_locale/ko.po (an empty or fuzzy "
+                         "msgstr counts as none) for:\n" + "\n".join(missing))
+
+
+def test_catalog_entries_are_used_and_keep_their_fields():
+    wanted = {**messages_in_code(), **messages_in_tables()}
+    for entry in load_catalog():
+        key = (entry.msgctxt, entry.msgid)
+        if entry.msgctxt != "error":   # error templates match messages raised elsewhere
+            assert key in wanted, f"ko.po: {key} is not used by cnnlib any more: remove it"
+        fields = ["n"] if entry.msgctxt == "count" else FIELD.findall(entry.msgid)  # "{n} ..."
+        assert sorted(FIELD.findall(entry.msgstr)) == sorted(fields), (
+            f"ko.po: the {{fields}} of {entry.msgid!r} and its translation differ")
+        assert HANGUL.search(entry.msgstr) or not ENGLISH.search(entry.msgstr), (
+            f"ko.po: {entry.msgid!r} is not translated into Korean")
+
+
+def test_a_missing_translation_is_found(monkeypatch):
+    """The check above fails when a text has no translation (here: one entry removed)."""
+    catalog = dict(i18n.catalog("ko"))
+    key = ("legend", "input cell")
+    assert key in catalog
+    del catalog[key]
+    wanted = {**messages_in_code(), **messages_in_tables()}
+    assert [k for k in wanted if k not in catalog] == [key]
+
+
+# --- choosing the language -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["kr", "KO", "korean", "", None, 1, ["ko"]])
+def test_set_language_refuses_unknown_languages(bad):
+    with pytest.raises(SettingError, match=r"language") as caught:
+        cnnlib.set_language(bad)
+    assert "'en'" in str(caught.value) or "en" in str(caught.value)
+    assert cnnlib.get_language() == "en"
+
+
+def test_english_is_the_default_and_comes_back(korean):
+    assert cnnlib.get_language() == "ko"
+    assert i18n.tr("Well done.") != "Well done."
+    cnnlib.set_language("en")
+    assert i18n.tr("Well done.") == "Well done."
+    assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+
+
+# --- what a Korean student sees ----------------------------------------------------------------
+
+
+def test_checker_feedback_in_korean(korean):
+    from cnnlib.checks import check_exercise
+
+    wrong = check_exercise("ex-03-2", 56)
+    assert not wrong and HANGUL.search(str(wrong)), str(wrong)
+    assert "오답" in str(wrong) and "패딩" in str(wrong)
+    right = check_exercise("ex-03-2", 55)
+    assert right and "정답" in str(right), str(right)
+    blank = check_exercise("ex-03-2", ...)
+    assert "..." in blank.message and HANGUL.search(blank.message)
+    assert not i18n.missing, i18n.missing
+
+
+def test_every_exercise_speaks_korean(korean):
+    from cnnlib.checks.exercises import EXERCISES
+
+    for exercise, check in EXERCISES.items():
+        for answer in (..., -12345, "7"):
+            feedback = check(answer)
+            assert HANGUL.search(feedback.question), (exercise, feedback.question)
+            assert HANGUL.search(feedback.message), (exercise, answer, feedback.message)
+    assert not i18n.missing, i18n.missing
+
+
+def test_explorer_in_korean_labels_and_not_possible(korean):
+    from cnnlib.widgets import output_size_explorer
+
+    explorer = output_size_explorer()
+    assert explorer.stride.description == "스트라이드 s"
+    assert explorer.padding_mode.label == "숫자"
+    explorer.padding_mode.value = "same"
+    explorer.stride.value = 2                     # 'same' padding needs stride 1
+    refusals = _refusals(explorer)
+    assert len(refusals) == 1 and refusals[0].startswith("불가능:"), refusals
+    assert "스트라이드" in refusals[0] and "same" in refusals[0], refusals
+    assert "입력" in explorer.view.value and "Not possible" not in explorer.view.value
+    assert not i18n.missing, i18n.missing
+
+
+def _refusals(explorer) -> list[str]:
+    """The "not possible" notes an explorer shows (above the picture or inside it), as text."""
+    notes = re.findall(r'<div class="cnnlib-note cnnlib-error".*?</div>',
+                       explorer.message.value + getattr(explorer.view, "value", ""), re.DOTALL)
+    return [html.unescape(re.sub(r"<[^>]+>", "", note)) for note in notes]
+
+
+EXPLORERS = ["output_size_explorer", "receptive_field_explorer", "stepper_explorer",
+             "pooling_explorer", "layer_stack_explorer", "activations_explorer",
+             "batch_norm_explorer"]
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_every_explorer_sweep_is_korean(korean, name):
+    """Move every control over its range: each refused setting is explained in Korean, and no
+    text the explorer shows lacks a translation."""
+    from test_widgets import control_values, set_value
+
+    import cnnlib.widgets
+
+    explorer = getattr(cnnlib.widgets, name)()
+    refused = set()
+    for control in explorer.controls.values():
+        for value in control_values(control, 12):
+            if control.disabled:
+                break
+            set_value(explorer, control, value)
+            for text in _refusals(explorer):
+                refused.add(text)
+                body = text.split(":", 1)[1]
+                assert HANGUL.search(body) and not PROSE.search(body), text
+            assert explorer.last_bug is None, explorer.last_bug
+    assert not i18n.missing, i18n.missing
+    assert HANGUL.search(explorer.static_html())
+
+
+def test_an_untranslated_refusal_is_seen(korean):
+    """The sweep above would fail on a refusal without a Korean template (English shown)."""
+    error = SettingError("stride must be a whole number of the moon, got 3.")
+    assert i18n.explain(error) == str(error) and not HANGUL.search(i18n.explain(error))
+
+
+# --- Hangul in figures --------------------------------------------------------------------------
+
+
+def _render_every_figure():
+    """Every cnnlib.viz renderer in the current language, drawn to pixels."""
+    from cnnlib.viz.activations import ActivationFigure, ActivationState
+    from cnnlib.viz.batch_norm import BatchNormFigure, BatchNormState
+
+    for figure, state in ((ActivationFigure(), ActivationState("relu", 3, -1.0)),
+                          (BatchNormFigure(), BatchNormState(training=False))):
+        view = figure.update(state)
+        assert figure.image()[:4] == b"\x89PNG"
+        yield figure, view
+
+
+def _glyph_warnings(draw) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        list(draw())
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_korean_figures_have_every_glyph(korean):
+    figures = list(_render_every_figure())
+    texts = [t.get_text() for figure, _ in figures for t in figure.figure.findobj(
+        matplotlib.text.Text)]
+    assert any(HANGUL.search(t) for t in texts), texts
+    assert not _glyph_warnings(_render_every_figure)
+    assert not i18n.missing, i18n.missing
+
+
+def test_without_the_font_hangul_is_missing(korean):
+    """The check above is real: with matplotlib's default font alone, Hangul has no glyph."""
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans"]
+    try:
+        assert _glyph_warnings(_render_every_figure)
+    finally:
+        i18n._use_korean_font()
