@@ -22,12 +22,21 @@ Conventions (those of torchinfo, so that the numbers can be compared):
 
 A model whose shapes do not fit is summarised up to the layer where the problem starts; that
 row is marked and the error message is printed under the table (and kept in ``.error``).
+
+The full text table is torchinfo's (115 characters wide for AlexNet). For a slide or a narrow
+window, ``summary(..., width=72)`` or ``table.compact()`` renders the same rows and totals in at
+most ``width`` characters where it can: tree indent of 2 instead of 5, columns only as wide as
+their contents, numbers right-aligned, and mult-adds in K / M / G units (as in torchinfo's
+total); if that is still too wide, the Mult-Adds column is left out. ``table.to_text()`` is
+always the full table.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import math
+import textwrap
 from dataclasses import dataclass
 
 from ._validate import SettingError, SettingTypeError, check_int
@@ -37,6 +46,7 @@ __all__ = ["Row", "Summary", "summary"]
 
 _NAME_WIDTH, _COLUMN_WIDTH = 40, 25  # torchinfo's defaults
 _COLUMNS = ("Output Shape", "Param #", "Mult-Adds")
+COMPACT_WIDTH = 72  # characters: a slide at 1024x768 with the notebook's body text size
 
 
 @dataclass(frozen=True)
@@ -98,14 +108,18 @@ class Summary:
         With the batch axis.
     error : str or None
         The shape error that stopped the summary, if any.
+    width : int or None
+        ``None``: ``str()`` and the notebook show the full torchinfo table; a number: the
+        compact rendering for that many characters (see :meth:`compact`).
     """
 
     def __init__(self, rows: list[Row], input_shape: tuple, error: str | None,
-                 itemsize: int = 4):
+                 itemsize: int = 4, width: int | None = None):
         self.rows = rows
         self.input_shape = input_shape
         self.error = error
         self.itemsize = itemsize     # bytes per value: the model's dtype
+        self.width = None if width is None else check_int(width, "width", 40)
 
     # --- totals ---------------------------------------------------------------------------
     @property
@@ -148,12 +162,23 @@ class Summary:
         return {row.name: row.params for row in self.rows if row.params}
 
     # --- rendering --------------------------------------------------------------------------
-    def _cells(self, row: Row) -> tuple[str, str, str]:
+    def compact(self, width: int = COMPACT_WIDTH) -> Summary:
+        """The same summary, shown in at most ``width`` characters where possible (slides).
+
+        ``print(table.compact())`` prints the compact text; in a notebook the compact HTML
+        table (mult-adds in units). The rows and totals are the same; ``table`` itself still
+        shows the full table.
+        """
+        narrow = copy.copy(self)
+        narrow.width = check_int(width, "width", 40)
+        return narrow
+
+    def _cells(self, row: Row, compact: bool = False) -> tuple[str, str, str]:
         shape = "--" if row.output_shape is None else str(list(row.output_shape))
         if row.error:
             shape = "shape error (below)"
-        return (shape, f"{row.params:,}" if row.params else "--",
-                f"{row.macs:,}" if row.macs else "--")
+        macs = _with_unit(row.macs) if compact else f"{row.macs:,}"
+        return (shape, f"{row.params:,}" if row.params else "--", macs if row.macs else "--")
 
     def _footer(self) -> list[tuple[str, str]]:
         macs = self.total_mult_adds
@@ -172,6 +197,50 @@ class Summary:
         ]
 
     def __str__(self) -> str:
+        return self.to_text(self.width)
+
+    def to_text(self, width: int | None = None) -> str:
+        """The text table: torchinfo's full layout, or compact within ``width`` characters.
+
+        Parameters
+        ----------
+        width : int or None
+            ``None`` (default): the full table. A number (at least 40): the compact table,
+            with the Mult-Adds column left out if it does not fit otherwise. If even that is
+            too wide, the compact table is returned as narrow as it gets.
+        """
+        if width is None:
+            return self._full_text()
+        width = check_int(width, "width", 40)
+        for columns in (3, 2):
+            text = self._compact_text(columns, width)
+            if max(map(len, text.splitlines())) <= width:
+                return text
+        return text
+
+    def _compact_text(self, columns: int, width: int) -> str:
+        """Compact layout: indent 2, columns as wide as their contents, numbers right-aligned."""
+        names = [("│ " * (row.depth - 1) + "└─" if row.depth > 1 else
+                  "├─" if row.depth == 1 else "") + row.label for row in self.rows]
+        table = [("Layer (type:depth-idx)", *_COLUMNS[:columns]),
+                 *((name, *self._cells(row, compact=True)[:columns])
+                   for name, row in zip(names, self.rows))]
+        widths = [max(len(cells[i]) for cells in table) for i in range(columns + 1)]
+
+        def line(cells):
+            return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+        divider = "=" * (sum(widths) + 2 * columns)
+        footer = [f"{key}: {value}" for key, value in self._footer()]
+        lines = [divider, line(table[0]), divider, *map(line, table[1:]), divider]
+        if self.error:
+            lines += [*textwrap.wrap(f"Shape error: {self.error}", max(width, len(divider))),
+                      divider]
+        lines += [*footer[:4], divider, *footer[4:], divider]
+        return "\n".join(lines)
+
+    def _full_text(self) -> str:
         names = [("│    " * (row.depth - 1) + "└─" if row.depth > 1 else
                   "├─" if row.depth == 1 else "") + row.label for row in self.rows]
         width = max([_NAME_WIDTH] + [math.ceil((len(row.label) + 5 * row.depth + 1) / 5) * 5
@@ -195,13 +264,17 @@ class Summary:
         return str(self)
 
     def _repr_html_(self) -> str:
-        """An HTML table for notebooks: large type, numbers right-aligned, tree indented."""
+        """An HTML table for notebooks: large type, numbers right-aligned, tree indented.
+
+        A compact summary (:meth:`compact`) shows mult-adds in units, as its text does.
+        """
         cell = "padding:4px 12px;border-bottom:1px solid #ddd;"
         head = "".join(f'<th style="{cell}text-align:{"left" if i < 2 else "right"}">{title}</th>'
                        for i, title in enumerate(("Layer", *_COLUMNS)))
         body = []
         for row in self.rows:
-            shape, params, macs = (html.escape(c) for c in self._cells(row))
+            shape, params, macs = (html.escape(c) for c in
+                                   self._cells(row, compact=self.width is not None))
             style = cell + ("background:#fde2e1;" if row.error else "")
             name = html.escape(row.type + (f" ({row.name})" if row.name else ""))
             body.append(
@@ -262,7 +335,17 @@ class _Walk:
             kernel_size=getattr(module, "kernel_size", None), is_leaf=is_leaf, error=error)
 
 
-def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
+def _with_unit(count: int) -> str:
+    """``70276800`` -> ``"70.28M"``: two decimals in K / M / G, as torchinfo's total; small
+    counts as they are."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.2f}{unit}"
+    return str(count)
+
+
+def summary(model: Module, input_shape=None, batch_size: int = 1,
+            width: int | None = None) -> Summary:
     """Summarise ``model`` for inputs of shape ``input_shape`` (batch axis left out).
 
     Parameters
@@ -273,6 +356,9 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
         :mod:`cnnlib.models`).
     batch_size : int
         Leading axis of the shapes shown; mult-adds and sizes scale with it.
+    width : int, optional
+        Render compactly in at most this many characters (``72`` fits a slide); by default
+        the full torchinfo table. Same as ``summary(...).compact(width)``.
 
     Returns
     -------
@@ -285,6 +371,10 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
     >>> s = summary(alexnet(), (3, 224, 224))
     >>> s.total_params
     61100840
+    >>> max(len(line) for line in str(s).splitlines())
+    115
+    >>> max(len(line) for line in s.to_text(width=72).splitlines())
+    65
     """
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
@@ -301,7 +391,7 @@ def summary(model: Module, input_shape=None, batch_size: int = 1) -> Summary:
     batch_size = check_int(batch_size, "batch_size", 1)
     walk = _Walk(batch_size)
     walk.visit(model, "", input_shape, 0)
-    return Summary(walk.rows, (batch_size, *input_shape), walk.error, _itemsize(model))
+    return Summary(walk.rows, (batch_size, *input_shape), walk.error, _itemsize(model), width)
 
 
 def _itemsize(model: Module) -> int:

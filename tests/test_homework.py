@@ -57,7 +57,7 @@ TABLE = {
     "conv3": ((384, 13, 13), (3 * 3 * 256 + 1) * 384),
     "conv4": ((384, 13, 13), (3 * 3 * 384 + 1) * 384),
     "conv5": ((256, 13, 13), (3 * 3 * 384 + 1) * 256),
-    "pool3": ((256, 6, 6), 0),                               # ceil((13 - 3) / 2) + 1 = 6
+    "pool5": ((256, 6, 6), 0),                               # ceil((13 - 3) / 2) + 1 = 6
     "flatten": ((9216,), 0),
     "fc6": ((4096,), (9216 + 1) * 4096),
     "fc7": ((4096,), (4096 + 1) * 4096),
@@ -485,11 +485,11 @@ def test_grader_scores_the_samples(graded_samples):
     _, lines, rows = graded_samples
     summary = {name: (row["total"], row["max"], row["reason"]) for name, row in rows.items()}
     assert summary["correct_hw3.ipynb"] == ("40", "40", "")
-    # conv2 without bias, pool3 as (H, W, C), fc6 without bias, fc8 and its shape left blank,
+    # conv2 without bias, pool5 as (H, W, C), fc6 without bias, fc8 and its shape left blank,
     # total without biases: 25 - 6 = 19
     assert summary["partly_wrong_hw1.ipynb"][:2] == ("19", "25")
     assert summary["partly_wrong_hw1.ipynb"][2] == (
-        "wrong: conv2_params, pool3_shape, fc6_params, total_params; "
+        "wrong: conv2_params, pool5_shape, fc6_params, total_params; "
         "not attempted: fc8_shape, fc8_params")
     assert summary["crashing_hw2.ipynb"][:2] == ("2", "12")
     assert re.fullmatch(r"crashed in cell \d+: AttributeError: .*summary.*",

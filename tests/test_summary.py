@@ -150,3 +150,88 @@ def test_sizes_use_the_models_itemsize():
     assert double.params_size_mb == pytest.approx(double.total_params * 8 / 1e6)
     assert double.input_size_mb == pytest.approx(3 * 32 * 32 * 8 / 1e6)
     assert double.forward_backward_size_mb == pytest.approx(2 * single.forward_backward_size_mb)
+
+
+# --- the compact rendering for slides (issue 14) --------------------------------------------
+# Oracles: the published per-layer parameter counts of torchvision's AlexNet (61,100,840 in all;
+# each layer by the lecture's formula (k*k*C_in + 1) * C_out, written out here), and its output
+# sizes 55 -> 27 -> 13 -> 6 worked out with o = floor((i + 2p - k) / s) + 1.
+ALEXNET_LAYERS = [  # (label, output shape, params, mult-adds = weights x output positions)
+    ("Conv2d: 2-1", "[1, 64, 55, 55]", (11 * 11 * 3 + 1) * 64, 11 * 11 * 3 * 64 * 55 * 55),
+    ("Conv2d: 2-4", "[1, 192, 27, 27]", (5 * 5 * 64 + 1) * 192, 5 * 5 * 64 * 192 * 27 * 27),
+    ("Conv2d: 2-7", "[1, 384, 13, 13]", (3 * 3 * 192 + 1) * 384, 3 * 3 * 192 * 384 * 13 * 13),
+    ("Conv2d: 2-9", "[1, 256, 13, 13]", (3 * 3 * 384 + 1) * 256, 3 * 3 * 384 * 256 * 13 * 13),
+    ("Conv2d: 2-11", "[1, 256, 13, 13]", (3 * 3 * 256 + 1) * 256, 3 * 3 * 256 * 256 * 13 * 13),
+    ("Linear: 2-15", "[1, 4096]", (9216 + 1) * 4096, 9216 * 4096),
+    ("Linear: 2-18", "[1, 4096]", (4096 + 1) * 4096, 4096 * 4096),
+    ("Linear: 2-20", "[1, 1000]", (4096 + 1) * 1000, 4096 * 1000),
+]
+
+
+def parse_compact(text):
+    """{label: (shape, params, mult-adds)} read back from the compact text, by its columns."""
+    found = {}
+    for line in text.splitlines():
+        head, sep, rest = line.partition(": ")
+        if not sep or "[" not in rest:
+            continue
+        label = head.lstrip("│ └├─") + ": " + rest.split()[0]
+        shape = rest[rest.index("["):rest.index("]") + 1]
+        params, macs = rest[rest.index("]") + 1:].split()
+        found[label] = (shape, params, macs)
+    return found
+
+
+def unit_value(text):
+    """"70.28M" -> 70.28e6: the compact mult-adds, read back independently."""
+    scale = {"K": 1e3, "M": 1e6, "G": 1e9}.get(text[-1], 1)
+    return float(text[:-1] if scale != 1 else text) * scale
+
+
+def test_compact_alexnet_fits_a_slide_and_keeps_the_published_numbers():
+    table = summary(alexnet(), (3, 224, 224))
+    full, compact = str(table), table.compact()
+    assert max(map(len, full.splitlines())) == 115                    # torchinfo's layout
+    text = str(compact)
+    assert max(map(len, text.splitlines())) <= 72
+    assert text == table.to_text(72) == str(summary(alexnet(), (3, 224, 224), width=72))
+    assert str(table) == full == table.to_text()                      # the full table stays
+    rows = parse_compact(text)
+    assert len(rows) == 1 + 13 + 1 + 1 + 1 + 7     # features + 13, avgpool, flatten, classifier + 7
+    for label, shape, params, macs in ALEXNET_LAYERS:
+        got_shape, got_params, got_macs = rows[label]
+        assert got_shape == shape and int(got_params.replace(",", "")) == params
+        assert unit_value(got_macs) == pytest.approx(macs, rel=0.005)  # two decimals shown
+    assert rows["MaxPool2d: 2-13"] == ("[1, 256, 6, 6]", "--", "--")
+    assert "Total params: 61,100,840" in text and "Total mult-adds (M): 714.19" in text
+    assert sum(int(rows[label][1].replace(",", "")) for label, *_ in ALEXNET_LAYERS) == 61_100_840
+
+
+def test_compact_html_shows_units_and_the_full_one_exact_counts():
+    table = summary(alexnet(), (3, 224, 224))
+    assert "70,276,800" in table._repr_html_() and "70.28M" not in table._repr_html_()
+    page = table.compact()._repr_html_()
+    assert "70.28M" in page and "70,276,800" not in page and "61,100,840" in page
+
+
+def test_compact_drops_mult_adds_only_when_they_do_not_fit():
+    table = summary(small_model(), (3, 32, 32))
+    assert "Mult-Adds" in table.to_text(60) and "442.37K" in table.to_text(60)
+    narrow = table.to_text(48)
+    assert "Mult-Adds" not in narrow and max(map(len, narrow.splitlines())) <= 48
+    assert "├─Linear: 1-3" in narrow and "40,970" in narrow
+
+
+def test_compact_vgg16_and_a_broken_model_fit_72_characters():
+    assert max(map(len, str(summary(vgg16(), width=72)).splitlines())) <= 72
+    model = Sequential(Conv2d(3, 8, 3), ReLU(), Conv2d(4, 8, 3), ReLU(), Flatten())
+    text = summary(model, (3, 10, 10)).to_text(72)
+    assert max(map(len, text.splitlines())) <= 72
+    assert "received an input of shape" in text and "shape error (below)" in text
+
+
+def test_compact_width_is_checked():
+    with pytest.raises(ValueError, match="width must be >= 40, got 10"):
+        summary(small_model(), (3, 32, 32)).compact(10)
+    with pytest.raises(TypeError, match="width must be a whole number"):
+        summary(small_model(), (3, 32, 32), width="narrow")

@@ -9,9 +9,12 @@ import itertools
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 
 from cnnlib import shapes
 from cnnlib._validate import SettingError
+from cnnlib.widgets import base
 from cnnlib.widgets.activations import activations_explorer
 from cnnlib.widgets.batch_norm import batch_norm_explorer
 from cnnlib.widgets.layer_stack import layer_stack_explorer
@@ -413,3 +416,36 @@ def test_moving_a_non_layer_control_leaves_the_layers_alone(monkeypatch):
     assert selected == [] and all(a is b for a, b in zip(ex.layers, layers))
     ex.kernel_size.value = 5                        # editing the layer does store it
     assert ex.layers[0].kernel_size == 5 and selected == [0]
+
+
+def text_width_px(text: str, size_px: float) -> float:
+    """Width of ``text`` in DejaVu Sans (wider than the browsers' default sans-serif fonts, so
+    a safe bound) at ``size_px``: an oracle independent of the widgets' own numbers."""
+    return TextPath((0, 0), text, size=size_px, prop=FontProperties(family="DejaVu Sans")
+                    ).get_extents().width
+
+
+def all_widgets(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from all_widgets(child)
+
+
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_every_label_fits_at_the_body_text_size(name):
+    # A projector at 1024x768: labels at least as large as the notebook's body text (14 px),
+    # and none cut off with "..." (ipywidgets clips a description longer than its width).
+    explorer = EXPLORERS[name][0]()
+    assert base.BODY_FONT_PX >= 14
+    css = "".join(w.value for w in all_widgets(explorer) if isinstance(w, widgets.HTML))
+    assert (f".cnnlib-explorer-widget {{--jp-widgets-font-size: var(--jp-content-font-size1, "
+            f"{base.BODY_FONT_PX}px)") in css and "cnnlib-explorer-widget" in explorer._dom_classes
+    labelled = [w for w in all_widgets(explorer)
+                if getattr(w, "description", "") and getattr(w.style, "description_width", "")]
+    assert labelled
+    for control in labelled:
+        width = float(control.style.description_width.removesuffix("px"))
+        needed = text_width_px(control.description, base.BODY_FONT_PX) + 8   # 8 px margin
+        assert needed <= width, f"{control.description!r} needs {needed:.0f} px, has {width:.0f}"
+        track = float(control.layout.width.removesuffix("px")) - width
+        assert track >= 150, f"{control.description!r}: only {track:.0f} px for the slider"

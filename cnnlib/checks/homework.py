@@ -60,7 +60,7 @@ __all__ = [
 INPUT = (3, 224, 224)
 HW1, HW2, HW3 = ("hw1_zfnet_parameters", "hw2_build_zfnet", "hw3_conv_and_pool_from_scratch")
 # The rows of homework 1's table, named as in the lecture (conv1..conv5, fc6..fc8).
-ROWS = ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool3", "flatten",
+ROWS = ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "flatten",
         "fc6", "fc7", "fc8")
 _ROW_TYPES = {"conv": "Conv2d", "pool": "MaxPool2d", "flatten": "Flatten", "fc": "Linear"}
 
@@ -152,7 +152,11 @@ def _leaves(model):
 
 
 def _table_row_names(layers) -> list:
-    """Name each leaf as the lecture does: conv1, pool1, ..., fc8 (ReLU/Dropout: None)."""
+    """Name each leaf as the lecture does: conv1, pool1, ..., fc8 (ReLU/Dropout: None).
+
+    A pooling layer takes the number of the convolution it follows (pool5 after conv5, as
+    AlexNet's pool5), so that names do not shift when a convolution has no pooling after it.
+    """
     counts, names = {}, []
     for layer in layers:
         kind = next((k for k, t in _ROW_TYPES.items() if type(layer).__name__ == t), None)
@@ -160,7 +164,10 @@ def _table_row_names(layers) -> list:
             names.append(None)
             continue
         counts[kind] = counts.get(kind, 0) + 1
-        first = {"conv": 1, "pool": 1, "fc": 6}.get(kind)
+        if kind == "pool":
+            names.append(f"pool{counts.get('conv', 0)}")
+            continue
+        first = {"conv": 1, "fc": 6}.get(kind)
         names.append(kind if first is None else f"{kind}{first + counts[kind] - 1}")
     return names
 
@@ -260,7 +267,7 @@ def zfnet_layer(row: str, output_shape, params) -> Report:
     Parameters
     ----------
     row : str
-        ``"conv1"``, ``"pool1"``, ..., ``"pool3"``, ``"flatten"``, ``"fc6"``, ..., ``"fc8"``.
+        ``"conv1"``, ``"pool1"``, ..., ``"pool5"``, ``"flatten"``, ``"fc6"``, ..., ``"fc8"``.
     output_shape : tuple
         Shape of one sample (no batch axis): ``(C, H, W)``, or ``(features,)`` after Flatten.
     params : int

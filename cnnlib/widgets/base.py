@@ -31,10 +31,20 @@ from .._validate import SettingError, SettingTypeError
 from ..i18n import N_, explain, tr, words
 from ..viz.html import note
 
-DESCRIPTION_STYLE = {"description_width": "118px"}
+#: Body text of a notebook (JupyterLab's --jp-content-font-size1; classic Notebook: 14px).
+#: Widget labels, read-outs and drop-downs are drawn at least this large (not ipywidgets' 13px
+#: UI size), so that they read at the back of a room on a 1024x768 projector.
+BODY_FONT_PX = 14
+#: Room for the longest label ("channels / outputs", 128 px in DejaVu Sans at 14 px) plus its
+#: 8 px margin, so that no label is cut off with "...".
+DESCRIPTION_STYLE = {"description_width": "140px"}
 #: Every control keeps this width and never shrinks: a row that does not fit wraps instead,
 #: so a slider track is never squeezed to 0 px (1024 px projector at 150 % zoom included).
-CONTROL_WIDTH = "320px"
+CONTROL_WIDTH = "340px"
+#: One rule for every explorer: the widgets inside inherit the body text size.
+EXPLORER_CSS = ("<style>.cnnlib-explorer-widget {"
+                f"--jp-widgets-font-size: var(--jp-content-font-size1, {BODY_FONT_PX}px);"
+                "--jp-widgets-inline-height: 32px;}</style>")
 APOLOGY = N_("Sorry, the explorer hit a bug while drawing this setting (not your mistake). "
              "Move the control back, or re-run the cell; please tell your instructor.")
 
@@ -191,7 +201,8 @@ class Explorer(widgets.VBox):
         self.draws = 0
         self._busy = False
         self._scheduled = False
-        super().__init__(boxes + [self.message, view],
+        style = widgets.HTML(EXPLORER_CSS, layout=widgets.Layout(height="0px", margin="0px"))
+        super().__init__([style, *boxes, self.message, view],
                          layout=widgets.Layout(width="100%", max_width="100%"))
         self.add_class("cnnlib-explorer-widget")   # how the browser test finds the parts
         view.add_class("cnnlib-view")
