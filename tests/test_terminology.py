@@ -1,7 +1,8 @@
 """One Korean rendering per term: i18n/ko/terminology.tsv is the single source.
 
 Every Korean text of the repository (each msgstr of ``i18n/ko/**/*.po`` and of cnnlib's own
-catalog ``cnnlib/_locale/ko.po``, and ``README.ko.md`` when it exists) is scanned for the
+catalog ``cnnlib/_locale/ko.po``, the Korean glosses in the English notebooks, and
+``README.ko.md`` when it exists) is scanned for the
 variants the terminology file rejects (보폭 for 스트라이드, 렐루 for ReLU, 완전연결층 for
 완전 연결 계층, ...); a hit names the file, the entry and the right term. The English glossary's
 Korean column must be the file's rendering of each of its terms.
@@ -49,6 +50,12 @@ def korean_texts() -> list[tuple[str, str, str]]:
                 texts.append((path.relative_to(ROOT).as_posix(),
                               f"{where}, msgctxt {entry.msgctxt!r}, msgid {first!r}...",
                               entry.msgstr))
+    english = [p for p in sorted((ROOT / "notebooks").rglob("*.ipynb"))
+               if "ko" not in p.relative_to(ROOT / "notebooks").parts[:1]]
+    for path in english:    # the Korean glosses of the English edition, e.g. "(스트라이드)"
+        for cell in nbformat.read(path, as_version=4).cells:
+            if HANGUL.search(cell.source):
+                texts.append((path.relative_to(ROOT).as_posix(), f"cell {cell.id}", cell.source))
     readme = ROOT / "README.ko.md"
     if readme.exists():
         for number, line in enumerate(readme.read_text(encoding="utf-8").splitlines(), 1):
