@@ -109,3 +109,13 @@ lecture-env: $(LECTURE_STAMP)
 
 lecture: $(LECTURE_STAMP)
 	$(LECTURE_VENV)/bin/jupyter notebook $(LAB_FLAGS) notebooks/
+
+# Static reveal.js slides of every course notebook in _slides/, every asset local (reveal.js
+# from npm, pinned by sha256; jQuery, require.js, MathJax from the lecture environment's
+# nbclassic). To share after class: no kernel, so explorers show their static picture.
+slides-html: $(LECTURE_STAMP)
+	$(LECTURE_VENV)/bin/python lecture/export_slides.py --output _slides
+
+# Per notebook: slides, subslides, fragments, notes, explorers, reading cells, estimated minutes.
+slide-plan:
+	$(PYTHON) lecture/slide_plan.py
