@@ -1,4 +1,4 @@
-"""Export the course notebooks as static reveal.js slides to share after class: ``make slides-html``.
+"""Export the course notebooks as static reveal.js slides to share: ``make slides-html``.
 
 Writes ``_slides/NN_name.slides.html`` for each course notebook (00-10) with its stored outputs,
 and ``_slides/assets/`` with everything those pages load, so the folder works from a USB stick

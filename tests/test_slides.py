@@ -1,4 +1,5 @@
-"""Lecture mode in a real browser: notebook 03 as RISE slides with a live slider, offline.
+"""Lecture mode: notebook 03 as RISE slides with a live slider in a real browser, offline; and
+the static export (``make slides-html``) loads nothing from another host.
 
 Starts the lecture server exactly as ``make lecture`` does (classic Notebook + RISE from
 ``.venv-lecture/``, with that environment's RISE settings) on 127.0.0.1, opens
@@ -16,7 +17,9 @@ failure instead. Screenshots go to ``test-artifacts/`` (ignored by git).
 
 from __future__ import annotations
 
+import html.parser
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -25,13 +28,14 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "03_padding_and_stride.ipynb"
 LECTURE_VENV = ROOT / ".venv-lecture"
+CACHE = ROOT / "build" / "slides-cache"          # lecture/export_slides.py's npm tarballs
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -225,7 +229,10 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
                 page.keyboard.press("Space")
                 page.wait_for_timeout(250)           # the transition
                 indices = page.evaluate("() => Reveal.getIndices()")
-                assert indices != seen[-1], f"Space did not advance from {seen[-1]}"
+                if indices == seen[-1]:
+                    pytest.fail(f"the slideshow ended at {indices} after {len(seen) - 1} "
+                                "steps with no explorer on a slide (is the explorer cell "
+                                "skipped, or did its widget not render?)")
                 seen.append(indices)
             else:
                 pytest.fail(f"no explorer on any of the first {MAX_STEPS} steps of {slides} "
@@ -262,3 +269,92 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
           f"after opening; {slides} slides; explorer reached after {len(seen) - 1} steps at "
           f"{on_slide}; {len(requests)} requests, {len(foreign)} to another host")
     assert not foreign, f"requests that left 127.0.0.1: {foreign}"
+
+
+# --- the static export (make slides-html) -------------------------------------------------
+
+class _References(html.parser.HTMLParser):
+    """Collects what a page loads: script src, link href (style sheets, icons), inline styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts, self.links, self.styles, self.inline = [], [], [], []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+        elif tag == "link" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        self._in = tag if tag in ("style", "script") else None
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "style":
+            self.styles.append(data)
+        elif self._in == "script":
+            self.inline.append(data)
+
+
+_CSS_URL = re.compile(r"""@import\s+(?:url\()?\s*["']?([^"')\s;]+)|url\(\s*["']?([^"')\s]+)""")
+
+
+def _css_urls(css: str) -> list[str]:
+    return [a or b for a, b in _CSS_URL.findall(css)]
+
+
+def test_static_export_loads_nothing_from_another_host(tmp_path):
+    """Export notebook 03 as `make slides-html` does: every script, style sheet, module import
+    and CSS url() (fonts included, followed into the local style sheets) is a local file that
+    exists; the explorer shows its still picture, not a widget that needs a kernel."""
+    _lecture_jupyter()
+    if not shutil.which("npm") and not any(CACHE.glob("reveal.js-*.tgz")):
+        _missing("npm not found (apt-get install npm): reveal.js comes from the npm registry")
+    output = tmp_path / "slides"
+    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
+                          "--output", str(output), str(NOTEBOOK)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    page = output / f"{NOTEBOOK.stem}.slides.html"
+    text = page.read_text(encoding="utf-8")
+
+    parser = _References()
+    parser.feed(text)
+    # module imports and require([...]) lists in inline scripts: quoted .js / .mjs / data: URLs
+    imported = [u for js in parser.inline
+                for u in re.findall(r"""["']((?:data:|[^"'\s]+\.m?js\b)[^"']*)["']""", js)]
+    loaded = parser.scripts + parser.links + imported
+    loaded += [u for css in parser.styles for u in _css_urls(css)]
+    assert any("reveal.js" in u for u in loaded), loaded
+    remote, missing, checked = [], [], set()
+    todo = [(u, page) for u in loaded]
+    while todo:
+        url, referrer = todo.pop()
+        scheme = urlsplit(url).scheme
+        if scheme in ("data", "about") or url.startswith("#"):
+            continue
+        if scheme or url.startswith("//"):
+            remote.append(url)
+            continue
+        path = (referrer.parent / urlsplit(url).path).resolve()
+        if path in checked:
+            continue
+        checked.add(path)
+        if not path.is_file():
+            missing.append(f"{url} (from {referrer.name})")
+            continue
+        for config in parse_qs(urlsplit(url).query).get("config", []):    # MathJax's
+            todo += [(f"config/{name}.js", path) for name in config.split(",")]
+        if path.suffix == ".css":           # a theme's @import of its fonts
+            todo += [(u, path) for u in _css_urls(path.read_text(encoding="utf-8"))]
+    assert not remote, f"the exported slides load from other hosts: {remote}"
+    assert not missing, f"the exported slides reference missing files: {missing}"
+    assert any(p.suffix in (".woff", ".woff2", ".ttf") for p in checked), \
+        "the theme's fonts were not followed"
+    assert 'class="cnnlib-static"' in text            # the explorer's still picture
+    assert "application/vnd.jupyter.widget-view+json" not in text
+    print(f"\nstatic export of {NOTEBOOK.name}: {page.stat().st_size / 1e6:.1f} MB page, "
+          f"{len(checked)} local files referenced, none remote")
