@@ -224,7 +224,7 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
             explorer = page.locator(f"{PRESENT} .cnnlib-explorer-widget").first
             seen = [page.evaluate("() => Reveal.getIndices()")]
             for _ in range(MAX_STEPS):
-                if explorer.count():
+                if explorer.count() and explorer.is_visible():   # a fragment shows late
                     break
                 page.keyboard.press("Space")
                 page.wait_for_timeout(250)           # the transition
