@@ -18,6 +18,7 @@ failure instead. Screenshots go to ``test-artifacts/`` (ignored by git).
 from __future__ import annotations
 
 import html.parser
+import json
 import os
 import re
 import secrets
@@ -185,6 +186,10 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
     except ImportError:
         _missing("playwright is not installed (pip install playwright)")
 
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    if not any("slideshow" in c.get("metadata", {}) for c in cells):
+        pytest.fail(f"{NOTEBOOK.name} has no slide metadata (cell.metadata.slideshow, "
+                    "issue 14): there is no slideshow to test")
     base, token = lecture_server
     ARTIFACTS.mkdir(exist_ok=True)
     requests: list[str] = []
