@@ -13,7 +13,8 @@ PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_
 LOCK ?= $(if $(filter $(LOCK_PYTHON),$(PYTHON_VERSION)),$(LOCK_FILE))
 CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 
-.PHONY: setup lab test lint bench lock site site-offline korean
+.PHONY: setup lab test lint bench lock site site-offline korean lecture lecture-env \
+	slides-html slide-plan
 
 # cnnlib's matrices are small: one BLAS thread per process is faster than two fighting over
 # two cores (pytest -n 2 already runs two processes). Set them yourself to override.
@@ -90,3 +91,39 @@ site: $(SITE_STAMP)
 
 site-offline: $(SITE_STAMP)
 	.venv-site/bin/python site/build.py --offline --output _site-offline
+
+# Lecture mode (README, "Presenting a lecture"): the course notebooks as RISE slideshows with live
+# sliders. JupyterLab's RISE does not render ipywidgets 8, so the lecture runs in the classic
+# Notebook 6.5 + RISE 5.7, kept apart in .venv-lecture/ (pinned: lecture/requirements.txt;
+# cnnlib from this checkout). RISE's settings (theme "white": the default theme fetches web
+# fonts; 1024x768; scrolling) and "no Notebook 7 banner" live in that environment's etc/jupyter/,
+# copied from lecture/, never in your home folder or in the notebooks.
+LECTURE_VENV := .venv-lecture
+LECTURE_STAMP := $(LECTURE_VENV)/.installed
+LECTURE_ETC := $(LECTURE_VENV)/etc/jupyter
+
+$(LECTURE_STAMP): lecture/requirements.txt pyproject.toml lecture/jupyter_notebook_config.json \
+		lecture/nbconfig/notebook.d/cnn-basics-rise.json
+	rm -rf $(LECTURE_VENV)
+	$(PYTHON) -m venv $(LECTURE_VENV)
+	$(LECTURE_VENV)/bin/python -m pip install -r lecture/requirements.txt
+	$(LECTURE_VENV)/bin/python -m pip install --no-deps -e .
+	mkdir -p $(LECTURE_ETC)/nbconfig/notebook.d
+	cp lecture/nbconfig/notebook.d/cnn-basics-rise.json $(LECTURE_ETC)/nbconfig/notebook.d/
+	cp lecture/jupyter_notebook_config.json $(LECTURE_ETC)/
+	touch $@
+
+lecture-env: $(LECTURE_STAMP)
+
+lecture: $(LECTURE_STAMP)
+	$(LECTURE_VENV)/bin/jupyter notebook $(LAB_FLAGS) notebooks/
+
+# Static reveal.js slides of every course notebook in _slides/, every asset local (reveal.js
+# from npm, pinned by sha256; jQuery, require.js, MathJax from the lecture environment's
+# nbclassic). To share after class: no kernel, so explorers show their static picture.
+slides-html: $(LECTURE_STAMP)
+	$(LECTURE_VENV)/bin/python lecture/export_slides.py --output _slides
+
+# Per notebook: slides, subslides, fragments, notes, explorers, reading cells, estimated minutes.
+slide-plan:
+	$(PYTHON) lecture/slide_plan.py

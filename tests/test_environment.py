@@ -152,3 +152,22 @@ def test_import_is_light():
             "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lecture_environment_is_pinned_like_ci():
+    """lecture/requirements.txt (``make lecture``) pins every package exactly, and the packages
+    it shares with the CI lock (numpy, matplotlib, ipywidgets, ...) at the lock's versions, so the
+    lecture draws what CI tested."""
+    lecture = {}
+    for line in (ROOT / "lecture" / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and version.strip(), f"not an exact pin in {line!r}"
+            lecture[canonicalize_name(name)] = version.strip()
+    assert {"notebook", "rise", "ipywidgets", "nbclassic"} <= set(lecture)
+    locked = _locked_versions()
+    cnnlib_needs = {canonicalize_name(r.name) for r in _pyproject_requirements()} & set(lecture)
+    differ = {n: (lecture[n], locked[n]) for n in cnnlib_needs
+              if n in locked and lecture[n] != locked[n]}
+    assert {"numpy", "matplotlib", "ipywidgets", "scipy", "pillow"} <= cnnlib_needs
+    assert not differ, f"lecture vs CI lock versions: {differ}"

@@ -1,0 +1,153 @@
+"""Export the course notebooks as static reveal.js slides to share: ``make slides-html``.
+
+Writes ``_slides/NN_name.slides.html`` for each course notebook (00-10) with its stored outputs,
+and ``_slides/assets/`` with everything those pages load, so the folder works from a USB stick
+or any static host with no other host contacted:
+
+- reveal.js 4.0.2 (the version nbconvert's reveal template is written for) from the npm
+  registry, its tarball checked against the sha256 pinned below;
+- jQuery, require.js and MathJax 2 from the PyPI package nbclassic (pinned in
+  lecture/requirements.txt; the classic notebook ships them for itself);
+- for mermaid, which nbconvert's template imports from a CDN, an empty module written into the
+  page as a ``data:`` URL (no notebook here has a mermaid diagram).
+
+What the export loses: no kernel runs, so explorers show the static picture of their initial
+setting (the ``text/html`` of their ``_repr_mimebundle_``) and their sliders are gone; code
+cannot be run. Cells are laid out by their ``slideshow`` metadata, as in the live slideshow.
+
+Run with the lecture environment's Python (``.venv-lecture/bin/python``, where nbclassic is);
+``--check FILE`` lists the http(s) scripts, styles and fonts a page would fetch (none, or exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "build" / "slides-cache"
+REVEAL_VERSION = "4.0.2"
+#: sha256 of the npm tarball reveal.js-4.0.2.tgz (npm also checks the registry's integrity).
+REVEAL_NPM_SHA256 = "0c234d5bfe539606c1af4bcc031f0d21ed99e264d90b7859abad34f7e3a0c587"
+#: MathJax 2's configuration that nbclassic ships (the notebook's own), "Safe" mode, and ours:
+#: nbclassic's MathJax carries only the STIX-Web fonts, so select them (as the notebook does).
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe,local/cnn-basics"
+MATHJAX_LOCAL = """MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], imageFont: null,
+                                   preferredFont: null, webFont: "STIX-Web"}});
+MathJax.Ajax.loadComplete("[MathJax]/config/local/cnn-basics.js");
+"""
+#: The slideshow's size and look: the same as the live one (lecture/nbconfig/notebook.d).
+REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768",
+          "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
+MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"
+COURSE = re.compile(r"^(0\d|10)_.*\.ipynb$")     # notebooks 00-10
+
+
+def course_notebooks() -> list[Path]:
+    return sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if COURSE.match(p.name))
+
+
+def _reveal_tarball() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE / f"reveal.js-{REVEAL_VERSION}.tgz"
+    if not tarball.exists():
+        subprocess.run(["npm", "pack", f"reveal.js@{REVEAL_VERSION}", "--pack-destination",
+                        str(CACHE)], check=True, capture_output=True, text=True)
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    if digest != REVEAL_NPM_SHA256:
+        raise RuntimeError(f"{tarball} has sha256 {digest}, expected {REVEAL_NPM_SHA256}: "
+                           "delete it and run again, or check what npm served")
+    return tarball
+
+
+def install_assets(assets: Path) -> None:
+    """Fill ``assets/`` with reveal.js, jQuery, require.js and MathJax."""
+    import nbclassic
+
+    assets.mkdir(parents=True, exist_ok=True)
+    reveal = assets / "reveal.js"
+    if not (reveal / "dist" / "reveal.js").exists():
+        with tempfile.TemporaryDirectory() as tmp, tarfile.open(_reveal_tarball()) as tar:
+            members = [m for m in tar.getmembers()
+                       if m.isfile() and m.name.startswith(("package/dist/",
+                                                            "package/plugin/notes/",
+                                                            "package/LICENSE"))]
+            tar.extractall(tmp, members=members, filter="data")
+            shutil.rmtree(reveal, ignore_errors=True)
+            shutil.copytree(Path(tmp) / "package", reveal)
+    components = Path(nbclassic.__file__).parent / "static" / "components"
+    for source, name in [(components / "jquery" / "jquery.min.js", "jquery.min.js"),
+                         (components / "requirejs" / "require.js", "require.js")]:
+        shutil.copyfile(source, assets / name)
+    if not (assets / "MathJax" / "MathJax.js").exists():
+        shutil.copytree(components / "MathJax", assets / "MathJax", dirs_exist_ok=True)
+    (assets / "MathJax" / "config" / "local").mkdir(parents=True, exist_ok=True)
+    (assets / "MathJax" / "config" / "local" / "cnn-basics.js").write_text(MATHJAX_LOCAL)
+
+
+def export(notebook: Path, output: Path) -> Path:
+    """Write ``output/<name>.slides.html`` (assets in ``output/assets``); return its path."""
+    from nbconvert import SlidesExporter
+    from traitlets.config import Config
+
+    config = Config({"SlidesExporter": {
+        **REVEAL, "reveal_url_prefix": "assets/reveal.js",
+        "jquery_url": "assets/jquery.min.js", "require_js_url": "assets/require.js",
+        "mathjax_url": f"assets/MathJax/MathJax.js?config={MATHJAX_CONFIG}"}})
+    exporter = SlidesExporter(config=config)
+    exporter.mermaid_js_url = MERMAID_STUB        # a plain attribute in nbconvert 7, not config
+    body, _ = exporter.from_filename(str(notebook))
+    target = output / f"{notebook.stem}.slides.html"
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+#: src/href of scripts, style sheets and module imports, and CSS url()/@import targets.
+_REFERENCE = re.compile(
+    r"""<script[^>]*\bsrc\s*=\s*["']([^"']+)["']"""
+    r"""|<link[^>]*\bhref\s*=\s*["']([^"']+)["']"""
+    r"""|\bimport\b[^;'"]*?\bfrom\s*["']([^"']+)["']"""
+    r"""|@import\s+(?:url\()?\s*["']?([^"')\s;]+)"""
+    r"""|url\(\s*["']?([^"')\s]+)""", re.I)
+
+
+def remote_references(html: str) -> list[str]:
+    """The scripts, styles, fonts and imports in ``html`` that point at another host
+    (http:, https: or protocol-relative //host)."""
+    found = (next(g for g in match.groups() if g) for match in _REFERENCE.finditer(html))
+    return sorted({u for u in found if re.match(r"^(https?:)?//", u.strip(), re.I)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to export (default: the course, 00-10)")
+    parser.add_argument("--output", type=Path, default=ROOT / "_slides")
+    parser.add_argument("--check", type=Path, metavar="FILE",
+                        help="only list the remote references of an exported page")
+    args = parser.parse_args(argv)
+    if args.check:
+        remote = remote_references(args.check.read_text(encoding="utf-8"))
+        print("\n".join(remote) or f"{args.check}: no remote script, style or font")
+        return 1 if remote else 0
+    install_assets(args.output / "assets")
+    for notebook in args.notebooks or course_notebooks():
+        target = export(notebook, args.output)
+        remote = remote_references(target.read_text(encoding="utf-8"))
+        if remote:
+            print(f"{target}: loads from other hosts: {remote}", file=sys.stderr)
+            return 1
+        print(target.relative_to(args.output.parent) if args.output.is_relative_to(ROOT)
+              else target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
