@@ -3,18 +3,23 @@
 Every cell has a slide type; the title and each ``##`` section shown open a slide; the Colab set-up
 and the imports are skipped; a lecture is at most ~22 slides and subslides (about 50 minutes);
 reading passages are skipped, tagged ``reading`` and announced by their first markdown cell.
+Also checks ``lecture/slide_plan.py`` (``make slide-plan``) on a notebook with known counts.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-#: Notebooks that carry slide metadata (the rest of the course joins as it gets slides).
-SLIDE_NOTEBOOKS = ["00_index", "01_images_as_tensors", "02_convolution", "03_padding_and_stride"]
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+#: The course notebooks 00-10: each presents as one lecture.
+SLIDE_NOTEBOOKS = sorted(p.stem for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_SLIDES = 22
 READING = "*Reading (not in the slides).*"
@@ -74,3 +79,44 @@ def test_the_check_finds_broken_metadata():
     assert any("tagged reading but shown" in p for p in problems)
     too_long = cells[:1] + [(cells[1][0], "", "subslide", [])] * (MAX_SLIDES + 1)
     assert any("more than" in p for p in check_slides(too_long))
+
+
+def _slide_plan():
+    spec = importlib.util.spec_from_file_location("slide_plan", ROOT / "lecture" / "slide_plan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("slide_plan", module)    # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_slide_plan_counts_a_known_notebook(tmp_path):
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+
+    def cell(make, source, kind, tags=()):
+        c = make(source)
+        c.metadata["slideshow"] = {"slide_type": kind}
+        if tags:
+            c.metadata["tags"] = list(tags)
+        return c
+
+    nb = nbformat.v4.new_notebook(cells=[
+        cell(md, "# Title", "slide"),
+        cell(code, "import numpy as np", "skip"),
+        cell(md, "## One", "slide"),
+        cell(md, "Say this.", "notes"),
+        cell(code, "output_size_explorer(height=7)", "-"),
+        cell(md, "More", "subslide"),
+        cell(md, "- a point", "fragment"),
+        cell(md, "- another", "fragment"),
+        cell(md, "*Reading (not in the slides).*", "skip", ["reading"]),
+        cell(code, "pooling_explorer()", "skip", ["reading"]),      # not on a slide
+        cell(md, "## Two", "slide"),
+    ])
+    path = tmp_path / "99_known.ipynb"
+    nbformat.write(nb, path)
+    plan = _slide_plan().plan(path)
+    assert (plan.slides, plan.subslides, plan.fragments, plan.notes, plan.explorers,
+            plan.reading, plan.unmarked) == (3, 1, 2, 1, 1, 2, 0)
+    assert plan.minutes == 2 * 4 + 3 * 1
+    text = _slide_plan().report([plan])
+    assert "99_known" in text and " 11" in text
