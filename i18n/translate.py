@@ -316,7 +316,9 @@ def build(force: bool = False, run: bool = True, only=None) -> dict:
             status[target] = now
             continue
         print(f"{'executing' if run else 'writing'} {target.relative_to(ROOT)}", flush=True)
-        write(execute(nb, target.parent) if run else nb, target)
+        write(nb, target)           # first without outputs: a notebook may read its own file
+        if run:
+            write(execute(nb, target.parent), target)
         status[target] = "written"
     solutions = sorted((OUT / "homework").glob("hw*.ipynb"))
     if solutions:
