@@ -275,7 +275,8 @@ def state(target: Path, expected) -> str:
         return "edited"
     if recorded != fingerprint(nb):
         return "edited"
-    return "unchanged" if recorded == fingerprint(expected) else "stale"
+    done = nb.metadata["cnnlib"]["translation"].get("executed", False)
+    return "unchanged" if recorded == fingerprint(expected) and done else "stale"
 
 
 def execute(nb, folder: Path):
@@ -288,9 +289,9 @@ def execute(nb, folder: Path):
     return nb
 
 
-def write(nb, target: Path) -> None:
+def write(nb, target: Path, executed: bool = False) -> None:
     """Write ``nb`` with its fingerprint, through a new file renamed over the old one."""
-    nb.metadata["cnnlib"]["translation"]["fingerprint"] = fingerprint(nb)
+    nb.metadata["cnnlib"]["translation"].update(fingerprint=fingerprint(nb), executed=executed)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     nbformat.write(nb, temporary)
@@ -301,7 +302,7 @@ def build(force: bool = False, run: bool = True, only=None) -> dict:
     """Write (and execute) every Korean notebook that is missing or stale; ``{path: status}``."""
     from cnnlib.homework.generator import generate
 
-    status = {}
+    status, written = {}, []
     for notebook in sources():
         if only and notebook.stem not in only:
             continue
@@ -315,11 +316,12 @@ def build(force: bool = False, run: bool = True, only=None) -> dict:
         if now == "unchanged" or (now == "edited" and not force):
             status[target] = now
             continue
-        print(f"{'executing' if run else 'writing'} {target.relative_to(ROOT)}", flush=True)
-        write(nb, target)           # first without outputs: a notebook may read its own file
-        if run:
-            write(execute(nb, target.parent), target)
+        write(nb, target)      # all written before any runs: notebooks read their neighbours
+        written.append((nb, target))
         status[target] = "written"
+    for nb, target in written if run else []:
+        print(f"executing {target.relative_to(ROOT)}", flush=True)
+        write(execute(nb, target.parent), target, executed=True)
     solutions = sorted((OUT / "homework").glob("hw*.ipynb"))
     if solutions:
         for path, done in generate(solutions, OUT / "homework" / "student", force=force).items():

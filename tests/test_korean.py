@@ -219,17 +219,20 @@ def test_a_changed_english_cell_makes_its_translation_stale(course):
     assert entry.previous_msgid == "# Padding\n\nZeros around the image."
 
 
-def test_build_writes_once_and_never_overwrites_a_hand_edited_notebook(course):
+def test_build_writes_once_and_never_overwrites_a_hand_edited_notebook(course, monkeypatch):
     _translate_all(course, KOREAN)
     target = translate.korean_path(course)
     assert translate.build(run=False)[target] == "written"
-    assert translate.build(run=False)[target] == "unchanged"
+    assert translate.build(run=False)[target] == "written", "not run yet: still to build"
+    monkeypatch.setattr(translate, "execute", lambda nb, folder: nb)   # no kernel needed here
+    assert translate.build()[target] == "written"
+    assert translate.build()[target] == "unchanged"
     nb = nbformat.read(target, as_version=4)
     nb.cells[0].source += "\n\n손으로 고친 줄"
     nbformat.write(nb, target)
-    assert translate.build(run=False)[target] == "edited"
+    assert translate.build()[target] == "edited"
     assert "손으로 고친 줄" in target.read_text(encoding="utf-8")
-    assert translate.build(run=False, force=True)[target] == "written"
+    assert translate.build(force=True)[target] == "written"
     assert "손으로 고친 줄" not in target.read_text(encoding="utf-8")
 
 
