@@ -178,7 +178,9 @@ def render_inception(state: InceptionState) -> BlockView:
                               state.ch5x5red, state.ch5x5, state.pool_proj)
     shape_in = (state.in_channels, state.size, state.size)
     shape_out = module.output_shape(shape_in)
-    column, gap = 210, 16
+    labels = [_describe(layer)[0] for _, branch in module.named_children()
+              for layer in leaves(branch) if isinstance(layer, (Conv2d, MaxPool2d))]
+    column, gap = _fit(210, labels, margin=12), 16         # wider if a label needs it (Korean)
     width = 4 * column + 3 * gap
     box_h = _box_height(2)
     parts, params = [], []
