@@ -445,3 +445,33 @@ def test_diagram_refusals_explained_in_korean(korean, call):
         eval(call, vars(blocks))
     shown = i18n.explain(caught.value)
     assert HANGUL.search(shown) and not PROSE.search(shown), shown
+
+
+# --- the compact summary (cnnlib.summary) --------------------------------------------------------
+
+
+def _columns_taken(line: str) -> int:
+    """Columns of a line in a monospace font (a Hangul syllable takes two): an oracle written
+    apart from cnnlib.summary's."""
+    return sum(2 if HANGUL.match(ch) else 1 for ch in line)
+
+
+@pytest.mark.parametrize("width", [72, 50])
+def test_compact_summary_explains_its_shape_error_in_korean(korean, width):
+    """The table stays English (torchinfo's headers); the shape error under it is Korean and,
+    wrapped by the columns Hangul takes, stays within ``width``."""
+    from cnnlib.layers import Conv2d, Flatten, Linear, Sequential
+    from cnnlib.summary import summary
+
+    for model in (Sequential(Conv2d(3, 4, 3), Flatten(), Linear(10, 2)),
+                  Sequential(Conv2d(3, 4, 3), Conv2d(5, 4, 3))):
+        table = summary(model, (3, 8, 8), width=width)
+        text = str(table)
+        assert "Layer (type:depth-idx)" in text and "Total params" in text
+        error = text.split("=\n")[3]                       # the lines between two dividers
+        assert error.startswith("모양 오류:") and not PROSE.search(error), error
+        limit = max(width, len(text.splitlines()[0]))     # a table too wide for width: its own
+        assert max(map(_columns_taken, text.splitlines())) <= limit, text
+        shown = table._repr_html_()
+        assert "모양 오류:" in shown and "Shape error" not in shown
+    assert not i18n.missing, i18n.missing
