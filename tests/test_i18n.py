@@ -475,3 +475,41 @@ def test_compact_summary_explains_its_shape_error_in_korean(korean, width):
         shown = table._repr_html_()
         assert "모양 오류:" in shown and "Shape error" not in shown
     assert not i18n.missing, i18n.missing
+
+
+# --- the explorers' labels (cnnlib.widgets.base) --------------------------------------------------
+
+
+def _label_width_px(text: str, size_px: float) -> float:
+    """Width of a Korean label: a Hangul syllable about 1 em (measured as DejaVu Sans' "W",
+    0.99 em; NanumGothic's and Malgun Gothic's syllables are narrower), the rest in DejaVu
+    Sans, as tests/test_widgets.py measures English labels."""
+    from test_widgets import text_width_px
+
+    return text_width_px(HANGUL.sub("W", text), size_px)
+
+
+@pytest.mark.parametrize("name", ["output size", "receptive field", "stepper", "pooling",
+                                  "layer stack", "activations", "batch norm"])
+def test_korean_labels_fit_their_controls(korean, name):
+    """No Korean label is cut off with "..." (the room base.DESCRIPTION_STYLE leaves), and every
+    Korean drop-down choice fits its drop-down, at the notebook's body text size."""
+    import ipywidgets as widgets
+    from test_widgets import EXPLORERS, all_widgets
+
+    from cnnlib.widgets import base
+
+    explorer = EXPLORERS[name][0]()
+    size = base.BODY_FONT_PX
+    for control in all_widgets(explorer):
+        width = getattr(getattr(control, "style", None), "description_width", "")
+        if not (getattr(control, "description", "") and width):
+            continue
+        room = float(width.removesuffix("px"))
+        needed = _label_width_px(control.description, size) + 8
+        assert needed <= room, f"{control.description!r} needs {needed:.0f} px, has {room:.0f}"
+        if isinstance(control, widgets.Dropdown):
+            box = float(control.layout.width.removesuffix("px")) - room - 30   # the arrow
+            for label in control._options_labels:
+                assert _label_width_px(label, size) <= box, (label, box)
+    assert not i18n.missing, i18n.missing
