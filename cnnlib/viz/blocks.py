@@ -82,7 +82,7 @@ def _text_width(s: str, size: float = FONT_SIZE) -> float:
     return 0.6 * size * svg.columns(s)
 
 
-def _fit(width: float, lines, size: float = FONT_SIZE, margin: float = 16) -> float:
+def _fit(width: float, lines, size: float = FONT_SIZE, margin: float = 12) -> float:
     """``width``, or wider if one of ``lines`` would not fit in it (with ``margin``)."""
     return max([width] + [_text_width(line, size) + margin for line in lines])
 
@@ -180,7 +180,7 @@ def render_inception(state: InceptionState) -> BlockView:
     shape_out = module.output_shape(shape_in)
     labels = [_describe(layer)[0] for _, branch in module.named_children()
               for layer in leaves(branch) if isinstance(layer, (Conv2d, MaxPool2d))]
-    column, gap = _fit(210, labels, margin=12), 16         # wider if a label needs it (Korean)
+    column, gap = _fit(210, labels), 16        # wider if a label needs it (Korean)
     width = 4 * column + 3 * gap
     box_h = _box_height(2)
     parts, params = [], []
