@@ -29,6 +29,10 @@ most ``width`` characters where it can: tree indent of 2 instead of 5, columns o
 their contents, numbers right-aligned, and mult-adds in K / M / G units (as in torchinfo's
 total); if that is still too wide, the Mult-Adds column is left out. ``table.to_text()`` is
 always the full table.
+
+The table is English in both editions (its headers are torchinfo's); the shape error under a
+compact or HTML table is a message to the student, shown in the language of
+:func:`cnnlib.set_language` (the full text table stays torchinfo's, all English).
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ import html
 import math
 import textwrap
 from dataclasses import dataclass
+from unicodedata import east_asian_width
 
 from ._validate import SettingError, SettingTypeError, check_int
+from .i18n import explain, tr
 from .layers import Container, Module, ShapeError
 
 __all__ = ["Row", "Summary", "summary"]
@@ -235,10 +241,13 @@ class Summary:
         footer = [f"{key}: {value}" for key, value in self._footer()]
         lines = [divider, line(table[0]), divider, *map(line, table[1:]), divider]
         if self.error:
-            lines += [*textwrap.wrap(f"Shape error: {self.error}", max(width, len(divider))),
-                      divider]
+            lines += [*_wrap(self._error_line(), max(width, len(divider))), divider]
         lines += [*footer[:4], divider, *footer[4:], divider]
         return "\n".join(lines)
+
+    def _error_line(self) -> str:
+        """The shape error as shown under a compact or HTML table (in the chosen language)."""
+        return tr("Shape error: {error}", error=explain(self.error))
 
     def _full_text(self) -> str:
         names = [("│    " * (row.depth - 1) + "└─" if row.depth > 1 else
@@ -284,7 +293,7 @@ class Summary:
                 f'<td style="{style}text-align:right;font-family:monospace">{macs}</td></tr>')
         if self.error:
             body.append(f'<tr><td colspan="4" style="{cell}color:#b00020">'
-                        f'Shape error: {html.escape(self.error)}</td></tr>')
+                        f'{html.escape(self._error_line())}</td></tr>')
         for key, value in self._footer():
             body.append(f'<tr><td colspan="3" style="{cell}font-weight:bold">{key}</td>'
                         f'<td style="{cell}text-align:right;font-family:monospace">{value}</td>'
@@ -333,6 +342,26 @@ class _Walk:
             output_shape=None if output is None else (self.batch_size, *output),
             params=params, trainable=module.trainable, macs=macs * self.batch_size,
             kernel_size=getattr(module, "kernel_size", None), is_leaf=is_leaf, error=error)
+
+
+def _display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospace font: a Hangul syllable (or another wide East Asian
+    character) takes two."""
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``textwrap.wrap(text, width)``, counting a wide character as two columns."""
+    if _display_width(text) == len(text):
+        return textwrap.wrap(text, width)
+    lines, line = [], ""
+    for word in text.split():
+        longer = f"{line} {word}" if line else word
+        if line and _display_width(longer) > width:
+            lines.append(line)
+            longer = word
+        line = longer
+    return [*lines, line] if line else lines
 
 
 def _with_unit(count: int) -> str:

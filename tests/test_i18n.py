@@ -288,3 +288,228 @@ def test_without_the_font_hangul_is_missing(korean):
         assert _glyph_warnings(_render_every_figure)
     finally:
         i18n._use_korean_font()
+
+
+# --- the building-block diagrams (cnnlib.viz.blocks) ------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")       # a Korean diagram keeps only ReLU, x
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def _diagrams():
+    """Every building-block diagram, in the settings the notebooks use and a few more (biases,
+    a projection shortcut, a 1000-neuron FC layer), rendered in the current language."""
+    from cnnlib.viz import blocks
+
+    return {
+        "inception": blocks.render_inception(blocks.InceptionState()),
+        "inception-small": blocks.render_inception(blocks.InceptionState(3, 1, 2, 3, 4, 5, 6, 5)),
+        "residual": blocks.render_residual(blocks.ResidualState(64, 64)),
+        "residual-projection": blocks.render_residual(blocks.ResidualState(64, 128, 2)),
+        "separable": blocks.render_separable(blocks.SeparableState(3, 4)),
+        "separable-bias": blocks.render_separable(blocks.SeparableState(256, 256, 5, True)),
+        "fc-as-conv": blocks.render_fc_as_conv(blocks.FCAsConvState()),
+        "fc-as-conv-1000": blocks.render_fc_as_conv(blocks.FCAsConvState(7, 7, 512, 1000, 999)),
+        "pointwise": blocks.render_pointwise(blocks.PointwiseState(4, 2)),
+        "pointwise-8": blocks.render_pointwise(blocks.PointwiseState(8, 1, 8, 7, 0)),
+    }
+
+
+def _svg(view):
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(re.search(r"<svg.*</svg>", view.html, re.DOTALL).group(0))
+
+
+def _words(view) -> list[str]:
+    """What the diagram says: its description (aria-label) and every text in the picture."""
+    root = _svg(view)
+    return [root.get("aria-label")] + ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
+
+
+def _placed_texts(view):
+    """(text, left, right, y, element) of every text, in picture coordinates (translations of
+    the enclosing groups added up), with its width estimated as cnnlib does (svg.columns)."""
+    from cnnlib.viz import svg
+
+    def walk(element, dx, dy):
+        move = re.match(r"translate\(([-\d.]+),([-\d.]+)\)", element.get("transform", ""))
+        if move:
+            dx, dy = dx + float(move.group(1)), dy + float(move.group(2))
+        if element.tag == f"{SVG_NS}text":
+            s = "".join(element.itertext())
+            x, y, size = float(element.get("x")) + dx, float(element.get("y")) + dy, float(
+                element.get("font-size"))
+            width = 0.6 * size * svg.columns(s)
+            left = {"start": x, "middle": x - width / 2, "end": x - width}[
+                element.get("text-anchor")]
+            yield s, left, left + width, y, element
+        for child in element:
+            yield from walk(child, dx, dy)
+
+    yield from walk(_svg(view), 0.0, 0.0)
+
+
+def _boxes(view):
+    """(left, top, right, bottom) of every labelled box, in picture coordinates."""
+    from cnnlib.viz.blocks import BOX_STYLES
+
+    for rect in _svg(view).iter(f"{SVG_NS}rect"):
+        if rect.get("data-kind") in BOX_STYLES and rect.get("rx"):
+            x, y = float(rect.get("x")), float(rect.get("y"))
+            yield x, y, x + float(rect.get("width")), y + float(rect.get("height"))
+
+
+def diagram_problems(english, korean) -> list[str]:
+    """What is wrong with a Korean diagram next to its English original: English prose left,
+    no Hangul, other numbers (parameter counts, shapes) than in English, or a label that does
+    not fit in its box or in the picture."""
+    problems = []
+    words = _words(korean)
+    if not any(HANGUL.search(w) for w in words):
+        problems.append("no Hangul in the diagram")
+    problems += [f"English left: {w!r}" for w in words          # names and formulas may stay
+                 if LATIN_WORD.search(re.sub(r"\w*\[[^\]]*\]|Σ_i|F\(x\)|ReLU", "", w))]
+    if sorted(NUMBER.findall(" ".join(_words(english)))) != sorted(
+            NUMBER.findall(" ".join(words))):
+        problems.append("the Korean diagram does not state the same numbers as the English one")
+    if (korean.params, korean.total) != (english.params, english.total):
+        problems.append("the counts differ")
+    root = _svg(korean)
+    margin = 6                                   # svg.document's margin around the picture
+    width = float(root.get("width"))
+    boxes = list(_boxes(korean))
+    for s, left, right, y, _ in _placed_texts(korean):
+        if left < -1 or right > width + 1:
+            problems.append(f"{s!r} runs out of the picture ({left:.0f} to {right:.0f} px of "
+                            f"{width:.0f})")
+        for x0, y0, x1, y1 in boxes:
+            centre = (left + right) / 2
+            if y0 + margin < y < y1 + margin and x0 + margin < centre < x1 + margin and (
+                    left < x0 + margin or right > x1 + margin):
+                problems.append(f"{s!r} does not fit in its box ({x1 - x0:.0f} px)")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def english_diagrams():
+    return _diagrams()
+
+
+@pytest.mark.parametrize("name", list(_diagrams()))
+def test_block_diagrams_in_korean(english_diagrams, korean, name):
+    """Each diagram in Korean: Korean words, no English sentence, the same counts and shapes
+    as in English, every label inside its box and the picture."""
+    view = _diagrams()[name]
+    assert not diagram_problems(english_diagrams[name], view), diagram_problems(
+        english_diagrams[name], view)
+    assert not i18n.missing, i18n.missing
+
+
+def test_an_untranslated_diagram_text_is_seen(english_diagrams, korean, monkeypatch):
+    """The check above fails when a text of a diagram does not go through tr (here: the
+    residual block's shortcut label is shown in English) or a label is too long for its box."""
+    from cnnlib.viz import blocks
+
+    def english_shortcut(message, context=None, **fields):
+        if message == "shortcut: identity":
+            return message
+        return i18n.tr(message, context, **fields)
+
+    monkeypatch.setattr(blocks, "tr", english_shortcut)
+    view = blocks.render_residual(blocks.ResidualState(64, 64))
+    problems = diagram_problems(english_diagrams["residual"], view)
+    assert problems == ["English left: 'shortcut: identity'"], problems
+
+    monkeypatch.setattr(blocks, "tr", lambda message, context=None, **fields: i18n.tr(
+        message, context, **fields) + ("파라미터" * 12 if message == "(shapes match)" else ""))
+    view = blocks.render_residual(blocks.ResidualState(64, 64))
+    assert any("does not fit in its box" in p for p in diagram_problems(
+        english_diagrams["residual"], view))
+
+
+@pytest.mark.parametrize("call", [
+    "render_separable(SeparableState(bias=1))",
+    "render_fc_as_conv(FCAsConvState(outputs=3, selected=3))",
+    "render_pointwise(PointwiseState(in_channels=9))",
+    "render_pointwise(PointwiseState(row=4))",
+    "render_inception(InceptionState(ch1x1=0))",
+    "render_residual(ResidualState(size=0))",
+])
+def test_diagram_refusals_explained_in_korean(korean, call):
+    """A refused setting of a diagram, shown by an explorer (cnnlib.i18n.explain), is Korean."""
+    from cnnlib.viz import blocks
+
+    with pytest.raises(SettingError) as caught:
+        eval(call, vars(blocks))
+    shown = i18n.explain(caught.value)
+    assert HANGUL.search(shown) and not PROSE.search(shown), shown
+
+
+# --- the compact summary (cnnlib.summary) --------------------------------------------------------
+
+
+def _columns_taken(line: str) -> int:
+    """Columns of a line in a monospace font (a Hangul syllable takes two): an oracle written
+    apart from cnnlib.summary's."""
+    return sum(2 if HANGUL.match(ch) else 1 for ch in line)
+
+
+@pytest.mark.parametrize("width", [72, 50])
+def test_compact_summary_explains_its_shape_error_in_korean(korean, width):
+    """The table stays English (torchinfo's headers); the shape error under it is Korean and,
+    wrapped by the columns Hangul takes, stays within ``width``."""
+    from cnnlib.layers import Conv2d, Flatten, Linear, Sequential
+    from cnnlib.summary import summary
+
+    for model in (Sequential(Conv2d(3, 4, 3), Flatten(), Linear(10, 2)),
+                  Sequential(Conv2d(3, 4, 3), Conv2d(5, 4, 3))):
+        table = summary(model, (3, 8, 8), width=width)
+        text = str(table)
+        assert "Layer (type:depth-idx)" in text and "Total params" in text
+        error = text.split("=\n")[3]                       # the lines between two dividers
+        assert error.startswith("모양 오류:") and not PROSE.search(error), error
+        limit = max(width, len(text.splitlines()[0]))     # a table too wide for width: its own
+        assert max(map(_columns_taken, text.splitlines())) <= limit, text
+        shown = table._repr_html_()
+        assert "모양 오류:" in shown and "Shape error" not in shown
+    assert not i18n.missing, i18n.missing
+
+
+# --- the explorers' labels (cnnlib.widgets.base) --------------------------------------------------
+
+
+def _label_width_px(text: str, size_px: float) -> float:
+    """Width of a Korean label: a Hangul syllable about 1 em (measured as DejaVu Sans' "W",
+    0.99 em; NanumGothic's and Malgun Gothic's syllables are narrower), the rest in DejaVu
+    Sans, as tests/test_widgets.py measures English labels."""
+    from test_widgets import text_width_px
+
+    return text_width_px(HANGUL.sub("W", text), size_px)
+
+
+@pytest.mark.parametrize("name", ["output size", "receptive field", "stepper", "pooling",
+                                  "layer stack", "activations", "batch norm"])
+def test_korean_labels_fit_their_controls(korean, name):
+    """No Korean label is cut off with "..." (the room base.DESCRIPTION_STYLE leaves), and every
+    Korean drop-down choice fits its drop-down, at the notebook's body text size."""
+    import ipywidgets as widgets
+    from test_widgets import EXPLORERS, all_widgets
+
+    from cnnlib.widgets import base
+
+    explorer = EXPLORERS[name][0]()
+    size = base.BODY_FONT_PX
+    for control in all_widgets(explorer):
+        width = getattr(getattr(control, "style", None), "description_width", "")
+        if not (getattr(control, "description", "") and width):
+            continue
+        room = float(width.removesuffix("px"))
+        needed = _label_width_px(control.description, size) + 8
+        assert needed <= room, f"{control.description!r} needs {needed:.0f} px, has {room:.0f}"
+        if isinstance(control, widgets.Dropdown):
+            box = float(control.layout.width.removesuffix("px")) - room - 30   # the arrow
+            for label in control._options_labels:
+                assert _label_width_px(label, size) <= box, (label, box)
+    assert not i18n.missing, i18n.missing

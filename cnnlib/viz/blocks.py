@@ -10,6 +10,8 @@ Every count comes from the cnnlib layers the diagram shows (``num_parameters`` o
 :mod:`cnnlib.layers` / :mod:`cnnlib.models` objects, built without drawing weights), never from
 a formula repeated here. Boxes say what they are in words; colour only repeats it. Every box
 carries ``data-role`` (and ``data-params`` when it has parameters) for tests and curious readers.
+Every word goes through :func:`cnnlib.i18n.tr` (Korean after ``cnnlib.set_language("ko")``);
+boxes and pictures widen for a label longer than the English one (:func:`_fit`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 from .._validate import SettingError, check_int
+from ..i18n import N_, tr
 from ..layers import BatchNorm2d, Conv2d, Linear, MaxPool2d
 from ..models import basic_block, inception_module
 from . import svg
@@ -60,7 +63,28 @@ def _page(picture: svg.Piece, description: str) -> str:
 
 
 def _count(n: int) -> str:
-    return f"{n:,} parameter" + ("" if n == 1 else "s")
+    """``"1 parameter"``, ``"1,728 parameters"``."""
+    return tr("{n} parameter", n=f"{n:,}") if n == 1 else tr("{n} parameters", n=f"{n:,}")
+
+
+def _amount(n: int, bias: bool) -> str:
+    """``"1,728 parameters"``, or ``"1,728 weights (no biases)"`` for layers without biases."""
+    return tr("{n} parameters", n=f"{n:,}") if bias else tr("{n} weights (no biases)",
+                                                               n=f"{n:,}")
+
+
+def _shape(shape) -> str:
+    return " x ".join(map(str, shape))
+
+
+def _text_width(s: str, size: float = FONT_SIZE) -> float:
+    """Estimated width in px of ``s`` (a Hangul syllable counts as about 1 em)."""
+    return 0.6 * size * svg.columns(s)
+
+
+def _fit(width: float, lines, size: float = FONT_SIZE, margin: float = 12) -> float:
+    """``width``, or wider if one of ``lines`` would not fit in it (with ``margin``)."""
+    return max([width] + [_text_width(line, size) + margin for line in lines])
 
 
 def _box(x, y, w, lines, kind, role, params=None, h=None) -> str:
@@ -110,14 +134,16 @@ def _describe(layer) -> list[str]:
     """Words for one layer of a cnnlib model, as the boxes show it."""
     if isinstance(layer, Conv2d):
         k = "x".join(map(str, layer.kernel_size))
-        kind = "depthwise" if layer.groups == layer.in_channels > 1 else "conv"
-        stride = f", stride {layer.stride[0]}" if layer.stride[0] != 1 else ""
-        return [f"{k} {kind} {layer.in_channels} → {layer.out_channels}{stride}"]
+        stride = tr(", stride {s}", s=layer.stride[0]) if layer.stride[0] != 1 else ""
+        fields = {"k": k, "c_in": layer.in_channels, "c_out": layer.out_channels,
+                  "stride": stride}
+        if layer.groups == layer.in_channels > 1:
+            return [tr("{k} depthwise {c_in} → {c_out}{stride}", **fields)]
+        return [tr("{k} conv {c_in} → {c_out}{stride}", **fields)]
     if isinstance(layer, MaxPool2d):
-        return [f"{layer.kernel_size[0]}x{layer.kernel_size[0]} max pool, "
-                f"stride {layer.stride[0]}"]
+        return [tr("{k}x{k} max pool, stride {s}", k=layer.kernel_size[0], s=layer.stride[0])]
     if isinstance(layer, BatchNorm2d):
-        return [f"batch norm ({layer.num_features})"]
+        return [tr("batch norm ({n})", n=layer.num_features)]
     return [type(layer).__name__]
 
 
@@ -152,17 +178,20 @@ def render_inception(state: InceptionState) -> BlockView:
                               state.ch5x5red, state.ch5x5, state.pool_proj)
     shape_in = (state.in_channels, state.size, state.size)
     shape_out = module.output_shape(shape_in)
-    column, gap = 210, 16
+    labels = [_describe(layer)[0] for _, branch in module.named_children()
+              for layer in leaves(branch) if isinstance(layer, (Conv2d, MaxPool2d))]
+    column, gap = _fit(210, labels), 16        # wider if a label needs it (Korean)
     width = 4 * column + 3 * gap
     box_h = _box_height(2)
     parts, params = [], []
     y_in = 30
-    parts.append(_title(0, 10, f"Inception module: {_count(module.num_parameters)}"))
-    parts.append(_box(width / 2 - 130, y_in, 260,
-                      [f"input {' x '.join(map(str, shape_in))}"], "tensor", "input"))
+    parts.append(_title(0, 10, tr("Inception module: {count}",
+                                  count=_count(module.num_parameters))))
+    parts.append(_box(width / 2 - 130, y_in, 260, [tr("input {shape}", shape=_shape(shape_in))],
+                      "tensor", "input"))
     y_rows = (y_in + 70, y_in + 70 + box_h + 30)
     y_concat = y_rows[1] + box_h + 64
-    names = ("1x1 branch", "3x3 branch", "5x5 branch", "pool branch")
+    names = (N_("1x1 branch"), N_("3x3 branch"), N_("5x5 branch"), N_("pool branch"))
     for index, (name, branch) in enumerate(module.named_children()):
         x = index * (column + gap)
         layers = [layer for layer in leaves(branch) if isinstance(layer, (Conv2d, MaxPool2d))]
@@ -188,23 +217,26 @@ def render_inception(state: InceptionState) -> BlockView:
         parts.append(f'<g data-role="branch" data-branch="{name}" '
                      f'data-params="{branch.num_parameters}">'
                      + svg._text(x + column / 2, y_rows[1] + box_h + 18,
-                                 f"{names[index]}: {branch.num_parameters:,}", FONT_SIZE - 1)
+                                 f"{tr(names[index])}: {branch.num_parameters:,}",
+                                 FONT_SIZE - 1)
                      + "</g>")
         params.append((names[index], branch.num_parameters))
     widths = " + ".join(str(layer.out_channels) for _, branch in module.named_children()
                         for layer in list(leaves(branch))[-2:-1])
-    parts.append(_box(0, y_concat, width, [f"concatenate along the channels: {widths} = "
-                                           f"{shape_out[0]}"], "merge", "concat"))
+    parts.append(_box(0, y_concat, width, [tr("concatenate along the channels: {widths} = "
+                                              "{total}", widths=widths, total=shape_out[0])],
+                      "merge", "concat"))
     y_out = y_concat + _box_height(1) + 30
     parts.append(_arrow(width / 2, y_concat + _box_height(1), width / 2, y_out))
     parts.append(_box(width / 2 - 130, y_out, 260,
-                      [f"output {' x '.join(map(str, shape_out))}"], "tensor", "output"))
-    parts.append(svg._text(0, y_out + _box_height(1) + 22, "dashed box: a 1x1 convolution "
-                           "that cuts the channels (before the 3x3 and 5x5, after the pool)",
-                           FONT_SIZE - 1, "start"))
+                      [tr("output {shape}", shape=_shape(shape_out))], "tensor", "output"))
+    parts.append(svg._text(0, y_out + _box_height(1) + 22, tr(
+        "dashed box: a 1x1 convolution that cuts the channels (before the 3x3 and 5x5, after "
+        "the pool)"), FONT_SIZE - 1, "start"))
     picture = svg.Piece("".join(parts), width, y_out + _box_height(1) + 32)
     return BlockView(state, tuple(params), module.num_parameters,
-                     _page(picture, f"inception module, {_count(module.num_parameters)}"))
+                     _page(picture, tr("inception module, {count}",
+                                       count=_count(module.num_parameters))))
 
 
 # --- the residual block -------------------------------------------------------------------
@@ -231,9 +263,9 @@ def render_residual(state: ResidualState) -> BlockView:
     body, shortcut = children["body"], children.get("shortcut")
     column, x_skip, skip_w = 300, 380, 280
     box_h = _box_height(2)
-    parts = [_title(0, 10, f"Residual block: {_count(block.num_parameters)}")]
+    parts = [_title(0, 10, tr("Residual block: {count}", count=_count(block.num_parameters)))]
     y = 30
-    parts.append(_box(0, y, column, [f"input x: {' x '.join(map(str, shape_in))}"],
+    parts.append(_box(0, y, column, [tr("input x: {shape}", shape=_shape(shape_in))],
                       "tensor", "input"))
     y_split = y + _box_height(1)
     y = y_split + 30
@@ -253,7 +285,7 @@ def render_residual(state: ResidualState) -> BlockView:
     y_add = y
     parts.append(_arrow(column / 2, y_add - 30, column / 2, y_add))
     if shortcut is None:
-        label = ["shortcut: identity", "(shapes match)", _count(0)]
+        label = [tr("shortcut: identity"), tr("(shapes match)"), _count(0)]
         mid = (y_split + y_add) / 2 - _box_height(3) / 2
         parts.append(f'<path d="M{column:g} {y_split - 10:g}H{x_skip + skip_w / 2:g}'
                      f'V{y_add + 18:g}H{column / 2 + 30:g}" fill="none" stroke="#333333" '
@@ -267,7 +299,7 @@ def render_residual(state: ResidualState) -> BlockView:
         parts.append(f'<path d="M{column:g} {y_split - 10:g}H{x_skip + skip_w / 2:g}'
                      f'V{y_s:g}" fill="none" stroke="#333333" stroke-width="3" '
                      f'data-role="skip"/>')
-        parts.append(_box(x_skip, y_s, skip_w, ["1x1 projection:"] + _describe(conv),
+        parts.append(_box(x_skip, y_s, skip_w, [tr("1x1 projection:")] + _describe(conv),
                           "reduce", "projection", conv.num_parameters, _box_height(3)))
         y_n = y_s + _box_height(3) + 20
         parts.append(_arrow(x_skip + skip_w / 2, y_s + _box_height(3), x_skip + skip_w / 2,
@@ -282,18 +314,19 @@ def render_residual(state: ResidualState) -> BlockView:
     parts.append(f'<circle cx="{column / 2:g}" cy="{y_add + 18:g}" r="18" fill="#FFF6C2" '
                  f'stroke="#000000" stroke-width="2" data-role="add"/>'
                  + svg._text(column / 2, y_add + 18, "+", 26, "middle", "bold"))
-    parts.append(svg._text(column / 2 - 26, y_add + 18, "F(x) + shortcut(x)", FONT_SIZE - 1,
-                           "end"))
+    parts.append(svg._text(column / 2 - 26, y_add + 18, tr("F(x) + shortcut(x)"),
+                           FONT_SIZE - 1, "end"))
     y_relu = y_add + 36 + 26
     parts.append(_arrow(column / 2, y_add + 36, column / 2, y_relu))
     parts.append(_box(0, y_relu, column, ["ReLU"], "relu", "relu"))
     y_out = y_relu + _box_height(1) + 26
     parts.append(_arrow(column / 2, y_relu + _box_height(1), column / 2, y_out))
-    parts.append(_box(0, y_out, column, [f"output {' x '.join(map(str, shape_out))}"],
+    parts.append(_box(0, y_out, column, [tr("output {shape}", shape=_shape(shape_out))],
                       "tensor", "output"))
     picture = svg.Piece("".join(parts), x_skip + skip_w, y_out + _box_height(1))
     return BlockView(state, tuple(params), block.num_parameters,
-                     _page(picture, f"residual block, {_count(block.num_parameters)}"))
+                     _page(picture, tr("residual block, {count}",
+                                       count=_count(block.num_parameters))))
 
 
 # --- standard vs depthwise-separable convolution ------------------------------------------
@@ -347,57 +380,62 @@ def render_separable(state: SeparableState) -> BlockView:
     standard = Conv2d(c_in, c_out, k, padding=k // 2, bias=state.bias)
     depthwise = Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, bias=state.bias)
     pointwise = Conv2d(c_in, c_out, 1, bias=state.bias)
-    what = "parameters" if state.bias else "weights (no biases)"
     parts, side = [], 36
-    parts.append(_title(0, 10, f"Standard {k}x{k} convolution, {c_in} → {c_out} channels: "
-                               f"{standard.num_parameters:,} {what}"))
+    parts.append(_title(0, 10, tr("Standard {k}x{k} convolution, {c_in} → {c_out} channels: "
+                                  "{amount}", k=k, c_in=c_in, c_out=c_out,
+                                  amount=_amount(standard.num_parameters, state.bias))))
     y = 40
     stack, w_in = _stack(0, y, c_in, 60, "input-channel", "input")
-    parts.append(stack + svg._text(0, y + 110, f"input: {c_in} channels", FONT_SIZE - 1,
-                                   "start"))
+    parts.append(stack + svg._text(0, y + 110, tr("input: {c} channels", c=c_in),
+                                   FONT_SIZE - 1, "start"))
     x = max(w_in, 150) + 20
     parts.append(_arrow(x, y + 40, x + 40, y + 40))
     filt, w_f = _filters(x + 50, y + 10, c_out, c_in, side, "standard-filter")
-    parts.append(filt + svg._text(x + 50, y + 110, f"{c_out} filters, each {k}x{k}x{c_in} "
-                                  f"(sees every channel)", FONT_SIZE - 1, "start"))
+    parts.append(filt + svg._text(x + 50, y + 110, tr("{c_out} filters, each {k}x{k}x{c_in} "
+                                                      "(sees every channel)", c_out=c_out, k=k,
+                                                      c_in=c_in), FONT_SIZE - 1, "start"))
     parts.append(_box(x + 60 + max(w_f, 330), y + 10, 230,
                       [f"{c_out} · {k}·{k}·{c_in}" + (f" + {c_out}" if state.bias else "")],
                       "conv", "standard", standard.num_parameters))
     y = 200
     total = depthwise.num_parameters + pointwise.num_parameters
-    parts.append(_title(0, y, f"Depthwise-separable: {depthwise.num_parameters:,} + "
-                              f"{pointwise.num_parameters:,} = {total:,} {what} "
-                              f"({standard.num_parameters / total:.1f}x fewer)"))
+    parts.append(_title(0, y, tr("Depthwise-separable: {depthwise} + {pointwise} = {amount} "
+                                 "({ratio}x fewer)", depthwise=f"{depthwise.num_parameters:,}",
+                                 pointwise=f"{pointwise.num_parameters:,}",
+                                 amount=_amount(total, state.bias),
+                                 ratio=f"{standard.num_parameters / total:.1f}")))
     y += 30
     stack, w_in = _stack(0, y, c_in, 60, "input-channel", "input")
     parts.append(stack)
     x = max(w_in, 150) + 20
     parts.append(_arrow(x, y + 40, x + 40, y + 40))
     filt, w_d = _filters(x + 50, y + 10, c_in, 1, side, "depthwise-filter")
-    parts.append(filt + svg._text(x + 50, y + 110, f"depthwise: {c_in} filters of {k}x{k}x1",
-                                  FONT_SIZE - 1, "start")
-                 + svg._text(x + 50, y + 130, "(one per channel, no mixing)", FONT_SIZE - 1,
-                             "start"))
+    parts.append(filt + svg._text(x + 50, y + 110, tr("depthwise: {c_in} filters of {k}x{k}x1",
+                                                      c_in=c_in, k=k), FONT_SIZE - 1, "start")
+                 + svg._text(x + 50, y + 130, tr("(one per channel, no mixing)"),
+                             FONT_SIZE - 1, "start"))
     x2 = x + 60 + max(w_d, 250)
     parts.append(_arrow(x2 - 10, y + 40, x2 + 30, y + 40))
     filt, w_p = _filters(x2 + 40, y + 10, c_out, c_in, 14, "pointwise-filter")
-    parts.append(filt + svg._text(x2 + 40, y + 110, f"pointwise: {c_out} filters of 1x1x{c_in}",
+    parts.append(filt + svg._text(x2 + 40, y + 110, tr("pointwise: {c_out} filters of "
+                                                       "1x1x{c_in}", c_out=c_out, c_in=c_in),
                                   FONT_SIZE - 1, "start")
-                 + svg._text(x2 + 40, y + 130, "(mixes the channels)", FONT_SIZE - 1, "start"))
+                 + svg._text(x2 + 40, y + 130, tr("(mixes the channels)"), FONT_SIZE - 1,
+                             "start"))
     y += 150
-    parts.append(_box(0, y, 330, [f"depthwise {c_in} · {k}·{k}" +
-                                  (f" + {c_in}" if state.bias else "")],
+    parts.append(_box(0, y, 330, [tr("depthwise {formula}", formula=f"{c_in} · {k}·{k}" +
+                                     (f" + {c_in}" if state.bias else ""))],
                       "conv", "depthwise", depthwise.num_parameters))
-    parts.append(_box(350, y, 330, [f"pointwise {c_out} · {c_in}" +
-                                    (f" + {c_out}" if state.bias else "")],
+    parts.append(_box(350, y, 330, [tr("pointwise {formula}", formula=f"{c_out} · {c_in}" +
+                                       (f" + {c_out}" if state.bias else ""))],
                       "reduce", "pointwise", pointwise.num_parameters))
     width = max(x + 60 + max(w_f, 330) + 230, x2 + 40 + w_p, 680)
     picture = svg.Piece("".join(parts), width, y + _box_height(2))
     params = (("standard", standard.num_parameters), ("depthwise", depthwise.num_parameters),
               ("pointwise", pointwise.num_parameters))
     return BlockView(state, params, total, _page(
-        picture, f"standard convolution {standard.num_parameters:,}, depthwise-separable "
-                 f"{total:,} {what}"))
+        picture, tr("standard convolution {standard}, depthwise-separable {amount}",
+                    standard=f"{standard.num_parameters:,}", amount=_amount(total, state.bias))))
 
 
 # --- a fully connected layer as a convolution ---------------------------------------------
@@ -440,26 +478,27 @@ def render_fc_as_conv(state: FCAsConvState) -> BlockView:
     conv = Conv2d(c, n, (h, w))
     fc = Linear(h * w * c, n)
     out_shape = conv.output_shape((c, h, w))
-    parts = [_title(0, 10, f"Fully connected {h * w * c:,} → {n} = convolution with {n} "
-                           f"filters of {h}x{w}x{c}")]
+    parts = [_title(0, 10, tr("Fully connected {inputs} → {n} = convolution with {n} filters "
+                              "of {h}x{w}x{c}", inputs=f"{h * w * c:,}", n=n, h=h, w=w, c=c))]
     side_h, side_w = 120 * min(1, h / w), 120 * min(1, w / h)
     depth, x0 = 36, 20
     cell = 24 if n <= svg.MAX_DRAWN_CELLS else svg.BIG_GRID_SIDE / n
     y0 = max(70, 40 + n * cell / 2 - side_h / 2)       # room for a tall output column
     middle = y0 + side_h / 2
     parts.append(_cuboid(x0, y0, side_w, side_h, depth, "input", "input",
-                         f"input {h} x {w} x {c}"))
+                         tr("input {shape}", shape=_shape((h, w, c)))))
     parts.append(svg._text(x0 + side_w + depth + 30, middle, "⊙", 30, "middle", "bold"))
     x_f = x0 + side_w + depth + 60
     parts.append(_cuboid(x_f, y0, side_w, side_h, depth, "window", "filter",
-                         f"filter {state.selected}: {h} x {w} x {c}"))
+                         tr("filter {i}: {shape}", i=state.selected, shape=_shape((h, w, c)))))
     parts.append(svg._text(x_f + side_w / 2, y0 + side_h + 40,
-                           f"{h * w * c:,} weights + 1 bias", FONT_SIZE - 1, "middle"))
+                           tr("{n} weights + 1 bias", n=f"{h * w * c:,}"), FONT_SIZE - 1,
+                           "middle"))
     x_o = x_f + side_w + depth + 140
-    parts.append(svg._text((x_f + side_w + depth + x_o) / 2, middle - 28, "multiply,",
+    parts.append(svg._text((x_f + side_w + depth + x_o) / 2, middle - 28, tr("multiply,"),
                            FONT_SIZE - 1, "middle"))
-    parts.append(svg._text((x_f + side_w + depth + x_o) / 2, middle - 12, "add up: 1 number",
-                           FONT_SIZE - 1, "middle"))
+    parts.append(svg._text((x_f + side_w + depth + x_o) / 2, middle - 12,
+                           tr("add up: 1 number"), FONT_SIZE - 1, "middle"))
     if n <= svg.MAX_DRAWN_CELLS:
         kinds = [["current" if i == state.selected else "output"] for i in range(n)]
         column = svg.grid(kinds, role="output", cell=cell)
@@ -477,21 +516,22 @@ def render_fc_as_conv(state: FCAsConvState) -> BlockView:
     parts.append(_arrow(x_f + side_w + depth + 10, middle, x_o - 4, y_selected))
     parts.append(svg._place(column, x_o, y_o))
     parts.append(svg._text(x_o, y_o + column.height + 18,
-                           f"output {' x '.join(map(str, out_shape[1:]))} x {n}",
+                           tr("output {shape}", shape=_shape((*out_shape[1:], n))),
                            FONT_SIZE, "start"))
     parts.append(svg._text(x_o + column.width + 8, y_selected,
-                           f"← neuron {state.selected}", FONT_SIZE - 1, "start"))
+                           tr("← neuron {i}", i=state.selected), FONT_SIZE - 1, "start"))
     y = max(y0 + side_h + 70, middle + column.height / 2 + 40)
-    parts.append(_box(0, y, 420, [f"as a convolution: {n} filters of {h}x{w}x{c}"], "conv",
-                      "conv", conv.num_parameters))
-    parts.append(_box(440, y, 420, [f"as a fully connected layer: {h * w * c:,} → {n}"],
+    parts.append(_box(0, y, 420, [tr("as a convolution: {n} filters of {h}x{w}x{c}", n=n, h=h,
+                                     w=w, c=c)], "conv", "conv", conv.num_parameters))
+    parts.append(_box(440, y, 420, [tr("as a fully connected layer: {inputs} → {n}",
+                                       inputs=f"{h * w * c:,}", n=n)],
                       "conv", "fc", fc.num_parameters))
     picture = svg.Piece("".join(parts), max(x_o + column.width + 200, 860),
                         y + _box_height(2))
     return BlockView(state, (("convolution", conv.num_parameters),
                              ("fully connected", fc.num_parameters)), conv.num_parameters,
-                     _page(picture, f"fully connected layer as a convolution, "
-                                           f"{_count(conv.num_parameters)}"))
+                     _page(picture, tr("fully connected layer as a convolution, {count}",
+                                       count=_count(conv.num_parameters))))
 
 
 # --- the 1x1 convolution --------------------------------------------------------------------
@@ -529,37 +569,40 @@ def render_pointwise(state: PointwiseState) -> BlockView:
     out_kinds = [["current" if (r, c) == (r0, c0) else "output" for c in range(n)]
                  for r in range(n)]
     cell = 20
-    parts = [_title(0, 10, f"1x1 convolution, {state.in_channels} → {state.out_channels} "
-                           f"channels: {_count(layer.num_parameters)}")]
+    parts = [_title(0, 10, tr("1x1 convolution, {c_in} → {c_out} channels: {count}",
+                              c_in=state.in_channels, c_out=state.out_channels,
+                              count=_count(layer.num_parameters)))]
     y, x_in, x_w, x_out = 40, 0, 360, 620
     grid_h = n * cell + TITLE_SIZE + 10
     mid = y + max(state.in_channels, state.out_channels) * (grid_h + 8) / 2
     centres = []
     for i in range(state.in_channels):
         yy = y + i * (grid_h + 8)
-        piece = svg.grid(kinds, role=f"input-{i}", title=f"in {i}", cell=cell)
+        piece = svg.grid(kinds, role=f"input-{i}", title=tr("in {i}", i=i), cell=cell)
         parts.append(svg._place(piece, x_in, yy))
         centres.append(("in", x_in + (c0 + 1) * cell, yy + TITLE_SIZE + 10 + (r0 + 0.5) * cell))
     box_h = _box_height(3)
     parts.append(_box(x_w - 60, mid - box_h / 2, 200,
-                      [f"{state.out_channels} x {state.in_channels} weights", "+ "
-                       f"{state.out_channels} biases"], "reduce", "weights",
+                      [tr("{c_out} x {c_in} weights", c_out=state.out_channels,
+                          c_in=state.in_channels),
+                       tr("+ {c_out} biases", c_out=state.out_channels)], "reduce", "weights",
                       layer.num_parameters, box_h))
     for _, cx, cy in centres:
         parts.append(_arrow(cx, cy, x_w - 62, mid))
     for o in range(state.out_channels):
         yy = y + o * (grid_h + 8)
-        piece = svg.grid(out_kinds, role=f"output-{o}", title=f"out {o}", cell=cell)
+        piece = svg.grid(out_kinds, role=f"output-{o}", title=tr("out {o}", o=o), cell=cell)
         parts.append(svg._place(piece, x_out, yy))
         parts.append(_arrow(x_w + 142, mid, x_out + c0 * cell - 2,
                             yy + TITLE_SIZE + 10 + (r0 + 0.5) * cell))
     bottom = y + max(state.in_channels, state.out_channels) * (grid_h + 8)
     lines = [f"out[o, {r0}, {c0}] = Σ_i w[o, i] · x[i, {r0}, {c0}] + b[o]",
-             "the same weights at every pixel: no neighbours, only channels are mixed"]
+             tr("the same weights at every pixel: no neighbours, only channels are mixed")]
     parts.append(svg._place(svg.text(lines, FONT_SIZE), 0, bottom + 6))
     picture = svg.Piece("".join(parts), max(x_out + n * cell + 10, 700), bottom + 50)
     return BlockView(state, (("1x1 convolution", layer.num_parameters),), layer.num_parameters,
-                     _page(picture, f"1x1 convolution, {_count(layer.num_parameters)}"))
+                     _page(picture, tr("1x1 convolution, {count}",
+                                       count=_count(layer.num_parameters))))
 
 
 __all__ = ["BlockView", "FCAsConvState", "InceptionState", "PointwiseState", "ResidualState",

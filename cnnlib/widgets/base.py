@@ -36,7 +36,8 @@ from ..viz.html import note
 #: UI size), so that they read at the back of a room on a 1024x768 projector.
 BODY_FONT_PX = 14
 #: Room for the longest label ("channels / outputs", 128 px in DejaVu Sans at 14 px) plus its
-#: 8 px margin, so that no label is cut off with "...".
+#: 8 px margin, so that no label is cut off with "..."; the Korean labels fit too (the longest,
+#: "채널 / 출력 수", about 94 px; tests/test_i18n.py).
 DESCRIPTION_STYLE = {"description_width": "140px"}
 #: Every control keeps this width and never shrinks: a row that does not fit wraps instead,
 #: so a slider track is never squeezed to 0 px (1024 px projector at 150 % zoom included).
