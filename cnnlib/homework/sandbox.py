@@ -46,7 +46,16 @@ def __getattr__(name):
 '''
 #: cnnlib modules homework 2 may import in the sandbox (layers and their summary).
 CNNLIB_FOR_MODELS = ("_validate", "activations", "conv", "linear", "norm", "pool", "shapes",
-                     "layers", "summary")
+                     "layers", "summary", "i18n")
+#: The sandbox's ``cnnlib/__init__.py``. The Korean edition's notebooks start with
+#: ``cnnlib.set_language("ko")``; in the sandbox it does nothing (the grader, outside, writes
+#: the feedback, in the language of ``grade --language``).
+STUB_PACKAGE = '''"""cnnlib as the grading sandbox provides it."""
+
+
+def set_language(language):
+    """Accepted and ignored here: the grader gives the feedback."""
+'''
 
 
 class SandboxUnavailable(RuntimeError):
@@ -111,7 +120,7 @@ def stage_libraries(folder: Path, with_cnnlib_layers: bool, links: bool = False)
     (folder / BINDS).write_text(json.dumps(binds))
     package = lib / "cnnlib"
     (package / "checks").mkdir(parents=True)
-    (package / "__init__.py").write_text('"""cnnlib as the grading sandbox provides it."""\n')
+    (package / "__init__.py").write_text(STUB_PACKAGE)
     (package / "checks" / "__init__.py").write_text("")
     (package / "checks" / "homework.py").write_text(STUB)
     if with_cnnlib_layers:  # read from the installed package, wherever it is
