@@ -28,7 +28,8 @@ Usage (from the repository's root; ``make korean`` runs extract and build)::
     python i18n/translate.py build     # write and execute notebooks/ko/ (what changed only)
     python i18n/translate.py check     # exit 1 if a translation is missing or ko/ is stale
 
-``build`` never overwrites a Korean notebook edited by hand (``--force`` does): each generated
+``build`` never overwrites a Korean notebook edited by hand (``--force`` does, and re-runs the
+unchanged ones too: do that after a change in cnnlib alters what the notebooks show): each generated
 notebook records a fingerprint of its cells, as the homework generator does for student
 notebooks. The Korean student homework is then made from the Korean solutions by that generator.
 """
@@ -313,7 +314,7 @@ def build(force: bool = False, run: bool = True, only=None) -> dict:
             status[target] = "not translated:\n  " + str(error).replace("\n", "\n  ")
             continue
         now = state(target, nb)
-        if now == "unchanged" or (now == "edited" and not force):
+        if not force and now in ("unchanged", "edited"):
             status[target] = now
             continue
         write(nb, target)      # all written before any runs: notebooks read their neighbours
@@ -345,7 +346,8 @@ def main(argv=None) -> int:
     parser.add_argument("command", choices=["extract", "status", "build", "check"])
     parser.add_argument("notebooks", nargs="*", help="only these (file stems), e.g. 02_convolution")
     parser.add_argument("--force", action="store_true",
-                        help="build: also overwrite Korean notebooks edited by hand")
+                        help="build: rewrite and re-run every Korean notebook, even unchanged "
+                             "ones (after a change in cnnlib) and ones edited by hand")
     parser.add_argument("--no-execute", action="store_true", help="build: write, do not run")
     args = parser.parse_args(argv)
     chosen = [n for n in sources() if not args.notebooks or n.stem in args.notebooks]
