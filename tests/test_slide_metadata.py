@@ -120,3 +120,19 @@ def test_slide_plan_counts_a_known_notebook(tmp_path):
     assert plan.minutes == 2 * 4 + 3 * 1
     text = _slide_plan().report([plan])
     assert "99_known" in text and " 11" in text
+
+
+def test_the_course_map_states_each_lectures_planned_time():
+    """00's "lecture" column is the slide plan's estimate (make slide-plan), not a promise."""
+    import re
+
+    source = slide_cells("00_index")[0][1]
+    stated = {int(n): int(m) for n, m in re.findall(r"^\| (\d+) \| \[[^]]+\]\([^)]+\) \| (\d+) min",
+                                                   source, re.M)}
+    assert sorted(stated) == list(range(1, 11)), "the course map lists notebooks 1-10"
+    plan = _slide_plan()
+    for number, minutes in stated.items():
+        (path,) = NOTEBOOKS.glob(f"{number:02d}_*.ipynb")
+        assert minutes == plan.plan(path).minutes, (
+            f"00_index says {minutes} min for {path.name}; `make slide-plan` estimates "
+            f"{plan.plan(path).minutes}")
