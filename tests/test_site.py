@@ -35,7 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
 KERNEL_TIMEOUT_MS = 180_000      # Pyodide starts in 10-50 s here; generous for a loaded box
 RUN_TIMEOUT_MS = 240_000         # notebook 10 trains a small CNN
 NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ipynb",
-             "05_pooling.ipynb", "09_alexnet.ipynb", "10_training.ipynb"]
+             "05_pooling.ipynb", "09_alexnet.ipynb", "10_training.ipynb",
+             "ko/04_receptive_fields.ipynb"]     # Korean: Hangul on the page and in figures
 
 pytestmark = pytest.mark.site
 
@@ -158,13 +159,32 @@ def test_notebook_runs_in_the_browser_offline(site_url, page, notebook):
         assert _errors(page) == [], f"{notebook} shows errors in the browser"
         if notebook.startswith("03_"):
             _move_slider_and_see_the_picture_change(page)
+        if notebook.startswith("ko/"):
+            _korean_on_the_page_and_in_figures(page, notebook)
     except BaseException as error:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"site-{notebook}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"site-{notebook.replace('/', '-')}.png"),
+                        full_page=True)
         if page.foreign:       # the likely cause: say so first
             raise AssertionError(f"requests left 127.0.0.1: {page.foreign[:5]}") from error
         raise
     assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
+
+
+def _korean_on_the_page_and_in_figures(page, notebook: str) -> None:
+    """Hangul in the text, figures drawn after Run All, and no "Glyph ... missing from font"
+    warning: matplotlib drew their Korean titles and labels with the bundled NanumGothic."""
+    import re
+
+    text = page.locator(".jp-NotebookPanel").inner_text()
+    assert len(re.findall(r"[\uac00-\ud7a3]", text)) > 500, f"{notebook}: little Hangul shown"
+    stderr = page.locator(".jp-OutputArea-output[data-mime-type="
+                          "'application/vnd.jupyter.stderr']").all_inner_texts()
+    assert not [t for t in stderr if "Glyph" in t or "missing from" in t], stderr
+    figure = page.locator(".jp-OutputArea-output img").first
+    figure.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    figure.screenshot(path=str(ARTIFACTS / "site-korean-figure.png"))
 
 
 def _move_slider_and_see_the_picture_change(page) -> None:
