@@ -171,3 +171,8 @@ def test_lecture_environment_is_pinned_like_ci():
               if n in locked and lecture[n] != locked[n]}
     assert {"numpy", "matplotlib", "ipywidgets", "scipy", "pillow"} <= cnnlib_needs
     assert not differ, f"lecture vs CI lock versions: {differ}"
+    # cnnlib is installed there with --no-deps: its own runtime dependencies must be listed
+    runtime = {canonicalize_name(Requirement(r).name)
+               for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+                   "dependencies"]}
+    assert runtime <= set(lecture), f"not in lecture/requirements.txt: {runtime - set(lecture)}"

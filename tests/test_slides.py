@@ -1,12 +1,14 @@
-"""Lecture mode: notebook 03 as RISE slides with a live slider in a real browser, offline; and
-the static export (``make slides-html``) loads nothing from another host.
+"""Lecture mode: every course notebook (and the Korean 03) as RISE slides in a real browser,
+offline, with a live slider where the lecture shows an explorer; and the static export
+(``make slides-html``) loads nothing from another host.
 
 Starts the lecture server exactly as ``make lecture`` does (classic Notebook + RISE from
-``.venv-lecture/``, with that environment's RISE settings) on 127.0.0.1, opens
-notebooks/03_padding_and_stride.ipynb in headless Chromium at 1024x768 (a projector), runs all
-cells from the Cell menu, enters the slideshow (Alt+R), advances slide by slide to the first
-slide that shows an explorer, drags that explorer's first slider with the mouse (what a lecturer
-does) and checks that the picture changes while the slideshow stays on that slide. Every request
+``.venv-lecture/``, with that environment's RISE settings) on 127.0.0.1, opens each notebook in
+headless Chromium at 1024x768 (a projector), runs all cells from the Cell menu, enters the
+slideshow (Alt+R) and advances slide by slide. In a notebook whose slides show an explorer it
+stops at the first such slide, drags that explorer's first slider with the mouse (what a
+lecturer does) and checks that the picture changes while the slideshow stays on that slide;
+in the others it goes on to the last slide. Every request
 the page makes is recorded; any that leaves 127.0.0.1 fails the test (RISE's default theme, for
 one, fetches web fonts: the environment selects "white", whose fonts are local).
 
@@ -34,7 +36,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "03_padding_and_stride.ipynb"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+NOTEBOOK = NOTEBOOKS_DIR / "03_padding_and_stride.ipynb"       # the static export's example
+#: Every lecture, as a path under notebooks/, and one of the Korean edition.
+LECTURES = [p.relative_to(NOTEBOOKS_DIR).as_posix()
+            for p in sorted(NOTEBOOKS_DIR.glob("[01][0-9]_*.ipynb"))] + [
+    "ko/03_padding_and_stride.ipynb"]
 LECTURE_VENV = ROOT / ".venv-lecture"
 CACHE = ROOT / "build" / "slides-cache"          # lecture/export_slides.py's npm tarballs
 ARTIFACTS = ROOT / "test-artifacts"
@@ -43,7 +50,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 TIMEOUT_MS = 60_000
-MAX_STEPS = 80                    # Space presses before giving up finding an explorer's slide
+MAX_STEPS = 120                   # Space presses before giving up finding an explorer's slide
 LOCAL_SCHEMES = {"data", "blob", "about"}   # never leave the page
 
 pytestmark = pytest.mark.browser
@@ -92,12 +99,11 @@ def _lecture_jupyter() -> Path:
 @pytest.fixture
 def lecture_server(tmp_path):
     """The lecture server (`make lecture`'s command) on a free loopback port, serving a copy
-    of notebook 03; user-level Jupyter folders point into tmp_path, so only the lecture
+    of notebooks/; user-level Jupyter folders point into tmp_path, so only the lecture
     environment's own settings apply."""
     jupyter = _lecture_jupyter()
     root = tmp_path / "root"
-    root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    shutil.copytree(NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     token, port = secrets.token_hex(16), _free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -178,7 +184,19 @@ def test_foreign_request_filter():
         "ftp://127.0.0.1/x"]
 
 
-def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
+def _explorers_on_slides(notebook: Path) -> int:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("slide_plan", ROOT / "lecture" / "slide_plan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("slide_plan", module)    # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.plan(notebook).explorers
+
+
+@pytest.mark.parametrize("lecture", LECTURES)
+def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
     if not Path(CHROMIUM).exists():
         _missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
@@ -186,10 +204,13 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
     except ImportError:
         _missing("playwright is not installed (pip install playwright)")
 
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    notebook = NOTEBOOKS_DIR / lecture
+    name = lecture.replace("/", "-").removesuffix(".ipynb")
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     if not any("slideshow" in c.get("metadata", {}) for c in cells):
-        pytest.fail(f"{NOTEBOOK.name} has no slide metadata (cell.metadata.slideshow, "
+        pytest.fail(f"{lecture} has no slide metadata (cell.metadata.slideshow, "
                     "issue 14): there is no slideshow to test")
+    with_explorer = _explorers_on_slides(notebook) > 0
     base, token = lecture_server
     ARTIFACTS.mkdir(exist_ok=True)
     requests: list[str] = []
@@ -203,7 +224,7 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
         try:
             # 1. open the notebook, run every cell from the Cell menu, as an instructor would
             start = time.monotonic()
-            page.goto(f"{base}/notebooks/{NOTEBOOK.name}?token={token}")
+            page.goto(f"{base}/notebooks/{lecture}?token={token}")
             page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
                                    "Jupyter.notebook.kernel && "
                                    "Jupyter.notebook.kernel.is_connected()")
@@ -223,56 +244,71 @@ def test_notebook_03_as_slides_with_a_live_slider(lecture_server):
             theme = page.get_attribute("link#theme", "href")
             assert theme and theme.split("?")[0].endswith("/white.css"), theme
             slides = page.locator(".reveal .slides section:not(.stack)").count()
-            page.screenshot(path=str(ARTIFACTS / "slides-03-first-1024x768.png"))
+            page.screenshot(path=str(ARTIFACTS / f"slides-{name}-first-1024x768.png"))
+            if not with_explorer:       # no explorer in this lecture: show every slide
+                seen = [page.evaluate("() => Reveal.getIndices()")]
+                for _ in range(4 * MAX_STEPS):
+                    page.keyboard.press("Space")
+                    page.wait_for_timeout(150)
+                    seen.append(page.evaluate("() => Reveal.getIndices()"))
+                    if seen[-1] == seen[-2]:
+                        break
+                shown = len({(i["h"], i["v"]) for i in seen})
+                assert shown >= slides * 0.9, f"only {shown} of {slides} slides reached"
+                assert page.evaluate(ERRORS_JS) == []
+                on_slide = seen[-1]
 
-            # 3. advance (Space: the next fragment or slide) to the first slide with an explorer
-            explorer = page.locator(f"{PRESENT} .cnnlib-explorer-widget").first
-            seen = [page.evaluate("() => Reveal.getIndices()")]
-            for _ in range(MAX_STEPS):
-                if explorer.count() and explorer.is_visible():   # a fragment shows late
-                    break
-                page.keyboard.press("Space")
-                page.wait_for_timeout(250)           # the transition
-                indices = page.evaluate("() => Reveal.getIndices()")
-                if indices == seen[-1]:
-                    pytest.fail(f"the slideshow ended at {indices} after {len(seen) - 1} "
-                                "steps with no explorer on a slide (is the explorer cell "
-                                "skipped, or did its widget not render?)")
-                seen.append(indices)
-            else:
-                pytest.fail(f"no explorer on any of the first {MAX_STEPS} steps of {slides} "
-                            "slides (is the explorer cell on a slide, not skipped?)")
-            on_slide = seen[-1]
-            advanced = len({(i["h"], i["v"]) for i in seen}) - 1
-            assert advanced >= 2, f"the explorer is on the first slides already: {seen}"
+            if with_explorer:
+                # 3. advance (Space: the next fragment or slide) to the first slide with an explorer
+                explorer = page.locator(f"{PRESENT} .cnnlib-explorer-widget").first
+                seen = [page.evaluate("() => Reveal.getIndices()")]
+                for _ in range(MAX_STEPS):
+                    if explorer.count() and explorer.is_visible():   # a fragment shows late
+                        break
+                    page.keyboard.press("Space")
+                    page.wait_for_timeout(250)           # the transition
+                    indices = page.evaluate("() => Reveal.getIndices()")
+                    if indices == seen[-1]:
+                        pytest.fail(f"the slideshow ended at {indices} after {len(seen) - 1} "
+                                    "steps with no explorer on a slide (is the explorer cell "
+                                    "skipped, or did its widget not render?)")
+                    seen.append(indices)
+                else:
+                    pytest.fail(f"no explorer on any of the first {MAX_STEPS} steps of {slides} "
+                                "slides (is the explorer cell on a slide, not skipped?)")
+                on_slide = seen[-1]
+                advanced = len({(i["h"], i["v"]) for i in seen}) - 1
+                assert advanced >= 2, f"the explorer is on the first slides already: {seen}"
 
-            # 4. drag the first slider of the explorer: the picture changes, the slide stays
-            view = explorer.locator(".cnnlib-view").first
-            handle = explorer.locator(".noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            page.wait_for_timeout(300)
-            before = view.inner_html()
-            box = handle.bounding_box()
-            assert box and 0 <= box["x"] and box["x"] + box["width"] <= 1024, box
-            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.mouse.move(x, y)
-            page.mouse.down()
-            page.mouse.move(x + 60, y, steps=6)
-            page.mouse.up()
-            page.wait_for_function("([el, old]) => el.innerHTML !== old",
-                                   arg=[view.element_handle(), before], timeout=20_000)
-            assert page.evaluate("() => Reveal.getIndices()") == on_slide
-            page.screenshot(path=str(ARTIFACTS / "slides-03-explorer-1024x768.png"))
+                # 4. drag the first slider of the explorer: the picture changes, the slide stays
+                view = explorer.locator(".cnnlib-view").first
+                handle = explorer.locator(".noUi-handle").first
+                handle.scroll_into_view_if_needed()
+                page.wait_for_timeout(300)
+                before = view.inner_html()
+                box = handle.bounding_box()
+                assert box and 0 <= box["x"] and box["x"] + box["width"] <= 1024, box
+                x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+                page.mouse.move(x, y)
+                page.mouse.down()
+                page.mouse.move(x + 60, y, steps=6)
+                page.mouse.up()
+                page.wait_for_function("([el, old]) => el.innerHTML !== old",
+                                       arg=[view.element_handle(), before], timeout=20_000)
+                assert page.evaluate("() => Reveal.getIndices()") == on_slide
+                page.screenshot(path=str(ARTIFACTS / f"slides-{name}-explorer-1024x768.png"))
         except BaseException:
-            page.screenshot(path=str(ARTIFACTS / "slides-failure.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"slides-{name}-failure.png"), full_page=True)
             raise
         finally:
             browser.close()
 
     foreign = _foreign(requests)
     print(f"\nlecture slides: kernel ready {kernel_ready:.1f} s, all cells run {ran:.1f} s "
-          f"after opening; {slides} slides; explorer reached after {len(seen) - 1} steps at "
-          f"{on_slide}; {len(requests)} requests, {len(foreign)} to another host")
+          f"after opening; {slides} slides; "
+          f"{'explorer reached' if with_explorer else 'last slide reached'} after "
+          f"{len(seen) - 1} steps at {on_slide}; {len(requests)} requests, {len(foreign)} to "
+          "another host")
     assert not foreign, f"requests that left 127.0.0.1: {foreign}"
 
 
