@@ -23,15 +23,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, missing, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explorers.ipynb"
@@ -45,39 +43,13 @@ TIMEOUT_MS = 45_000
 pytestmark = pytest.mark.browser
 
 
-def _missing(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the browser test must run there)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"JupyterLab did not answer {url} within {timeout} s")
-
-
 @pytest.fixture
 def jupyterlab(tmp_path):
     """A JupyterLab server on a free loopback port, serving a copy of the notebook."""
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    token, port = secrets.token_hex(16), _free_port()
+    token, port = secrets.token_hex(16), free_port()
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)            # no "Jupyter news?" toast over the explorers
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
@@ -97,7 +69,7 @@ def jupyterlab(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            _wait_for_server(f"{base}/api/status?token={token}", process)
+            wait_for_server(f"{base}/api/status?token={token}", process, "JupyterLab", 40)
         except (RuntimeError, TimeoutError) as error:
             log.flush()
             tail = (tmp_path / "jupyterlab.log").read_text()[-2000:]
@@ -216,11 +188,11 @@ def _shown_total(page) -> int:
 
 def test_explorers_in_jupyterlab(jupyterlab):
     if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install playwright)")
+        missing("playwright is not installed (pip install playwright)")
     from cnnlib.models import alexnet
     from cnnlib.summary import summary
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from servers import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_site-offline"
@@ -39,12 +39,6 @@ NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ip
              "ko/04_receptive_fields.ipynb"]     # Korean: Hangul on the page and in figures
 
 pytestmark = pytest.mark.site
-
-
-def _missing(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the site test must run there)")
-    pytest.skip(reason)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -65,7 +59,7 @@ def site_url():
                            capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.SubprocessError) as error:
             detail = getattr(error, "stderr", "") or ""
-            _missing(f"could not build {SITE.name}/ with `make site-offline`: {error}\n"
+            missing(f"could not build {SITE.name}/ with `make site-offline`: {error}\n"
                      f"{detail[-2000:]}")
     handler = functools.partial(_Handler, directory=str(SITE))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -81,11 +75,11 @@ def site_url():
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install playwright)")
+        missing("playwright is not installed (pip install playwright)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -26,14 +26,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from servers import free_port, missing, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -56,32 +55,6 @@ LOCAL_SCHEMES = {"data", "blob", "about"}   # never leave the page
 pytestmark = pytest.mark.browser
 
 
-def _missing(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the slides test must run there)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the lecture server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"the lecture server did not answer {url} within {timeout} s")
-
-
 def _lecture_jupyter() -> Path:
     """``.venv-lecture/bin/jupyter``, made with ``make lecture-env`` when missing."""
     jupyter = LECTURE_VENV / "bin" / "jupyter"
@@ -91,7 +64,7 @@ def _lecture_jupyter() -> Path:
                            text=True, timeout=900)
         except (OSError, subprocess.SubprocessError) as error:
             detail = getattr(error, "stderr", "") or ""
-            _missing(f"could not build {LECTURE_VENV.name}/ with `make lecture-env`: {error}\n"
+            missing(f"could not build {LECTURE_VENV.name}/ with `make lecture-env`: {error}\n"
                      f"{detail[-2000:]}")
     return jupyter
 
@@ -104,7 +77,7 @@ def lecture_server(tmp_path):
     jupyter = _lecture_jupyter()
     root = tmp_path / "root"
     shutil.copytree(NOTEBOOKS_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    token, port = secrets.token_hex(16), _free_port()
+    token, port = secrets.token_hex(16), free_port()
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTER_DATA_DIR": str(tmp_path / "data"),
@@ -120,7 +93,7 @@ def lecture_server(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         try:
-            _wait_for_server(f"{base}/api/status?token={token}", process)
+            wait_for_server(f"{base}/api/status?token={token}", process, "the lecture server", 60)
         except (RuntimeError, TimeoutError) as error:
             log.flush()
             raise RuntimeError(f"{error}; log:\n{log_path.read_text()[-2000:]}") from None
@@ -198,11 +171,11 @@ def _explorers_on_slides(notebook: Path) -> int:
 @pytest.mark.parametrize("lecture", LECTURES)
 def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
     if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install playwright)")
+        missing("playwright is not installed (pip install playwright)")
 
     notebook = NOTEBOOKS_DIR / lecture
     name = lecture.replace("/", "-").removesuffix(".ipynb")
@@ -353,7 +326,7 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
     exists; the explorer shows its still picture, not a widget that needs a kernel."""
     _lecture_jupyter()
     if not shutil.which("npm") and not any(CACHE.glob("reveal.js-*.tgz")):
-        _missing("npm not found (apt-get install npm): reveal.js comes from the npm registry")
+        missing("npm not found (apt-get install npm): reveal.js comes from the npm registry")
     output = tmp_path / "slides"
     run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
                           "--output", str(output), str(NOTEBOOK)], cwd=ROOT,
@@ -370,7 +343,7 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
     loaded = parser.scripts + parser.links + imported
     loaded += [u for css in parser.styles for u in _css_urls(css)]
     assert any("reveal.js" in u for u in loaded), loaded
-    remote, missing, checked = [], [], set()
+    remote, absent, checked = [], [], set()
     todo = [(u, page) for u in loaded]
     while todo:
         url, referrer = todo.pop()
@@ -385,14 +358,14 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
             continue
         checked.add(path)
         if not path.is_file():
-            missing.append(f"{url} (from {referrer.name})")
+            absent.append(f"{url} (from {referrer.name})")
             continue
         for config in parse_qs(urlsplit(url).query).get("config", []):    # MathJax's
             todo += [(f"config/{name}.js", path) for name in config.split(",")]
         if path.suffix == ".css":           # a theme's @import of its fonts
             todo += [(u, path) for u in _css_urls(path.read_text(encoding="utf-8"))]
     assert not remote, f"the exported slides load from other hosts: {remote}"
-    assert not missing, f"the exported slides reference missing files: {missing}"
+    assert not absent, f"the exported slides reference missing files: {absent}"
     assert any(p.suffix in (".woff", ".woff2", ".ttf") for p in checked), \
         "the theme's fonts were not followed"
     assert 'class="cnnlib-static"' in text            # the explorer's still picture
