@@ -3,11 +3,14 @@ on 127.0.0.1, and waiting for a local server to answer."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +44,34 @@ def wait_for_server(url: str, process: subprocess.Popen, name: str, timeout: flo
         except OSError:
             time.sleep(0.3)
     raise TimeoutError(f"{name} did not answer {url} within {timeout} s")
+
+
+@contextlib.contextmanager
+def serving(command: list[str], env: dict, log_path: Path, status_url: str, name: str,
+            timeout: float = 60):
+    """Run a Jupyter server ``command`` (output in ``log_path``) until ``status_url`` answers;
+    yield, then stop it: two ^C (the second confirms), then kill its process group (kernels
+    too). A server that never answers raises with the end of its log."""
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            try:
+                wait_for_server(status_url, process, name, timeout)
+            except (RuntimeError, TimeoutError) as error:
+                log.flush()
+                raise RuntimeError(f"{error}; log:\n{log_path.read_text()[-2000:]}") from None
+            yield process
+        finally:
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)   # our process group only
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=5)

@@ -22,14 +22,12 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from servers import free_port, missing, wait_for_server
+from servers import free_port, missing, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explorers.ipynb"
@@ -63,30 +61,10 @@ def jupyterlab(tmp_path):
                f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                "--LabApp.extension_manager=readonly", "--allow-root"]
-    log = open(tmp_path / "jupyterlab.log", "w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            wait_for_server(f"{base}/api/status?token={token}", process, "JupyterLab", 40)
-        except (RuntimeError, TimeoutError) as error:
-            log.flush()
-            tail = (tmp_path / "jupyterlab.log").read_text()[-2000:]
-            raise RuntimeError(f"{error}; log:\n{tail}") from None
+    with serving(command, env, tmp_path / "jupyterlab.log", f"{base}/api/status?token={token}",
+                 "JupyterLab", 40):
         yield base, token
-    finally:
-        process.send_signal(signal.SIGINT)      # the server shuts its kernels down
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # our process group only
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=5)
-        log.close()
 
 
 def _accept_kernel_dialog(page, timeout_ms: int = 10_000) -> None:

@@ -25,14 +25,13 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from servers import free_port, missing, wait_for_server
+from servers import free_port, missing, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -86,32 +85,10 @@ def lecture_server(tmp_path):
     command = [str(jupyter), "notebook", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--NotebookApp.port_retries=0", f"--NotebookApp.token={token}",
                f"--NotebookApp.notebook_dir={root}", "--allow-root"]
-    log_path = tmp_path / "notebook.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            wait_for_server(f"{base}/api/status?token={token}", process, "the lecture server", 60)
-        except (RuntimeError, TimeoutError) as error:
-            log.flush()
-            raise RuntimeError(f"{error}; log:\n{log_path.read_text()[-2000:]}") from None
+    with serving(command, env, tmp_path / "notebook.log", f"{base}/api/status?token={token}",
+                 "the lecture server", 60):
         yield base, token
-    finally:
-        process.send_signal(signal.SIGINT)      # first ^C asks; the second shuts down
-        time.sleep(0.5)
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # our process group only (kernels too)
-        except ProcessLookupError:
-            pass
-        process.wait(timeout=5)
-        log.close()
 
 
 #: True once every code cell has run (a number in its prompt, not "*").
