@@ -301,7 +301,7 @@ def write(nb, target: Path, executed: bool = False) -> None:
 
 def build(force: bool = False, run: bool = True, only=None) -> dict:
     """Write (and execute) every Korean notebook that is missing or stale; ``{path: status}``."""
-    from cnnlib.homework.generator import generate
+    from cnnlib.homework.instructor.generator import generate
 
     status, written = {}, []
     for notebook in sources():

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 from scipy.signal import correlate
 
-from cnnlib import homework as tool
+from cnnlib.homework import instructor as tool
 from cnnlib import i18n
 from cnnlib.checks import homework as check
-from cnnlib.homework import generator, grader, sandbox
+from cnnlib.homework.instructor import generator, grader, sandbox
 from cnnlib.layers import (
     Conv2d,
     Dropout,

@@ -33,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checks.homework import HOMEWORK, HW2, POINTS, grading_task, score
-from ..i18n import N_, tr
+from .reference import HOMEWORK, HW2, POINTS, grading_task, score
+from ...i18n import N_, tr
 from . import sandbox as sb
 
 MAX_BYTES = 20_000_000

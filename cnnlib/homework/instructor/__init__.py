@@ -1,0 +1,92 @@
+"""The instructor's side of the homework: never in the wheel students install.
+
+* :mod:`.reference` holds the reference answers (ZFNet, the homework 3 references) and scores
+  the answers a sandbox hands back;
+* :mod:`.generator` turns the solution notebooks into student notebooks;
+* :mod:`.grader` grades a folder of submissions into a CSV table, each submission run by
+  :mod:`.runner` in a bubblewrap sandbox (:mod:`.sandbox`).
+
+``pyproject.toml`` leaves this package out of the wheel; it is used from a checkout of the
+course repository (``python -m cnnlib.homework ...``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .generator import BEGIN, BLANK, END, GenerateError, generate, student_notebook, student_source
+from .grader import Result, grade
+
+__all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
+           "generate", "Result", "grade", "main", "HOMEWORK_DIR"]
+
+#: The solution notebooks, in a checkout (the instructor's side; never shipped to students).
+HOMEWORK_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "homework"
+
+
+def main(argv=None) -> int:
+    """``python -m cnnlib.homework generate|grade ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnlib.homework",
+        description="Generate the student homework notebooks, or grade submitted ones.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="solution notebooks -> student notebooks")
+    gen.add_argument("solutions", nargs="*", type=Path,
+                     help=f"solution notebooks (default: {HOMEWORK_DIR}/hw*.ipynb)")
+    gen.add_argument("--out", type=Path, default=HOMEWORK_DIR / "student",
+                     help="folder of the student notebooks (default: %(default)s)")
+    gen.add_argument("--force", action="store_true",
+                     help="also overwrite student notebooks that were edited by hand")
+    gen.add_argument("--check", action="store_true",
+                     help="write nothing; exit 1 if a student notebook is missing or stale")
+    grd = commands.add_parser("grade", help="run submitted notebooks and write a score table")
+    grd.add_argument("submissions", type=Path, help="folder with the submitted notebooks")
+    grd.add_argument("--out", type=Path, default=Path("scores.csv"),
+                     help="CSV file to write (default: %(default)s)")
+    grd.add_argument("--timeout", type=float, default=120.0,
+                     help="seconds allowed per notebook, 1 to 3600 (default: %(default)s)")
+    grd.add_argument("--jobs", type=int, default=1,
+                     help="notebooks graded at the same time, 1 to 64 (default: %(default)s)")
+    grd.add_argument("--memory", type=int, default=2048,
+                     help="MB of memory per notebook process (default: %(default)s)")
+    grd.add_argument("--language", choices=["en", "ko"], default="en",
+                     help="language of the reasons in the CSV: en (English, the default) or "
+                          "ko (Korean, 한국어)")
+    grd.add_argument("--no-sandbox", action="store_true",
+                     help="run submissions WITHOUT isolation when bubblewrap is unavailable "
+                          "(only for work you trust; the CSV says so)")
+    args = parser.parse_args(argv)
+
+    if args.command == "generate":
+        solutions = args.solutions or sorted(HOMEWORK_DIR.glob("hw*.ipynb"))
+        try:
+            status = generate(solutions, args.out, force=args.force, check=args.check)
+        except GenerateError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        for target, state in status.items():
+            print(f"{state:>9}  {target}")
+        refused = [s for s in status.values() if s == "edited" or s.startswith("refused")]
+        if refused and not args.check:
+            print("error: nothing written: the files marked 'edited' were changed by hand "
+                  "since they were generated. Keep a copy of any changes you need, then run "
+                  "again with --force (links and special files are never written).",
+                  file=sys.stderr)
+            return 1
+        return int(args.check and any(s != "unchanged" for s in status.values()))
+
+    from ...i18n import set_language
+    from .sandbox import SandboxUnavailable
+
+    set_language(args.language)
+    try:
+        results = grade(args.submissions, args.out, args.timeout, jobs=args.jobs,
+                        sandbox=not args.no_sandbox, memory_mb=args.memory,
+                        progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except (ValueError, OSError, SandboxUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(results)} submissions graded; scores written to {args.out}", file=sys.stderr)
+    return 0
