@@ -26,7 +26,9 @@ from scipy.signal import correlate
 from cnnlib.homework import instructor as tool
 from cnnlib import i18n
 from cnnlib.checks import homework as check
-from cnnlib.homework.instructor import generator, grader, sandbox
+from cnnlib.homework import selfcheck
+from cnnlib.homework.instructor import generator, grader, sandbox, variants
+from cnnlib.homework.instructor import reference as ref
 from cnnlib.layers import (
     Conv2d,
     Dropout,
@@ -78,6 +80,15 @@ def sha256(path: Path) -> str:
 # --------------------------------------------------------------------------------------------
 # Checkers
 # --------------------------------------------------------------------------------------------
+
+PAPER_KEY = ref.answer_key(ref.PAPER, "test-salt")
+
+
+@pytest.fixture(autouse=True)
+def paper_network():
+    """The checks of a notebook judge against its network: here the paper's ZFNet."""
+    return check.Network(ref.PAPER, key=PAPER_KEY.encode())
+
 
 def test_hand_table_adds_up_to_the_total():
     assert sum(params for _, params in TABLE.values()) == TOTAL
@@ -145,7 +156,7 @@ def zfnet_by_hand(conv2_padding=0, last_bias=True, drop_relu=False, head=True, c
 def test_zfnet_reference_is_the_papers_network():
     from cnnlib.summary import summary
 
-    table = summary(check.zfnet(), (3, 224, 224))
+    table = summary(ref.zfnet(), (3, 224, 224))
     assert table.total_params == TOTAL
     assert check.zfnet_model(zfnet_by_hand)
 
@@ -219,7 +230,7 @@ def pool_backward_by_loops(dout, x, kernel_size, stride, accumulate=True):
 
 
 def test_lecture_example_is_the_first_conv_case():
-    out = conv_by_scipy(check.LECTURE_IMAGE[None, None], check.LECTURE_FILTER[None, None],
+    out = conv_by_scipy(selfcheck.LECTURE_IMAGE[None, None], selfcheck.LECTURE_FILTER[None, None],
                         np.zeros(1), padding=1)
     assert out[0, 0].tolist()[0] == [21, 59, 37, -19, 2]   # the slide's first row
 
@@ -297,10 +308,10 @@ def test_score_judges_answers_never_verdicts():
     """What a sandbox hands back is answers: a claimed status is not one of them."""
     forged = {"values": {"conv1_shape": "correct", "conv1_params": {"status": "correct"},
                          "total_params": [[1, 2], [3]], "pool1_shape": {"object": "Fake"}}}
-    feedback = check.score(check.HW1, forged, None)
+    feedback = ref.score(ref.HW1, forged, PAPER_KEY)
     assert set(HOMEWORK_STATUSES(feedback)) <= {"wrong", "not attempted"}
     right = {"values": {"conv1_shape": [96, 110, 110], "conv1_params": 14_208}}
-    feedback = check.score(check.HW1, right, None)
+    feedback = ref.score(ref.HW1, right, PAPER_KEY)
     assert feedback["conv1_shape"] and feedback["conv1_params"]
     assert feedback["total_params"].status == "not attempted"
 
@@ -310,8 +321,8 @@ def HOMEWORK_STATUSES(feedback):
 
 
 def test_homework3_task_draws_new_inputs_each_time():
-    task_a, _ = check.grading_task(check.HW3, 1)
-    task_b, _ = check.grading_task(check.HW3, 2)
+    task_a, _ = ref.grading_task(ref.HW3, 1)
+    task_b, _ = ref.grading_task(ref.HW3, 2)
     assert len(task_a["calls"]) == 17
     assert task_a["calls"][1]["args"] != task_b["calls"][1]["args"]
     assert task_a["calls"][0]["args"] == task_b["calls"][0]["args"]  # the lecture's example
@@ -319,8 +330,8 @@ def test_homework3_task_draws_new_inputs_each_time():
 
 def test_points_make_implementation_worth_more_than_blanks():
     totals = {hw: sum(points.values()) for hw, points in check.POINTS.items()}
-    assert totals == {check.HW1: 25, check.HW2: 12, check.HW3: 40}
-    assert set(check.POINTS[check.HW3]) == set(check.HOMEWORK[check.HW3])
+    assert totals == {ref.HW1: 25, ref.HW2: 12, ref.HW3: 40}
+    assert set(check.POINTS[ref.HW3]) == set(check.HOMEWORK[ref.HW3])
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,7 +538,9 @@ def test_score_table_columns(graded_samples):
     assert rows["correct_hw3.ipynb"]["hw3.conv2d_backward"] == "15"
     assert rows["crashing_hw2.ipynb"]["hw2.model"] == "0"
     assert rows["crashing_hw2.ipynb"]["hw2.fc_share"] == "2"
-    assert list(row)[-5:] == ["total", "max", "sandbox", "seconds", "reason"]
+    assert list(row)[-7:] == ["total", "max", "sandbox", "seconds", "reason", "student",
+                              "flags"]
+    assert row["student"] == "default" and row["flags"] == ""   # no --variants: the paper's
 
 
 @needs_bwrap

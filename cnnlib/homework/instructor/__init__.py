@@ -16,11 +16,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from .generator import BEGIN, BLANK, END, GenerateError, generate, student_notebook, student_source
+from .generator import (
+    BEGIN,
+    BLANK,
+    END,
+    GenerateError,
+    generate,
+    generate_class,
+    student_notebook,
+    student_source,
+)
 from .grader import Result, grade
 
 __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
-           "generate", "Result", "grade", "main", "HOMEWORK_DIR"]
+           "generate", "generate_class", "Result", "grade", "main", "HOMEWORK_DIR"]
 
 #: The solution notebooks, in a checkout (the instructor's side; never shipped to students).
 HOMEWORK_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "homework"
@@ -41,6 +50,13 @@ def main(argv=None) -> int:
                      help="also overwrite student notebooks that were edited by hand")
     gen.add_argument("--check", action="store_true",
                      help="write nothing; exit 1 if a student notebook is missing or stale")
+    gen.add_argument("--roster", type=Path,
+                     help="CSV of the class (a column id, student_id, login, username or "
+                          "email): write one folder per student into --out, each with their "
+                          "own variant, and --out/variants.json for the grader")
+    gen.add_argument("--seed", type=int,
+                     help="with --roster: the course's seed (keep it; the same seed and id "
+                          "always give the same variant)")
     grd = commands.add_parser("grade", help="run submitted notebooks and write a score table")
     grd.add_argument("submissions", type=Path, help="folder with the submitted notebooks")
     grd.add_argument("--out", type=Path, default=Path("scores.csv"),
@@ -51,6 +67,9 @@ def main(argv=None) -> int:
                      help="notebooks graded at the same time, 1 to 64 (default: %(default)s)")
     grd.add_argument("--memory", type=int, default=2048,
                      help="MB of memory per notebook process (default: %(default)s)")
+    grd.add_argument("--variants", type=Path,
+                     help="the variants.json that generate --roster wrote: grade each "
+                          "submission against its student's own network")
     grd.add_argument("--language", choices=["en", "ko"], default="en",
                      help="language of the reasons in the CSV: en (English, the default) or "
                           "ko (Korean, 한국어)")
@@ -61,9 +80,17 @@ def main(argv=None) -> int:
 
     if args.command == "generate":
         solutions = args.solutions or sorted(HOMEWORK_DIR.glob("hw*.ipynb"))
+        if (args.roster is None) != (args.seed is None):
+            print("error: --roster and --seed go together: the seed and the student's id draw "
+                  "each student's variant.", file=sys.stderr)
+            return 2
         try:
-            status = generate(solutions, args.out, force=args.force, check=args.check)
-        except GenerateError as error:
+            if args.roster is not None:
+                status = generate_class(solutions, args.roster, args.seed, args.out,
+                                        force=args.force)
+            else:
+                status = generate(solutions, args.out, force=args.force, check=args.check)
+        except (GenerateError, OSError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         for target, state in status.items():
@@ -84,6 +111,7 @@ def main(argv=None) -> int:
     try:
         results = grade(args.submissions, args.out, args.timeout, jobs=args.jobs,
                         sandbox=not args.no_sandbox, memory_mb=args.memory,
+                        variants=args.variants,
                         progress=lambda line: print(line, file=sys.stderr, flush=True))
     except (ValueError, OSError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -14,6 +14,12 @@ by hand. Two kinds of marks in a solution notebook say what the students must wr
     The value is replaced by ``...``: ``conv1_params = 23_296  ### BLANK`` becomes
     ``conv1_params = ...``. nbgrader leaves such a line as it is (the marker is a comment).
 
+``network = check.Network(...)`` (in the cell tagged ``variant``)
+    The student's network and its answer key (:mod:`cnnlib.homework.selfcheck`): generating
+    rewrites this statement for the variant asked for (:func:`network_code`), keeping the
+    cell's comments; the paper's network when no variant is given. ``generate_class`` writes one
+    notebook per student of a roster, each with its own variant (:mod:`.variants`).
+
 Generating also clears outputs and execution counts, and records a *fingerprint* in each
 student notebook's metadata (``cnnlib.generated``: the SHA-256 of the notebook as written).
 So ``generate`` tells a student notebook that is only *stale* (still what it wrote: safe to
@@ -30,10 +36,11 @@ import os
 import re
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
-           "fingerprint", "generate"]
+           "fingerprint", "generate", "generate_class", "network_code", "Variant"]
 
 BEGIN, END, BLANK = "### BEGIN SOLUTION", "### END SOLUTION", "### BLANK"
 CODE_PROMPT = ("# YOUR CODE HERE", "raise NotImplementedError")
@@ -42,6 +49,31 @@ _BLANK_LINE = re.compile(
     r"^(?P<target>\s*[\w.\[\]'\"]+(?:\s*,\s*[\w.\[\]'\"]+)*\s*=)(?!=)(?P<value>.*?)"
     + re.escape(BLANK) + r"\s*$")
 _KEPT_METADATA = ("kernelspec", "language_info", "cnnlib")
+VARIANT_TAG = "variant"
+_NETWORK_START = "network = check.Network("
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Whose notebook it is, and their network: ``student`` id, ``spec`` and key ``salt``."""
+
+    student: str
+    spec: dict
+    salt: str
+
+    @classmethod
+    def of(cls, seed: int, student: str) -> Variant:
+        """The variant :mod:`.variants` draws for ``student`` from the course ``seed``."""
+        from .variants import draw, salt
+
+        return cls(student, draw(seed, student), salt(seed, student))
+
+
+def default_variant() -> Variant:
+    """The paper's network, as in the repository's notebooks and the site."""
+    from .variants import DEFAULT_ID
+
+    return Variant.of(0, DEFAULT_ID)
 
 
 class GenerateError(ValueError):
@@ -90,17 +122,51 @@ def student_source(source: str, cell_type: str = "code", where: str = "cell") ->
     return "\n".join(out)
 
 
-def student_notebook(solution):
-    """The student version of a solution notebook (an ``nbformat`` node); the input is kept."""
+def network_code(variant: Variant) -> str:
+    """The statement that gives a notebook its network: its spec, one row a line, and key."""
+    from .reference import answer_key
+
+    key = answer_key(variant.spec, variant.salt).encode()
+    rows = "".join(f"        {json.dumps(name)}: {json.dumps(value)},\n"
+                   for name, value in variant.spec.items())
+    return f"{_NETWORK_START}\n    {{\n{rows}    }},\n    key=\"{key}\",\n)"
+
+
+def with_network(source: str, variant: Variant, where: str = "cell") -> str:
+    """``source`` with its ``network = check.Network(...)`` statement written for ``variant``
+    (the lines before it, comments, and after it are kept)."""
+    import ast
+
+    lines = source.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith(_NETWORK_START)]
+    if len(starts) != 1:
+        raise GenerateError(f"{where}: a cell tagged {VARIANT_TAG!r} needs one line starting "
+                            f"with {_NETWORK_START!r}.")
+    statement = next(node for node in ast.parse(source).body if node.lineno == starts[0] + 1)
+    return "\n".join(lines[: starts[0]] + [network_code(variant)]
+                     + lines[statement.end_lineno:])
+
+
+def student_notebook(solution, variant: Variant | None = None):
+    """The student version of a solution notebook (an ``nbformat`` node); the input is kept.
+
+    ``variant`` (default: the paper's network) is written into the cell tagged ``variant``
+    and recorded in the metadata (``cnnlib.student``).
+    """
     import nbformat
 
+    variant = variant or default_variant()
     nb = copy.deepcopy(solution)
     kept = {k: v for k, v in nb.metadata.items() if k in _KEPT_METADATA}
     if "language_info" in kept:  # its version changes with the Python that last ran it
         kept["language_info"] = {"name": kept["language_info"].get("name", "python")}
     nb.metadata = nbformat.from_dict(kept)
+    if any(VARIANT_TAG in c.metadata.get("tags", ()) for c in nb.cells):
+        nb.metadata.setdefault("cnnlib", {})["student"] = variant.student
     for index, cell in enumerate(nb.cells, start=1):
         cell.source = student_source(cell.source, cell.cell_type, f"cell {index}")
+        if VARIANT_TAG in cell.metadata.get("tags", ()):
+            cell.source = with_network(cell.source, variant, f"cell {index}")
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -170,7 +236,8 @@ def _writable(out_dir: Path) -> str:
     return ""
 
 
-def generate(solutions, out_dir, force: bool = False, check: bool = False):
+def generate(solutions, out_dir, force: bool = False, check: bool = False,
+             variant: Variant | None = None):
     """Write the student version of each solution notebook into ``out_dir``.
 
     Parameters
@@ -182,6 +249,8 @@ def generate(solutions, out_dir, force: bool = False, check: bool = False):
         Also overwrite student notebooks edited by hand (never a symbolic link).
     check : bool
         Write nothing; only report which student notebooks are missing, stale or edited.
+    variant : Variant, optional
+        Whose notebooks these are (default: the paper's network, for everyone).
 
     Returns
     -------
@@ -196,7 +265,7 @@ def generate(solutions, out_dir, force: bool = False, check: bool = False):
     plans, status = [], {}
     for solution in sorted(Path(s) for s in solutions):
         try:
-            nb = student_notebook(nbformat.read(solution, as_version=4))
+            nb = student_notebook(nbformat.read(solution, as_version=4), variant)
         except GenerateError as error:
             raise GenerateError(f"{solution}: {error}") from None
         target, text = out_dir / solution.name, _with_fingerprint(nb)
@@ -219,4 +288,31 @@ def generate(solutions, out_dir, force: bool = False, check: bool = False):
             file.write(text)
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
+    return status
+
+
+def generate_class(solutions, roster: Path, seed: int, out_dir: Path,
+                   force: bool = False) -> dict:
+    """One folder of student notebooks per student of ``roster``, each with their variant.
+
+    Writes ``out_dir/<id>/<solution name>`` for every id of the roster (see
+    :func:`.variants.read_roster`) and ``out_dir/variants.json`` (the instructor's record: the
+    seed and each student's network; the grader recomputes them from the seed). Returns
+    ``{path: status}`` as :func:`generate` does.
+    """
+    from .variants import read_roster
+
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        raise GenerateError(f"--seed must be a whole number from 0 to 2**63 - 1; got {seed!r}. "
+                            "Choose one per course and keep it (the grader needs it).")
+    ids = read_roster(Path(roster))
+    out_dir, status, record = Path(out_dir), {}, {}
+    for student in ids:
+        variant = Variant.of(seed, student)
+        record[student] = variant.spec
+        status.update(generate(solutions, out_dir / student, force=force, variant=variant))
+    manifest = out_dir / "variants.json"
+    manifest.write_text(json.dumps({"seed": seed, "students": record}, indent=1) + "\n",
+                        encoding="utf-8")
+    status[manifest] = "written"
     return status

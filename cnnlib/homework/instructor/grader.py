@@ -33,9 +33,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reference import HOMEWORK, HW2, POINTS, grading_task, score
 from ...i18n import N_, tr
 from . import sandbox as sb
+from .reference import HOMEWORK, HW2, POINTS, grading_task, score
+from .variants import DEFAULT_ID, draw
 
 MAX_BYTES = 20_000_000
 SUFFIXES = (".ipynb", ".json")
@@ -60,6 +61,8 @@ class Result:
     reason: str = ""
     sandbox: str = ""
     seconds: float = 0.0
+    student: str = ""                              # whose variant it was graded against
+    flags: list = field(default_factory=list)      # for a person to judge; never points
 
     @property
     def points(self) -> dict:
@@ -181,6 +184,31 @@ def identify(sources: list, metadata: dict, name: str) -> str:
     return ""
 
 
+def identify_student(name: str, metadata: dict, settings: Settings) -> tuple[str, str]:
+    """``(student id, note)``: whose variant a submission is graded against.
+
+    Without variants (no ``--variants``) everyone has the paper's network. With them, the id
+    comes from where the submission was collected (``<id>/...`` or ``<id>_...``, as collection
+    and LMS downloads name files), else from the notebook's metadata (``cnnlib.student``,
+    written by the generator; a student can edit it, so a disagreement is noted for a person
+    to judge). Only ids of the roster count.
+    """
+    if settings.seed is None:
+        return DEFAULT_ID, ""
+    claimed = (metadata.get("cnnlib") or {}).get("student") if isinstance(
+        metadata.get("cnnlib"), dict) else None
+    claimed = claimed if claimed in settings.students else None
+    located = next((s for s in sorted(settings.students, key=len, reverse=True)
+                    if name.startswith((s + "/", s + "_"))), None)
+    if located and claimed and located != claimed:
+        return located, tr("its notebook says it is {claimed}'s; graded as {student}'s",
+                           claimed=claimed, student=located)
+    student = located or claimed
+    if student is None:
+        return DEFAULT_ID, tr("no student id of the roster: graded against the paper's network")
+    return student, ""
+
+
 def read_answers(lines: list) -> tuple[dict, list, bool, str]:
     """Parse the sandbox's lines: ``(answers, cell errors, finished, cell timeout)``.
 
@@ -223,6 +251,8 @@ class Settings:
     limits: sb.Limits
     sandbox: bool = True
     bwrap: str | None = None
+    seed: int | None = None        # the course seed of the students' variants (None: none)
+    students: frozenset = frozenset()  # the ids the variants were generated for
 
 
 def grade_one(folder: Path, relative: bytes, refusal: str, staged: dict,
@@ -270,12 +300,17 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     if problem or not result.homework:
         result.reason = problem
         return
-    task, private = grading_task(result.homework, secrets.randbits(63))
+    student, note = identify_student(result.submission, metadata, settings)
+    result.student = student
+    spec = draw(settings.seed or 0, student)  # recomputed here, never read from the notebook
+    task, private = grading_task(result.homework, secrets.randbits(63), spec)
     run = sb.run(sources, task, staged[result.homework], settings.limits,
                  sandbox=settings.sandbox, bwrap=settings.bwrap)
     answers, errors, done, cell_timeout = read_answers(run.lines)
     feedback = score(result.homework, answers, private)
     result.statuses = {ex: f.status for ex, f in feedback.items()}
+    if note:
+        result.flags.append(note)
     result.messages = {ex: f.message for ex, f in feedback.items()}
     if run.flooded:
         result.reason = tr("stopped: wrote more than {n} bytes of answers",
@@ -302,7 +337,8 @@ HEADER_FIXED = ["submission", "homework"]
 def header() -> list[str]:
     columns = [f"{hw.split('_')[0]}.{ex}" for hw, exercises in HOMEWORK.items()
                for ex in exercises]
-    return HEADER_FIXED + columns + ["total", "max", "sandbox", "seconds", "reason"]
+    return HEADER_FIXED + columns + ["total", "max", "sandbox", "seconds", "reason", "student",
+                                     "flags"]
 
 
 def safe_cell(value) -> str:
@@ -317,7 +353,7 @@ def row(result: Result) -> list[str]:
         for ex in exercises:
             cells.append(result.points.get(ex, 0) if result.homework == hw else "")
     cells += [result.total, result.maximum, result.sandbox, f"{result.seconds:.1f}",
-              result.reason]
+              result.reason, result.student, "; ".join(result.flags)]
     return [safe_cell(c) for c in cells]
 
 
@@ -332,9 +368,26 @@ def check_options(timeout, jobs, memory_mb) -> None:
         raise ValueError(f"--memory must be a number of MB from 256 to 65536; got {memory_mb}.")
 
 
+def read_variants(path) -> tuple[int, frozenset]:
+    """``(seed, student ids)`` of the ``variants.json`` that ``generate --roster`` wrote."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        seed, students = record["seed"], frozenset(record["students"])
+        if not isinstance(seed, int) or not all(isinstance(s, str) for s in students):
+            raise TypeError("seed or ids of the wrong type")
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"--variants must be the variants.json that `generate --roster` wrote; "
+                         f"{path} cannot be read as one ({error}).") from None
+    return seed, students
+
+
 def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = True,
-          memory_mb: int = 2048, progress=None) -> list[Result]:
+          memory_mb: int = 2048, progress=None, variants=None) -> list[Result]:
     """Grade every submission under ``folder`` into the CSV file ``out``; return the results.
+
+    ``variants`` is the ``variants.json`` of the students' variants (``generate --roster``):
+    each submission is then graded against its student's own network, recomputed from the
+    course seed; without it, against the paper's.
 
     The CSV file is opened before anything is graded (an unwritable ``out`` fails at once),
     and each row is written and flushed as soon as its submission is graded.
@@ -358,7 +411,9 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
             "bubblewrap (bwrap) is not available or does not work here, so submissions "
             "cannot be isolated. Install it (Debian/Ubuntu: apt-get install bubblewrap), or "
             "pass --no-sandbox to run them unisolated on a machine you can afford to lose.")
-    settings = Settings(sb.Limits(seconds=float(timeout), memory_mb=memory_mb), sandbox, bwrap)
+    seed, students = read_variants(variants) if variants is not None else (None, frozenset())
+    settings = Settings(sb.Limits(seconds=float(timeout), memory_mb=memory_mb), sandbox, bwrap,
+                        seed, students)
     submissions = find_submissions(folder)
     lock, results = threading.Lock(), []
     with open(out, "w", newline="", encoding="utf-8") as file, \

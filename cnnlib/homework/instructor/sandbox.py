@@ -39,6 +39,17 @@ BINDS = "binds.json"
 STUB = '''"""Inside the grading sandbox the checks do nothing: the grader checks your answers."""
 
 
+class Network:
+    """The student's network cell: its table is kept; its answer key is not used here."""
+
+    def __init__(self, spec, key=""):
+        self.spec = spec
+
+    @property
+    def input_shape(self):
+        return tuple(self.spec["input"])
+
+
 def __getattr__(name):
     def check(*args, **kwargs):
         return None
