@@ -23,11 +23,11 @@ import numpy as np
 import pytest
 from scipy.signal import correlate
 
-from cnnlib.homework import instructor as tool
 from cnnlib import i18n
 from cnnlib.checks import homework as check
+from cnnlib.homework import instructor as tool
 from cnnlib.homework import selfcheck
-from cnnlib.homework.instructor import generator, grader, sandbox, variants
+from cnnlib.homework.instructor import generator, grader, sandbox
 from cnnlib.homework.instructor import reference as ref
 from cnnlib.layers import (
     Conv2d,
