@@ -286,15 +286,37 @@ def conv_backward_by_differences(dout, x, w, b, stride=1, padding=0, eps=1e-6):
     return tuple(grads)
 
 
+def conv_backward_by_scipy(dout, x, w, b, stride=1, padding=0):
+    """(dx, dw, db) for stride 1 from scipy: dx is the full convolution of dout with each
+    filter, dw the correlation of the padded input with dout (for the large case, where finite
+    differences would take minutes)."""
+    from scipy.signal import convolve
+
+    assert stride == 1
+    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dx_pad = np.array([[sum(convolve(dout[n, f], w[f, c], mode="full") for f in range(len(w)))
+                        for c in range(x.shape[1])] for n in range(len(x))])
+    dw = np.array([[sum(correlate(x_pad[n, c], dout[n, f], mode="valid") for n in range(len(x)))
+                    for c in range(x.shape[1])] for f in range(len(w))])
+    h, wd = x.shape[2:]
+    return dx_pad[:, :, padding:padding + h, padding:padding + wd], dw, dout.sum(axis=(0, 2, 3))
+
+
+def conv_backward_oracle(dout, x, w, b, stride=1, padding=0):
+    if x.size >= 10_000:
+        return conv_backward_by_scipy(dout, x, w, b, stride, padding)
+    return conv_backward_by_differences(dout, x, w, b, stride, padding)
+
+
 def test_conv2d_backward_checker_is_a_gradient_check():
-    assert check.conv2d_backward(conv_backward_by_differences)
+    assert check.conv2d_backward(conv_backward_oracle)
 
     def no_overlap_sum(dout, x, w, b, stride=1, padding=0):  # dx wrong, dw and db right
-        dx, dw, db = conv_backward_by_differences(dout, x, w, b, stride, padding)
+        dx, dw, db = conv_backward_oracle(dout, x, w, b, stride, padding)
         return np.zeros_like(dx), dw, db
 
     def two_gradients(dout, x, w, b, stride=1, padding=0):
-        return conv_backward_by_differences(dout, x, w, b, stride, padding)[:2]
+        return conv_backward_oracle(dout, x, w, b, stride, padding)[:2]
 
     def unwritten(dout, x, w, b, stride=1, padding=0):
         raise NotImplementedError
@@ -323,7 +345,7 @@ def HOMEWORK_STATUSES(feedback):
 def test_homework3_task_draws_new_inputs_each_time():
     task_a, _ = ref.grading_task(ref.HW3, 1)
     task_b, _ = ref.grading_task(ref.HW3, 2)
-    assert len(task_a["calls"]) == 17
+    assert len(task_a["calls"]) == 19   # 17 small cases and 2 large ones
     assert task_a["calls"][1]["args"] != task_b["calls"][1]["args"]
     assert task_a["calls"][0]["args"] == task_b["calls"][0]["args"]  # the lecture's example
 
@@ -763,3 +785,49 @@ def test_without_a_sandbox_the_same_answers_get_the_same_scores(tmp_path):
     assert (rows["correct_hw3.ipynb"]["total"], rows["partly_wrong_hw1.ipynb"]["total"]) == (
         "40", "19")
     assert {row["sandbox"] for row in rows.values()} == {"none (--no-sandbox)"}
+
+
+def fd_of_own_forward(forward):
+    """A backward pass that is no derivation: central differences of the student's forward."""
+    def backward(dout, *inputs, **kwargs):
+        grads = []
+        for k, array in enumerate(inputs):
+            if not isinstance(array, np.ndarray):
+                continue
+            grad = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                values = []
+                for sign in (1, -1):
+                    nudged = [a.copy() if isinstance(a, np.ndarray) else a for a in inputs]
+                    nudged[k][index] += sign * 1e-6
+                    values.append(np.sum(forward(*nudged, **kwargs) * dout))
+                grad[index] = (values[0] - values[1]) / 2e-6
+            grads.append(grad)
+        return tuple(grads) if len(grads) > 1 else grads[0]
+    return backward
+
+
+def test_backward_passes_must_be_derived_not_approximated(monkeypatch):
+    """Finite differences of a (fast, vectorised) forward pass pass every small case but not the
+    large one; the solution's loops pass it with a wide margin."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def fast_pool(x, kernel_size, stride):
+        windows = sliding_window_view(x, (kernel_size, kernel_size), axis=(2, 3))
+        return windows[:, :, ::stride, ::stride].max(axis=(4, 5))
+
+    monkeypatch.setattr(selfcheck, "LARGE_SECONDS", 1.0)   # the test's budget, not the grader's
+    approximated = check.max_pool2d_backward(fd_of_own_forward(fast_pool))
+    assert approximated.status == "wrong" and "Case 5 (a large input" in approximated.message
+    assert "took too long" in approximated.message and "Derive" in approximated.message
+    solution = nbformat.read(SOLUTIONS[2], as_version=4)
+    namespace = {"np": np}
+    for cell in solution.cells:
+        if cell.cell_type == "code" and cell.source.startswith("def "):
+            exec(cell.source, namespace)
+    assert check.max_pool2d_backward(namespace["max_pool2d_backward"])
+    assert check.conv2d_backward(namespace["conv2d_backward"])
+    task, _ = ref.grading_task(ref.HW3, 3)
+    limits = {call["id"]: call.get("seconds") for call in task["calls"]}
+    assert limits["conv2d_backward/4"] == limits["max_pool2d_backward/4"] == 5.0
+    assert sum(v is not None for v in limits.values()) == 2

@@ -25,6 +25,9 @@ import hashlib
 import html
 import json
 import numbers
+import signal
+import threading
+import time
 import zlib
 
 import numpy as np
@@ -589,6 +592,44 @@ _POOL_BACKWARD_HINT = N_("The gradient of a window goes to the cell that won its
                          "other cell of the window gets 0.")
 
 
+#: The large case of each backward exercise: an analytic backward pass (loops as in the
+#: solution) takes about 0.15 s on it; finite differences of a forward pass need two forward
+#: passes per input value (~67,000 for the convolution, ~102,000 for the pooling: minutes even
+#: with a vectorised forward). The grader stops such a call after LARGE_SECONDS.
+LARGE = {"conv2d_backward": ((4, 8, 32, 32), (8, 8, 3, 3), 1, 1),
+         "max_pool2d_backward": ((4, 8, 40, 40), 3, 2)}
+LARGE_SECONDS = 5.0
+_LARGE_VALUES = 10_000   # an input of this many values or more is a large case
+
+
+def is_large(args) -> bool:
+    """Whether a case's arguments are a large case (see :data:`LARGE`)."""
+    return any(isinstance(a, np.ndarray) and a.size >= _LARGE_VALUES for a in args)
+
+
+def _large_case(exercise: str, rng) -> tuple:
+    """``(description, args, kwargs, hint)`` of the large case of a backward exercise."""
+    from ..conv import conv2d
+    from ..pool import max_pool2d
+
+    if exercise == "conv2d_backward":
+        x_shape, w_shape, stride, padding = LARGE[exercise]
+        args = (rng.standard_normal(x_shape), rng.standard_normal(w_shape),
+                rng.standard_normal(w_shape[0]))
+        kwargs = {"stride": stride, "padding": padding}
+        args = (rng.standard_normal(conv2d(*args, **kwargs).shape), *args)
+    else:
+        x_shape, k, s = LARGE[exercise]
+        x = _pool_input(x_shape, rng)
+        args, kwargs = (rng.standard_normal(max_pool2d(x, k, s).shape), x, k, s), {}
+    shape = " x ".join(map(str, x_shape))
+    return (tr("a large input, {shape}: only a derived backward pass is fast enough",
+               shape=shape), args, kwargs,
+            tr("Derive the backward pass from the forward pass's formula: finite differences "
+               "of your forward pass need two forward passes per input value, too slow here "
+               "(the grader stops a call after {seconds:g} s).", seconds=LARGE_SECONDS))
+
+
 def _pool_input(shape, rng):
     """Distinct, well-separated values (no ties, so the maximum is clear and differentiable)."""
     size = int(np.prod(shape))
@@ -614,6 +655,8 @@ def _cases(exercise: str, rng) -> list:
                 dout = rng.standard_normal(conv2d(*args, **kwargs).shape)
                 args, hint = (dout, *args), f"{hint} {tr(_BACKWARD_HINT)}"
             cases.append((tr(description), args, kwargs, hint))
+        if exercise == "conv2d_backward":
+            cases.append(_large_case(exercise, rng))
         return cases
     from ..pool import max_pool2d
 
@@ -626,15 +669,26 @@ def _cases(exercise: str, rng) -> list:
                           f"{tr(hint)} {tr(_POOL_BACKWARD_HINT)}"))
         else:
             cases.append((tr(description), (x, k, s), {}, tr(hint)))
+    if exercise == "max_pool2d_backward":
+        cases.append(_large_case(exercise, rng))
     return cases
 
 
 def _reference(exercise: str, args, kwargs):
     """What a case must give: cnnlib's forward, or (for backward passes) the gradients that
-    finite differences of cnnlib's forward measure (a gradient check, not cnnlib's backward)."""
-    from ..conv import conv2d
+    finite differences of cnnlib's forward measure (a gradient check, not cnnlib's backward);
+    on a large case, cnnlib's backward (itself checked against finite differences in cnnlib's
+    tests), since finite differences would take minutes there."""
+    from ..conv import conv2d, conv2d_backward, conv2d_forward
     from ..gradcheck import numerical_gradient
-    from ..pool import max_pool2d
+    from ..pool import max_pool2d, max_pool2d_backward, max_pool2d_forward
+
+    if is_large(args) and exercise == "conv2d_backward":
+        dout, *inputs = args
+        return conv2d_backward(dout, conv2d_forward(*inputs, **kwargs)[1])
+    if is_large(args) and exercise == "max_pool2d_backward":
+        dout, x, k, s = args
+        return max_pool2d_backward(dout, max_pool2d_forward(x, k, s)[1])
 
     if exercise == "conv2d_forward":
         return conv2d(*args, **kwargs)
@@ -655,6 +709,8 @@ _MISSING_CALL = {"missing": True}
 def _judge_case(number: int, description: str, hint: str, outcome: dict, want) -> Feedback:
     """One case of a function exercise: ``outcome`` is the sandbox's record of the call."""
     where = tr("Case {number} ({description})", number=number, description=description)
+    if outcome.get("error") == "timed out":
+        return Feedback("", WRONG, tr("{where} took too long.", where=where) + " " + hint)
     if "error" in outcome:
         return Feedback("", WRONG, tr("{where} raised {error}", where=where,
                                       error=outcome["error"]))
@@ -691,22 +747,53 @@ def _judge_function(exercise: str, cases: list, outcomes: list) -> Feedback:
         if not feedback:
             return Feedback(exercise, WRONG, feedback.message)
     if exercise.endswith("backward"):
-        return Feedback(exercise, CORRECT, tr("All {n} cases agree with finite differences of "
-                                              "cnnlib's forward pass.", n=len(cases)))
+        return Feedback(exercise, CORRECT, tr(
+            "All {n} cases agree: the small ones with finite differences of cnnlib's forward "
+            "pass, the large one with cnnlib's backward pass, in time.", n=len(cases)))
     return Feedback(exercise, CORRECT, tr("All {n} cases agree with cnnlib.", n=len(cases)))
 
 
+class _TookTooLong(Exception):
+    """A large case ran past :data:`LARGE_SECONDS` (raised by the alarm of :func:`_within`)."""
+
+
+def _within(seconds, function, args, kwargs):
+    """``function(*args, **kwargs)``, stopped after ``seconds`` where an alarm signal can stop
+    it (the main thread on Linux and macOS, as in a notebook); elsewhere it runs to the end."""
+    if seconds is None or not hasattr(signal, "setitimer") or (
+            threading.current_thread() is not threading.main_thread()):
+        return function(*args, **kwargs)
+
+    def alarm(signum, frame):
+        raise _TookTooLong()
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _call_locally(function, args, kwargs) -> dict:
-    """The record the sandbox would make of one call (for the feedback in a notebook)."""
+    """The record the sandbox would make of one call (for the feedback in a notebook): a large
+    case that takes longer than the grader allows counts as timed out."""
     if is_missing(function):
         return _MISSING_CALL
+    start = time.perf_counter()
     try:
-        result = function(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
-                          **kwargs)
+        arguments = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        result = _within(LARGE_SECONDS if is_large(args) else None, function, arguments,
+                         kwargs)
+    except _TookTooLong:
+        return {"error": "timed out"}
     except NotImplementedError:
         return _MISSING_CALL
     except Exception as error:  # a student's bug must not stop the notebook
         return {"error": f"{type(error).__name__}: {error}"}
+    if is_large(args) and time.perf_counter() - start > LARGE_SECONDS:
+        return {"error": "timed out"}
     if isinstance(result, tuple):
         return {"result": list(result), "tuple": True}
     return {"result": result}

@@ -320,9 +320,13 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
         result.reason = tr("timed out after {seconds} s", seconds=f"{settings.limits.seconds:g}"
                            ) + where
     elif any(c.get("error") == "timed out" for c in answers["calls"].values()):
-        slow = sorted({c["id"].split("/")[0] for c in answers["calls"].values()
-                       if c.get("error") == "timed out"})
-        result.reason = tr("timed out calling {functions}", functions=", ".join(slow))
+        large = {c["id"] for c in task.get("calls", []) if "seconds" in c}
+        timed_out = {c["id"] for c in answers["calls"].values() if c.get("error") == "timed out"}
+        slow = ", ".join(sorted({i.split("/")[0] for i in timed_out}))
+        result.reason = (tr("too slow on the large input of {functions}: derived, or finite "
+                            "differences of the forward pass?", functions=slow)
+                         if timed_out <= large else
+                         tr("timed out calling {functions}", functions=slow))
     elif errors:
         cell, error = errors[0]
         result.reason = _short(tr("crashed in cell {cell}: {error}", cell=cell, error=error))

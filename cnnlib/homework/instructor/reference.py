@@ -27,6 +27,7 @@ from ..selfcheck import (
     HW2,
     HW2_BUILD,
     HW3,
+    LARGE_SECONDS,
     POINTS,
     ROWS,
     AnswerKey,
@@ -40,6 +41,7 @@ from ..selfcheck import (
     check_share,
     check_total,
     fingerprint,
+    is_large,
     judge_model,
     layer_items,
     shape_kind,
@@ -213,6 +215,7 @@ def grading_task(homework: str, seed: int, spec: dict = PAPER) -> tuple[dict, ob
     cases = {exercise: _cases(exercise, rng) for exercise in HOMEWORK[HW3]}
     calls = [{"id": f"{exercise}/{number}", "function": exercise,
               "args": [_as_json(a) for a in args], "kwargs": kwargs}
+             | ({"seconds": LARGE_SECONDS} if is_large(args) else {})
              for exercise, its_cases in cases.items()
              for number, (_, args, kwargs, _) in enumerate(its_cases)]
     return {"calls": calls}, cases
