@@ -13,10 +13,10 @@ Files come from git (committed content only, read with ``git ls-tree`` / ``git c
 nothing untracked or uncommitted can slip in. Outputs:
 
 - a folder (default ``_release/``, git-ignored), replaced on each run;
-- with ``--branch NAME``, also a commit on branch ``NAME`` whose tree is exactly the folder, made
-  with git plumbing (a private index file, ``write-tree``, ``commit-tree``, ``update-ref``): the
-  working tree, the index and the current branch are never touched. Push it to where students
-  clone from (``git push origin NAME``).
+- with ``--branch NAME``, also a commit on branch ``NAME`` whose tree is the folder's files (all
+  but the marker file), made with git plumbing (a private index file, ``write-tree``,
+  ``commit-tree``, ``update-ref``): the working tree, the index and the current branch are
+  never touched. Push it to where students clone from (``git push origin NAME``).
 
 The site (``site/build.py``) publishes the same notebooks, chosen by the same function.
 Standard library only: no cnnlib, no virtual environment needed.
@@ -171,12 +171,11 @@ def _blobs(ids: list[str], root: Path) -> dict[str, bytes]:
     return contents
 
 
-def write_branch(entries: list[Entry], name: str, source: str, root: Path = ROOT) -> str:
-    """Commit ``entries`` as the whole tree of branch ``name``; return the commit id.
+def check_branch(name: str, root: Path = ROOT) -> str:
+    """Refuse a branch the release must not be written to; return its commit ("" if new).
 
-    Only refs/heads/``name`` changes. A branch that exists must have been made by this
-    function (its last commit has the :data:`TRAILER` line) and must not be checked out in any
-    worktree; an unchanged tree makes no new commit.
+    A branch that exists must have been made by :func:`write_branch` (its last commit has the
+    :data:`TRAILER` line), and it must not be checked out in any worktree.
     """
     git("check-ref-format", "--branch", name, root=root)
     ref = f"refs/heads/{name}"
@@ -191,6 +190,16 @@ def write_branch(entries: list[Entry], name: str, source: str, root: Path = ROOT
     if parent and TRAILER not in git("log", "-1", "--format=%B", parent, root=root):
         raise ReleaseError(f"branch {name} exists and was not made by site/release.py (no "
                            f"'{TRAILER}' line in its last commit); give another --branch name")
+    return parent
+
+
+def write_branch(entries: list[Entry], name: str, source: str, root: Path = ROOT) -> str:
+    """Commit ``entries`` as the whole tree of branch ``name``; return the commit id.
+
+    Only refs/heads/``name`` changes (see :func:`check_branch`); an unchanged tree makes no new
+    commit.
+    """
+    parent = check_branch(name, root)
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
         index_info = "".join(f"{e.mode} {e.blob}\t{e.path}\0" for e in entries)
@@ -201,7 +210,7 @@ def write_branch(entries: list[Entry], name: str, source: str, root: Path = ROOT
     message = f"Student release of {source}\n\n{TRAILER} {source}\n"
     commit = git("commit-tree", tree, *(["-p", parent] if parent else []), "-F", "-",
                  root=root, input=message).strip()
-    git("update-ref", "-m", f"site/release.py: release of {source}", ref, commit,
+    git("update-ref", "-m", f"site/release.py: release of {source}", f"refs/heads/{name}", commit,
         parent or "0" * 40, root=root)
     return commit
 
@@ -219,6 +228,8 @@ def main(argv=None) -> int:
     try:
         source = git("rev-parse", "--verify", f"{args.ref}^{{commit}}").strip()
         entries = release_entries(source)
+        if args.branch:
+            check_branch(args.branch)
         write_folder(entries, args.output, source)
         if args.branch:
             commit = write_branch(entries, args.branch, source)

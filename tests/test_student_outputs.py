@@ -396,6 +396,14 @@ def test_release_modules_and_self_checks_work_without_grading_code(built_release
     assert _installed(python, env, tmp_path)["broken"] == []
 
 
+def test_release_command_checks_the_branch_before_writing(tmp_path, capsys):
+    assert release.main(["--output", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "notebooks" / "00_index.ipynb").is_file()
+    assert release.main(["--output", str(tmp_path / "bad"), "--branch", "no..name"]) == 2
+    assert "no..name" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_release_branch_is_the_folder_and_leaves_the_checkout_alone(tmp_path, monkeypatch):
     """``--branch``: a commit whose tree is exactly the release, in a clone of this repository
     (so this checkout's refs stay as they are); the clone's working tree, index and HEAD do not
