@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,18 +73,11 @@ def student_notebooks(paths) -> list[str]:
     files and anything new stay out until this function names them.
     """
     paths = sorted(set(paths))
-    editions = [""] + [p[: -len("00_index.ipynb")] for p in paths
-                       if p.count("/") == 1 and p.endswith("/00_index.ipynb")]
-    chosen = []
-    for path in paths:
-        for edition in editions:
-            rest = path[len(edition):] if path.startswith(edition) else None
-            if rest is not None and rest.endswith(".ipynb") and (
-                    "/" not in rest or (rest.startswith("homework/student/")
-                                        and rest.count("/") == 2)):
-                chosen.append(path)
-                break
-    return chosen
+    editions = [""] + [p.removesuffix("00_index.ipynb") for p in paths
+                       if re.fullmatch(r"[^/]+/00_index\.ipynb", p)]
+    wanted = [re.compile(re.escape(edition) + r"([^/]+|homework/student/[^/]+)\.ipynb")
+              for edition in editions]
+    return [path for path in paths if any(w.fullmatch(path) for w in wanted)]
 
 
 def instructor_only(path: str) -> bool:
