@@ -13,7 +13,7 @@ PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_
 LOCK ?= $(if $(filter $(LOCK_PYTHON),$(PYTHON_VERSION)),$(LOCK_FILE))
 CONSTRAINTS := $(if $(LOCK),-c $(LOCK))
 
-.PHONY: setup lab test lint bench lock site site-offline korean lecture lecture-env \
+.PHONY: setup lab test lint bench lock site site-offline release korean lecture lecture-env \
 	slides-html slide-plan
 
 # cnnlib's matrices are small: one BLAS thread per process is faster than two fighting over
@@ -91,6 +91,12 @@ site: $(SITE_STAMP)
 
 site-offline: $(SITE_STAMP)
 	.venv-site/bin/python site/build.py --offline --output _site-offline
+
+# The student release in _release/ (README, "Publishing to students"): what Binder, Colab and
+# nbgitpuller links point at; no solutions, no grader, no tests. `make release BRANCH=student`
+# also commits it as branch "student" (git plumbing; the working tree is not touched).
+release:
+	$(PYTHON) site/release.py --output _release $(if $(BRANCH),--branch $(BRANCH))
 
 # Lecture mode (README, "Presenting a lecture"): the course notebooks as RISE slideshows with live
 # sliders. JupyterLab's RISE does not render ipywidgets 8, so the lecture runs in the classic

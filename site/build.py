@@ -2,7 +2,9 @@
 
 The site is the course's notebooks (with their stored outputs) in JupyterLab running in the
 browser on Pyodide (Python compiled to WebAssembly), with cnnlib, numpy, matplotlib and
-ipywidgets importable as they are: no ``%pip`` cell, nothing for a student to install.
+ipywidgets importable as they are: no ``%pip`` cell, nothing for a student to install. Only what
+students get: the course notebooks and the student homework (``site_notebooks``), never a
+solution notebook or a sample submission.
 
 How the pieces come together (every version is pinned in site/requirements*.txt or below):
 
@@ -39,6 +41,8 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+
+from release import student_notebooks  # site/release.py: what students get, chosen in one place
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "site"
@@ -218,14 +222,22 @@ def lite_config() -> dict:
     }
 
 
+def site_notebooks() -> list[str]:
+    """The notebooks the site publishes (relative to notebooks/): only what students get, the
+    course notebooks and the student homework of each edition (site/release.py chooses them
+    for the student release too), never a solution or a sample submission."""
+    notebooks = ROOT / "notebooks"
+    return student_notebooks(p.relative_to(notebooks).as_posix()
+                             for p in notebooks.rglob("*.ipynb"))
+
+
 def copy_notebooks(dest: Path) -> None:
-    """The course notebooks, outputs kept, with the browser kernel named in their metadata."""
-    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        notebook = json.loads(path.read_text())
+    """The notebooks of :func:`site_notebooks`, outputs kept, with the browser kernel named in
+    their metadata, at the paths they have in notebooks/ (the course map's links work)."""
+    for name in site_notebooks():
+        notebook = json.loads((ROOT / "notebooks" / name).read_text())
         notebook["metadata"]["kernelspec"] = KERNEL_SPEC
-        target = dest / path.relative_to(ROOT / "notebooks")
+        target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
