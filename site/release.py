@@ -41,9 +41,7 @@ RELEASE = ("README.md", "README.ko.md", "LICENSE", ".gitignore", "environment.ym
            "pyproject.toml", "Makefile", "requirements", "data", "cnnlib")
 #: Instructor-only code inside RELEASE's folders: never in anything students receive. The one
 #: list: the release leaves these out (a folder ends with "/").
-INSTRUCTOR_ONLY = ("cnnlib/homework/instructor/", "cnnlib/homework/grader.py",
-                   "cnnlib/homework/sandbox.py", "cnnlib/homework/runner.py",
-                   "cnnlib/homework/generator.py")
+INSTRUCTOR_ONLY = ("cnnlib/homework/instructor/",)
 #: A file in the release folder that marks it as one (so a re-run may replace the folder).
 MARKER = ".student-release"
 #: The line in a release commit's message that marks its branch as a release branch.
