@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -262,7 +263,8 @@ def test_the_solution_handed_in_is_flagged_as_the_solution(published):
     found = similarity.compare({"leaked.ipynb": solution, "a.ipynb": HONEST_A}, STARTER,
                                published)
     flags = found.flags("leaked.ipynb")
-    assert len(flags) == 4 and all(f.startswith("similar to the solution (") for f in flags)
+    assert len(flags) == 4, flags
+    assert all(f.startswith("similar to the hw3 solution, code cell ") for f in flags), flags
     assert found.flag_text("leaked.ipynb", limit=2).endswith(
         "; and 2 more (see the similarity report)")
     assert found.flags("a.ipynb") == []
@@ -307,7 +309,8 @@ HOSTILE = ('# </code></pre><script>alert("owned")</script>\n'
 def test_report_is_valid_html_with_the_pairs_and_escapes_hostile_code(published, tmp_path):
     hostile = [HOSTILE + cell for cell in HONEST_A]
     name = '<script>alert("name")</script>_hw3.ipynb'
-    found = similarity.compare({name: hostile, "copy.ipynb": COPY_OF_A,
+    copy = [HOSTILE + cell for cell in COPY_OF_A]   # the hostile text inside marked passages
+    found = similarity.compare({name: hostile, "copy.ipynb": copy,
                                 "pasted.ipynb": PASTED_LIBRARY}, STARTER, published)
     assert {(m.submission, m.other) for m in found.matches if not m.published} == {
         (name, "copy.ipynb")}
@@ -329,8 +332,9 @@ def test_report_is_valid_html_with_the_pairs_and_escapes_hostile_code(published,
     for match in found.matches:
         assert f"{match.submission} and {match.other}: " in text
     assert "<script>alert(\"owned\")</script>" in text       # shown as text, for a person
+    assert re.search(r"<mark>[^<]*&lt;script", page)         # also where it is marked
     assert "\\u202eevil" in text and "\\ud800" in text       # invisible characters made visible
-    assert len(tags) == len(set(map(str, parsed.tags))) or tags.count("mark") > 0
+    assert tags.count("mark") > 0
 
 
 def test_report_without_pairs_says_so(tmp_path):
@@ -368,6 +372,15 @@ def test_strings_as_code_reads_strings_even_from_code_that_does_not_parse():
     code = '%timeit f()\nS = "def f(x):\\n    return x * 2 + 1  # long enough"\n'
     assert similarity.strings_as_code(code) == "def f(x):\n    return x * 2 + 1  # long enough"
     assert similarity.strings_as_code('short = "x"') == ""
+    assert similarity.strings_as_code('s = "alpha_beta_gamma * delta_epsilon_zeta"') == ""
+    prose = '"""Convolution (cross-correlation, as in CNNs) of x (N, C, H, W) with w."""'
+    assert similarity.strings_as_code(f"def f():\n    {prose}\n    return 1\n") == ""
+
+
+def test_available_says_whether_copydetect_is_installed(monkeypatch):
+    assert similarity.available()
+    monkeypatch.setattr(similarity.importlib.util, "find_spec", lambda name: None)
+    assert not similarity.available()
 
 
 def test_library_units_are_functions_and_methods():

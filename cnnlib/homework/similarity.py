@@ -5,7 +5,10 @@ The detector is `copydetect <https://github.com/blingenf/copydetect>`_ (winnowed
 of the tokenized code, as MOSS does): names become ``V`` / ``F``, strings ``S``, comments and
 blank lines vanish, so renaming variables, changing comments and moving blank lines does not
 hide a copy. Code every student was given (the starter notebook) is *boilerplate*: its
-fingerprints are removed from every document before comparing.
+fingerprints are removed from every document before comparing (and cells left exactly as
+handed out are dropped). String literals that are Python code (source pasted as a string and
+``exec``-ed) are read as code too (:func:`strings_as_code`). Not seen: code rewritten by hand
+statement by statement, and code assembled at run time (encoded, or built from pieces).
 
 What is compared:
 
@@ -32,6 +35,7 @@ Examples
     found = similarity.compare(sources_by_name, starter=similarity.notebook_code(student_path),
                                published=published, threshold=0.8)
     found.flag_text("kim_hw3.ipynb")   # "similar to lee_hw3.ipynb (97%)" or ""
+    found.flag_text("park_hw3.ipynb")  # "similar to cnnlib's conv.py: conv2d_naive (99%)"
     similarity.write_report(found, "scores.similarity.html")
 """
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import html
+import importlib.util
 import io
 import json
 import math
@@ -51,8 +56,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_THRESHOLD", "MIN_OVERLAP", "MAX_CELL_CHARS", "MAX_CODE_CHARS", "Match",
-           "Comparison", "compare", "library_code", "solution_code", "notebook_code",
+__all__ = ["available", "DEFAULT_THRESHOLD", "MIN_OVERLAP", "MAX_CELL_CHARS", "MAX_CODE_CHARS",
+           "Match", "Comparison", "compare", "library_code", "solution_code", "notebook_code",
            "write_report", "report_html"]
 
 #: A pair is flagged from this similarity on (a share of code, 0 to 1).
@@ -136,6 +141,11 @@ class Comparison:
         return text
 
 
+def available() -> bool:
+    """Whether the detector is installed: ``pip install "cnnlib[grading]"`` (copydetect)."""
+    return importlib.util.find_spec("copydetect") is not None
+
+
 # --------------------------------------------------------------------------------------------
 # Reading code
 # --------------------------------------------------------------------------------------------
@@ -164,9 +174,10 @@ def notebook_code(path) -> list[str]:
 
 
 def solution_code(path) -> dict[str, str]:
-    """Each code cell of a solution notebook, labelled ``"the solution (NAME, code cell N)"``."""
-    name = Path(path).name
-    return {f"the solution ({name}, code cell {i})": source
+    """Each code cell of a solution notebook, labelled ``"the hw3 solution, code cell N"``
+    (the notebook's name up to its first ``_``)."""
+    name = Path(path).stem.split("_")[0]
+    return {f"the {name} solution, code cell {i}": source
             for i, source in enumerate(notebook_code(path), start=1) if source.strip()}
 
 
@@ -286,6 +297,7 @@ def _document(cells: Sequence[str], given=frozenset()) -> tuple[str, list[str]]:
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, str) or cell.strip() in given:
             continue
+        cell = visible(cell)   # escapes count towards the limits
         if len(cell) > MAX_CELL_CHARS:
             notes.append(f"code cell {number} not compared ({len(cell):,} characters)")
             continue
@@ -296,11 +308,11 @@ def _document(cells: Sequence[str], given=frozenset()) -> tuple[str, list[str]]:
         total += len(cell)
         if total >= MAX_CODE_CHARS:
             break
-    strings = "\n\n".join(filter(None, map(strings_as_code, kept)))[:MAX_CODE_CHARS]
+    strings = visible("\n\n".join(filter(None, map(strings_as_code, kept))))[:MAX_CODE_CHARS]
     code = "\n\n".join(kept)
     if strings:
         code += "\n\n" + STRINGS_HEADING + "\n" + strings
-    return visible(code), notes
+    return code, notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,7 +510,8 @@ def report_html(comparison: Comparison, title: str = "Similar code") -> str:
     else:
         out += ["<table>", "<caption>Flagged pairs, most similar first</caption>",
                 '<thead><tr><th scope="col">Submission</th><th scope="col">Similar to</th>'
-                '<th scope="col">Similarity</th><th scope="col">Shares of each side</th>'
+                '<th scope="col">Similarity</th>'
+                '<th scope="col">Matching share of each side&#39;s own code</th>'
                 "</tr></thead>", "<tbody>"]
         for number, match in enumerate(matches[:REPORT_ROWS], start=1):
             other = esc(match.other)
