@@ -44,8 +44,13 @@ def _pyproject_packages():
 
 
 def _conda_packages():
+    """Package names environment.yml installs: from conda-forge, and by name in its pip section
+    (for packages conda-forge does not have; ``-e .`` is cnnlib itself)."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     names = {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    for section in env["dependencies"]:
+        if isinstance(section, dict):
+            names |= {_name(d) for d in section.get("pip", []) if not d.startswith("-")}
     return names - {"python", "pip"}, env
 
 
