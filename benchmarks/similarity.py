@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cnnlib.homework import similarity
+from cnnlib.homework.instructor import similarity
 
 HOMEWORK = Path(__file__).resolve().parent.parent / "notebooks" / "homework"
 NOTEBOOK = "hw3_conv_and_pool_from_scratch.ipynb"

@@ -1,4 +1,4 @@
-"""Copy detection (cnnlib.homework.similarity): copies are flagged, honest work is not.
+"""Copy detection (cnnlib.homework.instructor.similarity): copies are flagged, honest work is not.
 
 The two honest solutions below were written independently of each other and of the
 instructor's solution (one slides a window and contracts with einsum, the other adds up one
@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("copydetect")
 
 from cnnlib import conv, pool  # noqa: E402
-from cnnlib.homework import similarity  # noqa: E402
+from cnnlib.homework.instructor import similarity  # noqa: E402
 
 HOMEWORK = Path(__file__).resolve().parent.parent / "notebooks" / "homework"
 NOTEBOOK = "hw3_conv_and_pool_from_scratch.ipynb"

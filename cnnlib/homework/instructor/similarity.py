@@ -30,7 +30,7 @@ Examples
 --------
 ::
 
-    from cnnlib.homework import similarity
+    from cnnlib.homework.instructor import similarity
     published = {**similarity.library_code(), **similarity.solution_code(solution_path)}
     found = similarity.compare(sources_by_name, starter=similarity.notebook_code(student_path),
                                published=published, threshold=0.8)
