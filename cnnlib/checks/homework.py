@@ -322,7 +322,12 @@ def _describe(model) -> list:
 
 @functools.lru_cache(maxsize=1)
 def _reference_layers() -> tuple:
-    return tuple(_describe(zfnet()))
+    """ZFNet's leaf layers described, each with its ``"shape"``: its output for one input."""
+    from .rebuild import output_shapes
+
+    shapes = output_shapes(list(_leaves(zfnet())), INPUT)
+    return tuple({**described, "shape": shape}
+                 for described, shape in zip(_describe(zfnet()), shapes))
 
 
 def _first_difference(mine: list, reference) -> str:
@@ -357,7 +362,15 @@ def _first_difference(mine: list, reference) -> str:
 
 
 def _judge_model(record: dict) -> Feedback:
-    """Judge a sandbox record ``{"layers": [...]}`` / ``{"missing"}`` / ``{"error"}``."""
+    """Judge a sandbox record ``{"layers": [...]}`` / ``{"missing"}`` / ``{"error"}``.
+
+    The described layers are rebuilt here with cnnlib.layers (:mod:`cnnlib.checks.rebuild`),
+    and what is compared with ZFNet is what the rebuilt layers have: settings, parameters and
+    output shapes, never the numbers the record claims. A description that cannot be rebuilt
+    is wrong.
+    """
+    from .rebuild import RebuildError, output_shapes, rebuild_layer
+
     question = tr("your ZFNet")
     if record.get("missing"):
         return Feedback(question, NOT_ATTEMPTED, tr("Write build_zfnet and run the cell."))
@@ -372,9 +385,34 @@ def _judge_model(record: dict) -> Feedback:
         return Feedback(question, WRONG, tr("build_zfnet should return a cnnlib layer such as "
                                             "a Sequential, not a {type}.",
                                             type=layers[0].get("type")))
-    difference = _first_difference(layers, _reference_layers())
+    reference = _reference_layers()
+    rebuilt, built = [], []
+    for number, described in enumerate(layers, start=1):
+        if number > len(reference) or any(described.get(key) != reference[number - 1][key]
+                                          for key in ("type", "module")):
+            rebuilt.append(described)  # another kind of layer: the comparison names it
+            continue
+        try:
+            layer = rebuild_layer(described)
+        except RebuildError as error:
+            difference = _first_difference(rebuilt, reference[:len(rebuilt)])
+            return Feedback(question, WRONG, difference or tr(
+                "Layer {number} of your model ({kind}) cannot be rebuilt from its "
+                "description: {why}", number=number, kind=described["type"], why=error))
+        built.append(layer)
+        rebuilt.append({**_describe(layer)[0], "module": described["module"]})
+    difference = _first_difference(rebuilt, reference)
     if difference:
         return Feedback(question, WRONG, difference)
+    try:
+        shapes = output_shapes(built, INPUT)
+    except RebuildError as error:
+        return Feedback(question, WRONG, tr("Your model cannot run: {why}", why=error))
+    for number, (shape, expected) in enumerate(zip(shapes, reference), start=1):
+        if shape != expected["shape"]:
+            return Feedback(question, WRONG, tr(
+                "Layer {number} of your model ({kind}): its output shape differs from ZFNet's.",
+                number=number, kind=expected["type"]))
     return Feedback(question, CORRECT, tr("Every layer matches ZFNet."))
 
 
