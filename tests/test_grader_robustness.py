@@ -518,6 +518,9 @@ def test_hostile_answers_names_and_grader_errors_cost_only_their_own_rows(
     assert by_name["f_list_meta.ipynb"]["reason"].startswith("unknown homework")
     assert by_name["g_grader_bug_hw1.ipynb"]["reason"].startswith(
         "grader error: RuntimeError: \\ud800 done [2/3]")
+    # the row of a grader error still says which homework and what was judged before it
+    bug = by_name["g_grader_bug_hw1.ipynb"]
+    assert (bug["homework"], bug["max"], bug["sandbox"]) == (HW1, "25", "none (--no-sandbox)")
     assert (by_name["h_unwritable_hw1.ipynb"]["total"], by_name["h_unwritable_hw1.ipynb"][
         "reason"]) == ("0", "grader error: its row could not be written (UnicodeEncodeError)")
     assert by_name["i_lost_hw1.ipynb"]["reason"].startswith("grader error: RuntimeError: a bug")
