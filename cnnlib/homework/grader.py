@@ -60,11 +60,12 @@ MAX_TEXT = 300
 MAX_DEPTH = 16
 #: How many entries (files and folders) the search looks at in all.
 MAX_ENTRIES = 100_000
-#: What an answer record may hold: the runner never writes more (it cuts texts at 200
-#: characters, arrays at 100,000 numbers and nesting at 7), so a record beyond these limits was
-#: not written by the runner and counts as an invalid answer.
+#: What an answer record may hold. The runner never writes more (it cuts texts at 200
+#: characters, arrays at 100,000 numbers, nesting at 7 lists, 8 for a tuple of results, and at
+#: most 4 MB in all), so a record beyond these limits was not written by the runner and counts
+#: as an invalid answer. Items are numbers, texts and lists, counted together.
 MAX_NESTING = 8
-MAX_ITEMS = 300_000
+MAX_ITEMS = 1_000_000
 MAX_STRING = 200
 MAX_LAYERS = 500
 MAX_LINES = 100_000
