@@ -619,6 +619,7 @@ HONEST = {
     "fork_and_detach_hw1.ipynb": 1, "memory_hog_hw3.ipynb": 5, "output_flood_hw1.ipynb": 1,
     "infinite_loop_hw3.ipynb": 5, "leak_secrets_hw2.ipynb": 0,
     "mislabelled_hw1.ipynb": 40, "no_check_cells_hw3.ipynb": 40,
+    "unsafe_message_hw1.ipynb": 1, "forged_answers_hw2.ipynb": 0,
     # made below: special files and odd names
     "pipe_hw1.ipynb": 0, "folder_hw2.ipynb": 0, "link_to_solution_hw3.ipynb": 0,
     "broken_link.ipynb": 0, "socket_hw1.ipynb": 0, "UPPER_HW3.IPYNB": 40,

@@ -6,8 +6,8 @@ Pyodide install). Each is searched, file by file (wheels unzipped, notebooks rea
 image data, everything else read as UTF-8 text where it decodes), for
 
 - an instructor-only path: a homework notebook outside ``student/`` (a solution), sample or
-  hostile submissions, a ``conftest.py``, cnnlib's grading code (``cnnlib.homework.instructor``; the runner, which
-  describes a student's model for the self-checks too, is not secret);
+  hostile submissions, a ``conftest.py``, cnnlib's grading code (``cnnlib.homework.instructor``; the
+  runner, which describes a student's model for the self-checks too, is not secret);
 - a solution marker (``BEGIN SOLUTION`` / ``END SOLUTION``) or the reference code's names;
 - a value only the homework's answers hold (ZFNet's parameter counts, in any formatting);
 - solution code: three or more lines (all, if fewer) of one solution region, or of one

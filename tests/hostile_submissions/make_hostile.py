@@ -231,6 +231,66 @@ for path in ["/etc/passwd", "/etc/shadow", "/proc/1/cmdline", "/proc/1/environ"]
 secrets.append(" ".join(f"{k}={v}" for k, v in os.environ.items()))
 raise RuntimeError(" | ".join(secrets))
 ''']),
+    # 12. an error message that stops the CSV (a lone surrogate) and rewrites the instructor's
+    # terminal: a fake progress line after a newline, ESC sequences (retitle, clear), C1
+    # controls, bidi overrides and isolates, 5,000 characters
+    "unsafe_message_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+conv1_params = (7 * 7 * 3 + 1) * 96
+''', '''
+raise RuntimeError("\\ud800 done\\n[2/3] classmate_hw3.ipynb: 0/40 (0.1 s)\\r\\x1b]0;retitled\\x07"
+                   "\\x1b[2J\\u202eevil\\u2066\\u200f\\u061c\\x85\\x9b31m" + "x" * 5000)
+''']),
+    # 13. write records into the answers' channel: a model description that claims what it
+    # does not have (settings as bool and float, "no bias" with the biases' count), a
+    # 900-deep answer, names the task never asked for, a 5,000-character cell and call id
+    "forged_answers_hw2.ipynb": (HW2, "hw2_build_zfnet", ['''
+import json
+import os
+
+
+def conv(c_in, c_out, k, s, p, groups=1):
+    return {"type": "Conv2d", "module": "cnnlib.layers.conv",
+            "parameters": int((k * k * c_in + 1) * c_out),
+            "settings": {"in_channels": c_in, "out_channels": c_out, "kernel_size": [k, k],
+                         "stride": [s, s], "padding": [p, p], "dilation": [1, 1],
+                         "groups": groups}}
+
+
+def linear(n_in, n_out, bias=True):
+    return {"type": "Linear", "module": "cnnlib.layers.linear", "parameters": (n_in + 1) * n_out,
+            "settings": {"in_features": n_in, "out_features": n_out, "bias": bias}}
+
+
+relu = {"type": "ReLU", "module": "cnnlib.layers.activations", "settings": {}, "parameters": 0}
+pool = {"type": "MaxPool2d", "module": "cnnlib.layers.pooling", "parameters": 0,
+        "settings": {"kernel_size": [3, 3], "stride": [2, 2], "padding": [0, 0],
+                     "dilation": [1, 1], "ceil_mode": True}}
+flatten = {"type": "Flatten", "module": "cnnlib.layers.linear", "parameters": 0,
+           "settings": {"start_dim": 1, "end_dim": -1}}
+drop = {"type": "Dropout", "module": "cnnlib.layers.linear", "parameters": 0,
+        "settings": {"p": 0.5}}
+first = conv(3.0, 96, 7, 2, 1, groups=True)   # a float and a bool where counts belong
+layers = [first, relu, pool, conv(96, 256, 5, 2, 0), relu, pool, conv(256, 384, 3, 1, 1), relu,
+          conv(384, 384, 3, 1, 1), relu, conv(384, 256, 3, 1, 1), relu, pool, flatten,
+          drop, linear(9216, 4096), relu, drop, linear(4096, 4096), relu,
+          linear(4096, 1000, bias=False)]   # "no bias", yet the count with the biases
+deep = 0.8
+for _ in range(900):
+    deep = [deep]
+long = "\\n[2/3] classmate: 0/40\\x1b]0;retitled\\x07\\u202e" + "y" * 5000
+records = [{"kind": "model", "name": "model", "layers": layers},
+           {"kind": "value", "name": "fc_share", "value": deep},
+           {"kind": "value", "name": "model_points", "value": 10},
+           {"kind": "cell_timeout", "cell": long},
+           {"kind": "call", "id": long, "error": "timed out"},
+           {"kind": "cell_error", "cell": 1, "error": long}]
+for fd in range(1, 12):
+    for record in records:
+        try:
+            os.write(fd, (json.dumps(record) + "\\n").encode())
+        except OSError:
+            pass
+''']),
 }
 
 OUT.mkdir(exist_ok=True)

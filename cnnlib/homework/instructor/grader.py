@@ -4,8 +4,10 @@
 flushed as soon as it is known) and always finishes:
 
 1. **Find.** Every entry whose name ends in ``.ipynb`` or ``.json`` (any case) under the
-   folder, without following symbolic links. A link, a folder, a pipe or a device with such a
-   name gets a row "refused: ..."; names that are not UTF-8 are shown escaped.
+   folder, walked with an explicit stack (no recursion), without following symbolic links, at
+   most :data:`MAX_DEPTH` folders deep and :data:`MAX_ENTRIES` entries in all. A link, a
+   folder, a pipe or a device with such a name gets a row "refused: ..."; a folder too deep
+   or unreadable, or the entry past the limit, gets a row "not searched: ...".
 2. **Read.** At most :data:`MAX_BYTES`, opened without following links and without blocking;
    empty, not JSON, or not a notebook gets a row with that reason.
 3. **Identify** the homework from the notebook's code (the names its exercises define), then
@@ -13,13 +15,24 @@ flushed as soon as it is known) and always finishes:
 4. **Run** its code cells in the sandbox (:mod:`cnnlib.homework.sandbox`), which hands back the
    student's answers, never a verdict: for homework 3 the outputs of the student's functions
    on inputs drawn here, now, from a secret seed.
-5. **Score** the answers with :func:`cnnlib.checks.homework.score`, in this process, which runs
-   no student code.
+5. **Check** every answer record (:func:`read_answers`): only the kinds and names the task
+   asked for, JSON numbers, texts and lists of bounded size, length and nesting; a record that
+   is not what the runner writes counts as an invalid (wrong) answer.
+6. **Score** the answers with :func:`cnnlib.checks.homework.score`, in this process, which runs
+   no student code (homework 2's model is rebuilt here from its description).
+
+Whatever a submission holds, what the grader shows of it (the submission's name, every
+reason, every progress line) goes through one sanitiser, :func:`safe_text`: one line, no
+control, format or bidirectional characters, at most :data:`MAX_TEXT` characters, and a name
+with non-ASCII letters also shown escaped, so that "kіm" (Cyrillic і) is told from "kim".
+A grader-side error costs only its own row ("grader error: ..."), and a row that cannot be
+written is replaced by a plain ASCII one.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import os
@@ -29,6 +42,7 @@ import stat
 import tempfile
 import threading
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +55,21 @@ from .variants import DEFAULT_ID, draw
 MAX_BYTES = 20_000_000
 SUFFIXES = (".ipynb", ".json")
 NOT_RUN = N_("not run")
+#: The most characters of one reason, one name, one progress line.
+MAX_TEXT = 300
+#: How deep the submissions folder is searched (``submissions/student/attempt/`` is 2 deep).
+MAX_DEPTH = 16
+#: How many entries (files and folders) the search looks at in all.
+MAX_ENTRIES = 100_000
+#: What an answer record may hold. The runner never writes more (it cuts texts at 200
+#: characters, arrays at 100,000 numbers, nesting at 7 lists, 8 for a tuple of results, and at
+#: most 4 MB in all), so a record beyond these limits was not written by the runner and counts
+#: as an invalid answer. Items are numbers, texts and lists, counted together.
+MAX_NESTING = 8
+MAX_ITEMS = 1_000_000
+MAX_STRING = 200
+MAX_LAYERS = 500
+MAX_LINES = 100_000
 #: Names whose definition in a notebook's code says which homework it is.
 MARKERS = {
     "hw1_zfnet_parameters": ("conv1_shape", "fc6_params", "total_params", "zfnet_layer"),
@@ -63,6 +92,7 @@ class Result:
     seconds: float = 0.0
     student: str = ""                              # whose variant it was graded against
     flags: list = field(default_factory=list)      # for a person to judge; never points
+    invalid: dict = field(default_factory=dict)    # exercise -> why its answer was invalid
 
     @property
     def points(self) -> dict:
@@ -78,36 +108,166 @@ class Result:
         return sum(POINTS.get(self.homework, {}).values())
 
 
+#: Characters that end or break a line; in a reason they become a space.
+_BREAKS = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+#: Unicode categories never shown raw: controls (ESC, C1), format characters (the bidi
+#: embeddings, overrides and isolates U+202A-U+202E, U+2066-U+2069, the marks U+200E, U+200F,
+#: U+061C, zero-width characters), lone surrogates, private and unassigned code points, line
+#: and paragraph separators.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+            else f"\\U{code:08x}")
+
+
+def _visible(char: str, escape_breaks: bool) -> str:
+    """One character as the grader shows it: itself, a space, or an ASCII escape."""
+    if char == " " or (char in _BREAKS and not escape_breaks):
+        return " "
+    category = unicodedata.category(char)
+    if category in _HIDDEN or category == "Zs":  # Zs: spaces other than " " (no-break, ...)
+        return _escape(char)
+    return char
+
+
+def safe_text(text, limit: int = MAX_TEXT, *, name: bool = False) -> str:
+    """``text`` made safe to show on a terminal, in a CSV cell or a spreadsheet.
+
+    The one sanitiser of everything the grader shows that a submission can influence: its
+    name, every reason and every progress line.
+
+    Parameters
+    ----------
+    text : object
+        Anything; ``str(text)`` is shown.
+    limit : int
+        The most characters of the result (at least 20); a longer text keeps its beginning
+        and its end around ``...``.
+    name : bool
+        For a file name: line breaks are escaped (``\\n``), not turned into spaces, and a
+        name with non-ASCII characters is followed by its ASCII form, every non-ASCII
+        character escaped (``k\\u0456m_hw3.ipynb [as ASCII: k\\u0456m_hw3.ipynb]``), so that
+        look-alike names (Latin "kim", Cyrillic "kіm") differ on screen.
+
+    Returns
+    -------
+    str
+        One line without control, format or bidirectional characters and without lone
+        surrogates (all shown as ``\\xNN``, ``\\uXXXX`` or ``\\UXXXXXXXX``), runs of spaces
+        collapsed, at most ``limit`` characters.
+    """
+    limit, text = max(int(limit), 20), str(text)
+    if len(text) > 4 * limit:  # only its beginning and its end can be shown anyway
+        pieces = _pieces(text[:2 * limit], name) + ["..."] + _pieces(text[-2 * limit:], name)
+    else:
+        pieces = _pieces(text, name)
+    if name and any(len(p) == 1 and ord(p) > 127 for p in pieces):
+        pieces += [" [as ASCII: "] + [p if len(p) > 1 or ord(p) < 128 else _escape(p)
+                                      for p in pieces] + ["]"]
+    return _shorten(pieces, limit)
+
+
+def _pieces(text: str, name: bool) -> list:
+    """The characters of ``text`` as shown (:func:`_visible`), runs of spaces as one, trimmed."""
+    pieces = []
+    for char in text:
+        piece = _visible(char, escape_breaks=name)
+        if piece != " " or (pieces and pieces[-1] != " "):
+            pieces.append(piece)
+    while pieces and pieces[-1] == " ":
+        pieces.pop()
+    return pieces
+
+
+def _shorten(pieces: list, limit: int) -> str:
+    """Join ``pieces`` (characters or escapes, never split) into at most ``limit`` characters,
+    keeping the beginning and the end (a file name's suffix) around ``...``."""
+    if sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    head_room = (limit - 3) * 2 // 3
+    head, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > head_room:
+            break
+        head.append(piece)
+        used += len(piece)
+    tail, tail_used = [], 0
+    for piece in reversed(pieces[len(head):]):
+        if used + tail_used + len(piece) > limit - 3:
+            break
+        tail.append(piece)
+        tail_used += len(piece)
+    return "".join(head) + "..." + "".join(reversed(tail))
+
+
 def display_name(relative: bytes) -> str:
-    """A printable name: undecodable bytes as ``\\xNN``, control characters escaped."""
-    text = relative.decode("utf-8", errors="backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """A submission's name as the grader shows it: :func:`safe_text` of its path under the
+    folder, undecodable bytes as ``\\xNN``."""
+    return safe_text(relative.decode("utf-8", errors="backslashreplace"), name=True)
 
 
 def find_submissions(folder: Path) -> list[tuple[bytes, str]]:
-    """``(relative path as bytes, refusal or "")`` of every candidate under ``folder``."""
-    found = []
+    """``(relative path as bytes, refusal or "")`` of every candidate under ``folder``.
 
-    def walk(directory: bytes, relative: bytes):
+    A depth-first walk with an explicit stack, in name order, that never follows a link and
+    never recurses: a folder deeper than :data:`MAX_DEPTH`, a folder that cannot be listed and
+    the entry past :data:`MAX_ENTRIES` get a row of their own saying what was not searched.
+
+    Raises
+    ------
+    OSError
+        When ``folder`` itself cannot be listed.
+    """
+    top = os.fsencode(folder)
+    entries, problem = _listing(top)
+    if problem:
+        raise OSError(f"cannot list the submissions folder {folder}: {problem}")
+    found, seen = [], 0
+    stack = [(iter(entries), b"", 0)]
+    while stack:
+        entries, relative, depth = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        seen += 1
+        rel = relative + entry.name
+        if seen > MAX_ENTRIES:
+            found.append((rel, tr("not searched: the folder holds more than {n} entries; "
+                                  "this one and those after it were skipped",
+                                  n=f"{MAX_ENTRIES:,}")))
+            break
+        is_candidate = entry.name.lower().endswith(tuple(s.encode() for s in SUFFIXES))
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            mode = entry.stat(follow_symlinks=False).st_mode
         except OSError:
-            return
-        for entry in entries:
-            rel = relative + entry.name
-            is_candidate = entry.name.lower().endswith(tuple(s.encode() for s in SUFFIXES))
-            try:
-                mode = entry.stat(follow_symlinks=False).st_mode
-            except OSError:
+            continue
+        if is_candidate:
+            found.append((rel, _refusal(mode)))
+        elif stat.S_ISDIR(mode) and entry.name != b".ipynb_checkpoints":
+            if depth + 1 > MAX_DEPTH:
+                found.append((rel + b"/", tr("not searched: a folder more than {n} levels deep",
+                                            n=MAX_DEPTH)))
                 continue
-            if stat.S_ISDIR(mode) and not is_candidate:
-                if entry.name != b".ipynb_checkpoints":
-                    walk(entry.path, rel + b"/")
-            elif is_candidate:
-                found.append((rel, _refusal(mode)))
-
-    walk(os.fsencode(folder), b"")
+            inside, problem = _listing(entry.path)
+            if problem:
+                found.append((rel + b"/", problem))
+            else:
+                stack.append((iter(inside), rel + b"/", depth + 1))
     return found
+
+
+def _listing(directory: bytes) -> tuple[list, str]:
+    """The entries of a folder sorted by name (at most ``MAX_ENTRIES + 1``), or why not."""
+    try:
+        with os.scandir(directory) as scan:
+            return sorted(itertools.islice(scan, MAX_ENTRIES + 1), key=lambda e: e.name), ""
+    except OSError as error:
+        return [], tr("not searched: cannot list this folder ({reason})",
+                      reason=error.strerror or type(error).__name__)
 
 
 def _refusal(mode: int) -> str:
@@ -172,9 +332,9 @@ def identify(sources: list, metadata: dict, name: str) -> str:
     best = max(counts.values())
     if best and list(counts.values()).count(best) == 1:
         return max(counts, key=counts.get)
-    claimed = (metadata.get("cnnlib") or {}).get("homework") if isinstance(
+    claimed = metadata.get("cnnlib", {}).get("homework") if isinstance(
         metadata.get("cnnlib"), dict) else None
-    if claimed in HOMEWORK:
+    if isinstance(claimed, str) and claimed in HOMEWORK:  # anything else is ignored
         return claimed
     stem = name.lower()
     for known in HOMEWORK:
@@ -209,14 +369,22 @@ def identify_student(name: str, metadata: dict, settings: Settings) -> tuple[str
     return student, ""
 
 
-def read_answers(lines: list) -> tuple[dict, list, bool, str]:
-    """Parse the sandbox's lines: ``(answers, cell errors, finished, cell timeout)``.
+def read_answers(lines: list, task: dict | None = None) -> tuple[dict, list, bool, str]:
+    """Parse and check the sandbox's lines: ``(answers, cell errors, finished, cell timeout)``.
 
-    The first answer of each name counts; lines that are not JSON objects are ignored.
+    Nothing the sandbox prints is trusted. Only records of the kinds the runner writes count,
+    and only answers the task asked for (``task``'s ``values``, ``models`` and ``calls``; every
+    name when ``task`` is None): a name not asked for is ignored. The first record of each
+    name counts; lines that are not JSON objects are ignored. An answer that is not what the
+    runner writes (a type, size, length or nesting it never produces: see :data:`MAX_NESTING`,
+    :data:`MAX_ITEMS`, :data:`MAX_STRING`, :data:`MAX_LAYERS`) is replaced by an invalid
+    answer that scores as wrong, and ``answers["invalid"]`` says which and why. Texts that
+    reach a reason are made safe (:func:`safe_text`).
     """
-    answers = {"values": {}, "models": {}, "calls": {}}
+    wanted = _wanted(task)
+    answers = {"values": {}, "models": {}, "calls": {}, "invalid": {}}
     errors, done, timeout = [], False, ""
-    for line in lines[:100_000]:
+    for line in lines[:MAX_LINES]:
         try:
             record = json.loads(line)
         except (ValueError, RecursionError):
@@ -224,24 +392,159 @@ def read_answers(lines: list) -> tuple[dict, list, bool, str]:
         if not isinstance(record, dict):
             continue
         kind = record.get("kind")
-        if kind == "value" and isinstance(record.get("name"), str):
-            answers["values"].setdefault(record["name"], record.get("value"))
-        elif kind == "model" and isinstance(record.get("name"), str):
-            answers["models"].setdefault(record["name"], record)
-        elif kind == "call" and isinstance(record.get("id"), str):
-            answers["calls"].setdefault(record["id"], record)
-        elif kind == "cell_error" and isinstance(record.get("cell"), int):
-            errors.append((record["cell"], str(record.get("error", ""))))
-        elif kind == "cell_timeout" and not timeout:
-            timeout = str(record.get("cell", "?"))
+        if kind in ("value", "model", "call"):
+            _read_answer(answers, kind, record, wanted)
+        elif kind == "cell_error" and _whole(record.get("cell"), 1, MAX_LINES):
+            error = record.get("error")
+            errors.append((record["cell"], safe_text(error) if isinstance(error, str)
+                           else tr("an error that is not a text")))
+        elif kind == "cell_timeout" and not timeout and _whole(record.get("cell"), 1, MAX_LINES):
+            timeout = str(record["cell"])
         elif kind == "done":
             done = True
     return answers, errors, done, timeout
 
 
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+#: Where each kind of answer goes, and the key that names it.
+_ANSWERS = {"value": ("values", "name"), "model": ("models", "name"), "call": ("calls", "id")}
+
+
+def _wanted(task: dict | None) -> dict | None:
+    """``{kind: names the task asks for}``, or None (any name) without a task."""
+    if task is None:
+        return None
+    return {"value": set(task.get("values", [])), "model": set(task.get("models", {})),
+            "call": {call["id"] for call in task.get("calls", [])}}
+
+
+def _read_answer(answers: dict, kind: str, record: dict, wanted: dict | None) -> None:
+    """Keep the first valid record of an answer the task asked for (else an invalid one)."""
+    where, key = _ANSWERS[kind]
+    name = record.get(key)
+    if not isinstance(name, str) or (wanted is not None and name not in wanted[kind]) or (
+            len(name) > MAX_STRING) or name in answers[where]:
+        return
+    clean, problem = _CLEAN[kind](record)
+    if problem:
+        answers["invalid"][name] = problem
+        clean = {"object": "invalid answer"} if kind == "value" else {
+            "error": tr("invalid answer ({problem})", problem=problem)}
+    answers[where][name] = clean
+
+
+def _whole(value, low: int, high: int) -> bool:
+    """Whether ``value`` is an int (not a bool) from ``low`` to ``high``."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _marker(value: dict) -> bool:
+    """The runner's stand-ins for answers JSON cannot hold: missing, nan/inf, another type."""
+    if len(value) != 1:
+        return False
+    (key, item), = value.items()
+    return ((key == "missing" and item is True)
+            or (key == "number" and item in ("nan", "inf", "-inf"))
+            or (key == "object" and isinstance(item, str) and len(item) <= 60))
+
+
+def answer_problem(value, nesting: int = MAX_NESTING) -> str:
+    """Why ``value`` is not an answer the runner could have written ("" when it is one).
+
+    An answer is a bool, an int below 10**30, a float, a text of at most :data:`MAX_STRING`
+    characters, a runner's marker (``{"missing": true}``, ``{"number": "nan"}``,
+    ``{"object": "..."}``), or a list of answers, at most ``nesting`` lists deep and
+    :data:`MAX_ITEMS` items in all. Checked without recursion.
+    """
+    stack, items = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        items += 1
+        if items > MAX_ITEMS:
+            return tr("more than {n} items", n=f"{MAX_ITEMS:,}")
+        if isinstance(item, bool) or isinstance(item, float):
+            continue
+        if isinstance(item, int):
+            if abs(item) >= 10**30:
+                return tr("a whole number too large")
+        elif isinstance(item, str):
+            if len(item) > MAX_STRING:
+                return tr("a text longer than {n} characters", n=MAX_STRING)
+        elif isinstance(item, list):
+            if depth >= nesting:
+                return tr("lists nested more than {n} deep", n=nesting)
+            stack.extend((element, depth + 1) for element in item)
+        elif not (isinstance(item, dict) and _marker(item)):
+            return tr("a {kind} where a number, a text or a list belongs",
+                      kind="null" if item is None else type(item).__name__)
+    return ""
+
+
+def _clean_value(record: dict) -> tuple:
+    value = record.get("value")
+    return value, answer_problem(value)
+
+
+def _clean_call(record: dict) -> tuple:
+    """A call record: missing, an error (a text), or a result (a tuple of results)."""
+    if record.get("missing") is True:
+        return {"missing": True}, ""
+    if "error" in record:
+        error = record["error"]
+        if not isinstance(error, str):
+            return None, tr("an error that is not a text")
+        return {"error": safe_text(error)}, ""
+    if "result" not in record:
+        return None, tr("no result")
+    result, is_tuple = record["result"], record.get("tuple", False)
+    if not isinstance(is_tuple, bool) or (is_tuple and not isinstance(result, list)):
+        return None, tr("a malformed tuple")
+    problem = answer_problem(result)
+    return (None, problem) if problem else ({"result": result, "tuple": is_tuple}, "")
+
+
+def _clean_model(record: dict) -> tuple:
+    """A model record: missing, an error, or a list of layer descriptions of bounded size."""
+    if record.get("missing") is True:
+        return {"missing": True}, ""
+    if "error" in record:
+        error = record["error"]
+        if not isinstance(error, str):
+            return None, tr("an error that is not a text")
+        return {"error": safe_text(error)}, ""
+    layers = record.get("layers")
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        return None, tr("not a list of at most {n} layers", n=MAX_LAYERS)
+    clean = []
+    for layer in layers:
+        described, problem = _clean_layer(layer)
+        if problem:
+            return None, problem
+        clean.append(described)
+    return {"layers": clean}, ""
+
+
+def _clean_layer(layer) -> tuple:
+    """``{"type", "module", "settings", "parameters"}`` of one layer, each of the runner's
+    types and bounded (settings: at most 40 numbers, flags, short texts or short lists)."""
+    if not isinstance(layer, dict):
+        return None, tr("a layer that is not described")
+    kind, module = layer.get("type"), layer.get("module")
+    settings, parameters = layer.get("settings", {}), layer.get("parameters")
+    if not (isinstance(kind, str) and len(kind) <= 60 and isinstance(module, str)
+            and len(module) <= MAX_STRING):
+        return None, tr("a layer without a type and a module")
+    if not _whole(parameters, -1, 10**15):
+        return None, tr("a layer without a number of parameters")
+    if not isinstance(settings, dict) or len(settings) > 40 or any(
+            not isinstance(key, str) or len(key) > 60 or answer_problem(value, 1)
+            or (isinstance(value, list) and len(value) > 8) or isinstance(value, dict)
+            for key, value in settings.items()):
+        return None, tr("a layer whose settings are not numbers, flags or short texts")
+    return {"type": kind, "module": module, "settings": dict(settings),
+            "parameters": parameters}, ""
+
+
+_CLEAN = {"value": _clean_value, "model": _clean_model, "call": _clean_call}
 
 
 @dataclass
@@ -257,19 +560,40 @@ class Settings:
 
 def grade_one(folder: Path, relative: bytes, refusal: str, staged: dict,
               settings: Settings) -> Result:
-    """Grade one submission; whatever it is or does, return a Result with a reason."""
+    """Grade one submission; whatever it is or does, return a Result with a safe reason.
+
+    An error of the grader's own (a bug) costs only this row: its reason says "grader error"
+    and it keeps only the points already judged.
+    """
     start = time.monotonic()
-    result = Result(display_name(relative))
-    result.sandbox = "bwrap" if settings.sandbox else "none (--no-sandbox)"
+    result = Result(plain_name(relative))
     try:
+        result.submission = display_name(relative)
+        result.sandbox = "bwrap" if settings.sandbox else "none (--no-sandbox)"
         _grade_into(result, os.path.join(os.fsencode(folder), relative), refusal, staged,
                     settings)
+        result.reason = _reason(result)
     except Exception as error:  # a bug of ours must still give the submission its row
-        result.reason = _short(f"grader error: {type(error).__name__}: {error}")
+        result.reason = f"grader error: {type(error).__name__}: {error}"
     result.seconds = time.monotonic() - start
-    if result.total < result.maximum or not result.homework:
-        result.reason = result.reason or _lost(result)
+    result.reason = safe_text(result.reason)
     return result
+
+
+def plain_name(relative: bytes) -> str:
+    """A name that needs nothing to show: printable ASCII bytes, every other one as ``\\xNN``
+    (for the row of last resort, when even :func:`display_name` failed)."""
+    return "".join(chr(b) if 32 <= b < 127 and b != 92 else f"\\x{b:02x}"
+                   for b in relative[:MAX_TEXT // 4])
+
+
+def _reason(result: Result) -> str:
+    """The reason of a row: its invalid answers first, then why it lost points (if it did)."""
+    invalid = "; ".join(tr("invalid answer for {exercise} ({problem})", exercise=exercise,
+                           problem=problem) for exercise, problem in result.invalid.items())
+    lost = result.reason or (_lost(result) if result.total < result.maximum
+                             or not result.homework else "")
+    return "; ".join(part for part in (invalid, lost) if part)
 
 
 def _lost(result: Result) -> str:
@@ -279,10 +603,11 @@ def _lost(result: Result) -> str:
         return tr("not attempted")
     parts = []
     for status in ("wrong", "not attempted", NOT_RUN):
-        exercises = [ex for ex, s in result.statuses.items() if s == status]
+        exercises = [ex for ex, s in result.statuses.items()
+                     if s == status and ex not in result.invalid]
         if exercises:
             parts.append(f"{tr(status)}: {', '.join(exercises)}")
-    return _short("; ".join(parts), 300)
+    return "; ".join(parts)
 
 
 def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
@@ -306,12 +631,18 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     task, private = grading_task(result.homework, secrets.randbits(63), spec)
     run = sb.run(sources, task, staged[result.homework], settings.limits,
                  sandbox=settings.sandbox, bwrap=settings.bwrap)
-    answers, errors, done, cell_timeout = read_answers(run.lines)
+    answers, errors, done, cell_timeout = read_answers(run.lines, task)
     feedback = score(result.homework, answers, private)
     result.statuses = {ex: f.status for ex, f in feedback.items()}
     if note:
         result.flags.append(note)
-    result.messages = {ex: f.message for ex, f in feedback.items()}
+    result.messages = {ex: safe_text(f.message, 1000) for ex, f in feedback.items()}
+    result.invalid = {name.split("/")[0]: problem
+                      for name, problem in answers["invalid"].items()}
+    timed_out = {name for name, call in answers["calls"].items()
+                 if call.get("error") == "timed out"}
+    slow = ", ".join(sorted({name.split("/")[0] for name in timed_out}))
+    large = {call["id"] for call in task.get("calls", []) if "seconds" in call}
     if run.flooded:
         result.reason = tr("stopped: wrote more than {n} bytes of answers",
                            n=settings.limits.output_bytes)
@@ -319,17 +650,14 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
         where = tr(" (in cell {cell})", cell=cell_timeout) if cell_timeout else ""
         result.reason = tr("timed out after {seconds} s", seconds=f"{settings.limits.seconds:g}"
                            ) + where
-    elif any(c.get("error") == "timed out" for c in answers["calls"].values()):
-        large = {c["id"] for c in task.get("calls", []) if "seconds" in c}
-        timed_out = {c["id"] for c in answers["calls"].values() if c.get("error") == "timed out"}
-        slow = ", ".join(sorted({i.split("/")[0] for i in timed_out}))
+    elif slow:
         result.reason = (tr("too slow on the large input of {functions}: derived, or finite "
                             "differences of the forward pass?", functions=slow)
                          if timed_out <= large else
                          tr("timed out calling {functions}", functions=slow))
     elif errors:
         cell, error = errors[0]
-        result.reason = _short(tr("crashed in cell {cell}: {error}", cell=cell, error=error))
+        result.reason = tr("crashed in cell {cell}: {error}", cell=cell, error=error)
     elif not done:
         result.reason = tr("the notebook's process ended early (exit status {status})",
                            status=run.returncode)
@@ -359,6 +687,32 @@ def row(result: Result) -> list[str]:
     cells += [result.total, result.maximum, result.sandbox, f"{result.seconds:.1f}",
               result.reason, result.student, "; ".join(result.flags)]
     return [safe_cell(c) for c in cells]
+
+
+def write_row(writer, result: Result, relative: bytes) -> Result:
+    """Write ``result``'s row; if it cannot be written, a plain row of last resort instead.
+
+    The row of last resort holds only the plain name (:func:`plain_name`), no points and an
+    ASCII reason. Returns the result the CSV holds.
+    """
+    try:
+        writer.writerow(row(result))
+        return result
+    except Exception as error:  # noqa: BLE001 - whatever it was, the submission gets a row
+        plain = Result(plain_name(relative), sandbox=result.sandbox if isinstance(
+            result.sandbox, str) and result.sandbox.isascii() else "",
+            reason=f"grader error: its row could not be written ({type(error).__name__})")
+        writer.writerow(row(plain))   # plain ASCII: it can be written
+        return plain
+
+
+def progress_line(done: int, count: int, result: Result) -> str:
+    """``[3/40] kim_hw3.ipynb: 35/40 (2.1 s) - reason``, at most :data:`MAX_TEXT` characters."""
+    line = (f"[{done}/{count}] {safe_text(result.submission, MAX_TEXT // 3)}: "
+            f"{result.total}/{result.maximum} ({result.seconds:.1f} s)")
+    if result.reason:
+        line += " - " + safe_text(result.reason, MAX_TEXT - len(line) - 3)
+    return safe_text(line)
 
 
 def check_options(timeout, jobs, memory_mb) -> None:
@@ -431,15 +785,20 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
             sb.stage_libraries(staged[hw], hw == HW2, links=not sandbox)
 
         def one(item):
-            result = grade_one(folder, *item, staged, settings)
+            try:
+                result = grade_one(folder, *item, staged, settings)
+            except Exception as error:  # noqa: BLE001 - still one row for this submission
+                result = Result(plain_name(item[0]), reason=safe_text(
+                    f"grader error: {type(error).__name__}: {error}"))
             with lock:
-                writer.writerow(row(result))
+                result = write_row(writer, result, item[0])
                 file.flush()
                 results.append(result)
                 if progress:
-                    note = f" - {result.reason}" if result.reason else ""
-                    progress(f"[{len(results)}/{len(submissions)}] {result.submission}: "
-                             f"{result.total}/{result.maximum} ({result.seconds:.1f} s){note}")
+                    try:
+                        progress(progress_line(len(results), len(submissions), result))
+                    except Exception:  # noqa: BLE001 - a progress line is a courtesy; the row
+                        pass           # is written
             return result
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -208,7 +208,8 @@ def grading_task(homework: str, seed: int, spec: dict = PAPER) -> tuple[dict, ob
         key = answer_key(spec, salt=f"{seed:x}")
         if homework == HW1:
             return {"values": list(HOMEWORK[HW1])}, key
-        return {"models": {"model": HW2_BUILD}, "values": ["fc_share"]}, key
+        return ({"models": {"model": HW2_BUILD}, "values": ["fc_share"]},
+                (key, tuple(spec["input"])))
     if homework != HW3:
         raise ValueError(f"homework must be one of {', '.join(HOMEWORK)}; got {homework!r}.")
     rng = np.random.default_rng(seed)
@@ -244,6 +245,43 @@ def decode(value):
     return value
 
 
+def judge_described_model(record: dict, key: AnswerKey, input_shape) -> Feedback:
+    """Judge a model's description from the sandbox without trusting it.
+
+    Every layer described as one of cnnlib's (:data:`.rebuild.SETTINGS`) is built again here
+    from its settings, and what is judged is the rebuilt layers' own description (settings
+    and parameters counted by cnnlib), after checking that they run one after another on the
+    variant's input. A layer that is not one of cnnlib's stays as described: the judgement
+    names it. A description that cannot be rebuilt is wrong.
+    """
+    from ..runner import describe_layer
+    from .rebuild import SETTINGS, RebuildError, output_shapes, rebuild_layer
+
+    layers = record.get("layers")
+    if not isinstance(layers, list) or not all(isinstance(a, dict) for a in layers):
+        return judge_model(record, key)
+    question, described, built = tr("your ZFNet"), [], []
+    for number, layer in enumerate(layers, start=1):
+        if layer.get("type") not in SETTINGS or not str(layer.get("module", "")).startswith(
+                "cnnlib.layers"):
+            described.append(layer)
+            continue
+        try:
+            rebuilt = rebuild_layer(layer)
+        except RebuildError as error:
+            return Feedback(question, "wrong", tr(
+                "Layer {number} of your model ({kind}) cannot be rebuilt from its "
+                "description: {why}", number=number, kind=layer["type"], why=error))
+        built.append(rebuilt)
+        described.append({**describe_layer(rebuilt), "module": layer["module"]})
+    if len(built) == len(layers):
+        try:
+            output_shapes(built, tuple(input_shape))
+        except RebuildError as error:
+            return Feedback(question, "wrong", tr("Your model cannot run: {why}", why=error))
+    return judge_model({"layers": described}, key)
+
+
 def score(homework: str, answers: dict, private) -> dict:
     """``{exercise: Feedback}`` for a notebook's answers (as the grader reads them).
 
@@ -270,7 +308,10 @@ def score(homework: str, answers: dict, private) -> dict:
             result[f"{row}_params"] = safely(check_params, row, value(f"{row}_params"), private)
         result["total_params"] = safely(check_total, value("total_params"), private)
     elif homework == HW2:
-        result["model"] = safely(judge_model, models.get("model", {"missing": True}), private)
+        key, input_shape = private
+        result["model"] = safely(judge_described_model, models.get("model", {"missing": True}),
+                                 key, input_shape)
+        private = key
         result["fc_share"] = safely(check_share, value("fc_share"), private)
     elif homework == HW3:
         for exercise, cases in private.items():
