@@ -230,7 +230,7 @@ def grade_one(folder: Path, relative: bytes, refusal: str, staged: dict,
     """Grade one submission; whatever it is or does, return a Result with a reason."""
     start = time.monotonic()
     result = Result(display_name(relative))
-    result.sandbox = "bwrap" if settings.sandbox else "none (--no-sandbox)"
+    result.sandbox = sb.describe(settings.sandbox, settings.bwrap)
     try:
         _grade_into(result, os.path.join(os.fsencode(folder), relative), refusal, staged,
                     settings)
@@ -273,6 +273,7 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     task, private = grading_task(result.homework, secrets.randbits(63))
     run = sb.run(sources, task, staged[result.homework], settings.limits,
                  sandbox=settings.sandbox, bwrap=settings.bwrap)
+    result.sandbox = run.isolation
     answers, errors, done, cell_timeout = read_answers(run.lines)
     feedback = score(result.homework, answers, private)
     result.statuses = {ex: f.status for ex, f in feedback.items()}
