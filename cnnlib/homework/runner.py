@@ -160,8 +160,15 @@ class Runner:
         self.reports = []   # cell errors and timeouts, sent after the cells
         self.out = None     # the replies pipe, once the collector has the nonce
         self.nonce = None
+        self.pid = os.getpid()
+
+    def stray(self) -> None:
+        """End a process the student's code forked that came back into the runner's code."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     def emit(self, **record):
+        self.stray()
         record["nonce"] = self.nonce
         try:
             line = json.dumps(record, allow_nan=False)
@@ -191,6 +198,7 @@ class Runner:
                 except BaseException as error:  # noqa: BLE001 - the student's error, reported
                     self.reports.append({"kind": "cell_error", "cell": number,
                                          "error": _error_text(error)})
+                self.stray()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
@@ -362,20 +370,35 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
         pass
     runner = Runner()
     runner.run_cells(cells, budget * 0.5)
-    if os.fork() != 0:
+    runner.stray()
+    _kill_others(isolated)  # frees the process slots the cells' processes held
+    for _attempt in range(100):  # until the supervisor has reaped the killed processes
+        try:
+            collector = os.fork()
+            break
+        except BlockingIOError:
+            time.sleep(0.02)
+    else:
+        os._exit(1)
+    if collector != 0:
         os._exit(0)
     _collect(runner, start + budget, requests, replies, isolated)
     os._exit(0)
 
 
+def _kill_others(isolated: bool) -> None:
+    """In the sandbox: SIGKILL every process but this one and the supervisor (pid 1)."""
+    if isolated:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _collect(runner: Runner, deadline: float, requests: int, replies: int,
              isolated: bool) -> None:
     """The collector: clean up after the cells, say ready, answer the task with the nonce."""
-    if isolated:
-        try:
-            os.kill(-1, signal.SIGKILL)   # every other process of the sandbox but pid 1
-        except OSError:
-            pass
+    _kill_others(isolated)  # the student's process, and what its threads forked meanwhile
     for number in signal.valid_signals():
         try:
             signal.signal(number, signal.SIG_DFL)
@@ -390,7 +413,7 @@ def _collect(runner: Runner, deadline: float, requests: int, replies: int,
     signal.signal(signal.SIGALRM, _alarm)
     _write_all(replies, (json.dumps(READY) + "\n").encode())
     message = json.loads(_read_to_end(requests))
-    runner.out, runner.nonce = replies, message["nonce"]
+    runner.out, runner.nonce, runner.pid = replies, message["nonce"], os.getpid()
     runner.collect(message["task"], deadline)
 
 
@@ -462,7 +485,7 @@ class Supervisor:
         while b"\n" not in self.buffer:
             if before_ready and len(self.buffer) > 4096:
                 self.buffer = b""   # not "ready": nothing of it is kept
-            readable, _, _ = select.select([self.replies], [], [], 0.2)
+            readable, _, _ = select.select([self.replies], [], [], 0.05)
             if not readable:
                 status = self.reap()
                 if status is not None and before_ready:

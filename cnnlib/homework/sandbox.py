@@ -413,7 +413,7 @@ def run(cells: list, task: dict, staged: Path, limits: Limits, sandbox: bool = T
         except OSError as error:  # should not happen after the probe: say so in the row
             note = note.replace(confine.cgroups.describe(), f"rlimits only ({error.strerror})")
     uid = confine.uids.acquire() if confine.uids else None
-    fds = []
+    fds, peak = [], None
     try:
         cmd, fds = confine.command(staged, limits, uid, inner,
                                    leaf.procs_files if leaf else ())
@@ -422,11 +422,11 @@ def run(cells: list, task: dict, staged: Path, limits: Limits, sandbox: bool = T
         for fd in fds:
             os.close(fd)
         if leaf is not None:
+            peak = leaf.peak_memory()
             leaf.kill_and_remove()  # everything the submission started, setsid() or not
         if uid is not None:
             confine.uids.release(uid)
-    result.isolation = note
-    result.memory_peak = leaf.peak_memory() if leaf is not None else None
+    result.isolation, result.memory_peak = note, peak
     return result
 
 
