@@ -377,6 +377,7 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
             collector = os.fork()
             break
         except BlockingIOError:
+            _reap_children()  # the killed children of this process hold their slots till then
             time.sleep(0.02)
     else:
         os._exit(1)
@@ -384,6 +385,14 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
         os._exit(0)
     _collect(runner, start + budget, requests, replies, isolated)
     os._exit(0)
+
+
+def _reap_children() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
 
 
 def _kill_others(isolated: bool) -> None:

@@ -252,16 +252,20 @@ def system() -> System:
     return found
 
 
+def seccomp() -> tuple[bytes | None, str]:
+    """``(BPF program, what the sandbox column says)``: none on an unknown architecture."""
+    try:
+        return iso.seccomp_filter(), "seccomp"
+    except iso.UnsupportedArchitecture:
+        return None, f"no seccomp (unknown architecture {iso.machine()})"
+
+
 class Isolation:
     """What confines a submission on this machine (found once by :func:`isolation`)."""
 
     def __init__(self, bwrap: str):
         self.bwrap = bwrap
-        try:
-            self.seccomp, self.seccomp_note = iso.seccomp_filter(), "seccomp"
-        except iso.UnsupportedArchitecture:
-            self.seccomp = None
-            self.seccomp_note = f"no seccomp (unknown architecture {iso.machine()})"
+        self.seccomp, self.seccomp_note = seccomp()
         self.keyctl = iso.syscall_number("keyctl")
         self.cgroups, self.cgroup_note = iso.usable_cgroups()
         self.uids = iso.UidPool() if os.geteuid() == 0 else None
