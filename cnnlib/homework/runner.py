@@ -355,13 +355,7 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    keep = {0, 1, 2, requests, replies}
-    for fd in range(3, 1024):
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+    _close_all_but({0, 1, 2, requests, replies})
     sys.stdin = open(os.devnull)
     try:  # the kernel's out-of-memory killer takes the student's processes first
         with open("/proc/self/oom_score_adj", "w") as file:
@@ -371,6 +365,7 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
     runner = Runner()
     runner.run_cells(cells, budget * 0.5)
     runner.stray()
+    _close_all_but({0, 1, 2, requests, replies})  # e.g. the pipes reopened through /proc
     _kill_others(isolated)  # frees the process slots the cells' processes held
     for _attempt in range(100):  # until the supervisor has reaped the killed processes
         try:
@@ -385,6 +380,27 @@ def _student(cells, budget, start, requests, replies, isolated) -> None:
         os._exit(0)
     _collect(runner, start + budget, requests, replies, isolated)
     os._exit(0)
+
+
+def _close_all_but(keep: set) -> None:
+    for fd in [int(name) for name in os.listdir("/proc/self/fd")]:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _drain(fd: int) -> None:
+    """Discard what is in a pipe now (bytes a cell wrote into it)."""
+    os.set_blocking(fd, False)
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except BlockingIOError:
+        pass
+    finally:
+        os.set_blocking(fd, True)
 
 
 def _reap_children() -> None:
@@ -420,8 +436,9 @@ def _collect(runner: Runner, deadline: float, requests: int, replies: int,
     gc.callbacks.clear()
     gc.disable()
     signal.signal(signal.SIGALRM, _alarm)
+    _drain(requests)  # the supervisor writes only after "ready": the rest came from a cell
     _write_all(replies, (json.dumps(READY) + "\n").encode())
-    message = json.loads(_read_to_end(requests))
+    message = _read_request_head(requests)
     runner.out, runner.nonce, runner.pid = replies, message["nonce"], os.getpid()
     runner.collect(message["task"], deadline)
 
@@ -446,6 +463,7 @@ class Supervisor:
                 break
         nonce = secrets.token_hex(16)
         message = json.dumps({"nonce": nonce, "task": task}).encode()
+        message = f"{len(message)}\n".encode() + message
 
         def send():
             try:
