@@ -351,15 +351,17 @@ for key in ids:
     keyctl(3, key)  # KEYCTL_REVOKE
 raise RuntimeError("keys: " + " ".join(payloads) + " | " + " ".join(errors))
 ''']),
-    # 17. write a forged model record (a correct ZFNet's description, and a fake "ready") to
-    # every file descriptor and to the supervisor's through /proc; no build_zfnet at all
+    # 17. write forged records (a fake "ready", then the answers in the order the task asks
+    # for them: a correct ZFNet's description) to every file descriptor and to the supervisor's
+    # through /proc; no build_zfnet at all
     "forged_model_hw2.ipynb": (HW2, "hw2_build_zfnet", [f'''
 import json, os, runpy
 from cnnlib.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
 describe = runpy.run_path("/grader/runner.py")["describe_model"]
 record = {{"kind": "model", "name": "model", "layers": describe({ZFNET_LAYERS})}}
 forged = "".join(json.dumps(r) + "\\n" for r in [
-    record, {{"kind": "ready"}}, {{**record, "nonce": None}}, {{"kind": "done"}}]).encode()
+    record, {{"kind": "ready"}}, {{"kind": "value", "name": "fc_share", "value": 0.96}},
+    {{**record, "nonce": None}}, {{"kind": "done"}}]).encode()
 for fd in range(64):
     try:
         os.write(fd, forged)
