@@ -22,7 +22,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_homework import HOSTILE_DIR, SAMPLES_DIR, TABLE, TOTAL, needs_bwrap, zfnet_by_hand
+from test_homework import (
+    HOSTILE_DIR,
+    SAMPLES_DIR,
+    TABLE,
+    TOTAL,
+    needs_bwrap,
+    sandbox_turn,
+    zfnet_by_hand,
+)
 
 from cnnlib.homework import instructor as tool
 from cnnlib.homework import selfcheck
@@ -526,7 +534,8 @@ def test_hostile_messages_and_forged_answers_in_the_sandbox(tmp_path, capsys):
     shutil.copy(SAMPLES_DIR / "correct_hw3.ipynb", folder / "z_classmate_hw3.ipynb")
     out = tmp_path / "scores.csv"
 
-    assert tool.main(["grade", str(folder), "--out", str(out), "--timeout", "20"]) == 0
+    with sandbox_turn():
+        assert tool.main(["grade", str(folder), "--out", str(out), "--timeout", "20"]) == 0
 
     rows = {row["submission"]: row for row in read_rows(out)}
     assert sorted(rows) == ["forged_answers_hw2.ipynb", "unsafe_message_hw1.ipynb",
@@ -540,7 +549,9 @@ def test_hostile_messages_and_forged_answers_in_the_sandbox(tmp_path, capsys):
     assert re.match(r"crashed in cell \d+: RuntimeError: \\ud800 done \[2/3\] classmate_hw3"
                     r"\.ipynb: 0/40 \(0\.1 s\) \\x1b\]0;retitled\\x07", unsafe["reason"])
     assert (forged["total"], forged["hw2.model"], forged["hw2.fc_share"]) == ("0", "0", "0")
-    assert forged["reason"].startswith("invalid answer for fc_share (lists nested more than 8 "
-                                       "deep)")
+    # its cells write forged records (a 900-deep fc_share, a model that is no model) into every
+    # file descriptor: none reaches the grader as an answer (the answers' channel is closed to
+    # cells; were one read, read_answers would refuse it: test_a_900_deep_answer_...)
+    assert forged["reason"] == "not attempted"
     assert (rows["z_classmate_hw3.ipynb"]["total"], rows["z_classmate_hw3.ipynb"]["reason"]) == (
         "40", "")

@@ -304,3 +304,158 @@ nbformat.write(nb, OUT / "mislabelled_hw1.ipynb")
 nb.cells = [c for c in nb.cells if "check." not in c.source or "import" in c.source]
 nb.metadata["cnnlib"] = {"homework": "hw3_conv_and_pool_from_scratch"}
 nbformat.write(nb, OUT / "no_check_cells_hw3.ipynb")
+
+# The sandbox's limits per submission, keyring, uid, root and answers channel: in their own
+# folder, which tests/test_sandbox.py grades (tests/test_homework.py grades the ones above).
+SANDBOX_OUT = OUT / "sandbox"
+ZFNET_LAYERS = '''Sequential(
+    Conv2d(3, 96, 7, stride=2, padding=1), ReLU(), MaxPool2d(3, 2, ceil_mode=True),
+    Conv2d(96, 256, 5, stride=2), ReLU(), MaxPool2d(3, 2, ceil_mode=True),
+    Conv2d(256, 384, 3, padding=1), ReLU(), Conv2d(384, 384, 3, padding=1), ReLU(),
+    Conv2d(384, 256, 3, padding=1), ReLU(), MaxPool2d(3, 2, ceil_mode=True), Flatten(),
+    Dropout(), Linear(9216, 4096), ReLU(), Dropout(), Linear(4096, 4096), ReLU(),
+    Linear(4096, 1000))'''
+SANDBOX_CASES = {
+    # 12. fill every tmpfs (/tmp, /dev/shm, the scratch HOME) and try / and /dev, 8 MB files
+    "fill_tmpfs_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+import os
+conv1_params = (7 * 7 * 3 + 1) * 96
+block = b"x" * (8 * 2**20)
+written = {}
+for folder in ["/tmp", "/dev/shm", os.path.expanduser("~"), "/", "/dev"]:
+    names = [os.path.join(folder, f"fill-{number}") for number in range(128)]  # up to 1 GB
+    for name in names:
+        try:
+            with open(name, "wb") as file:
+                file.write(block)
+        except OSError:
+            break
+    written[folder] = sum(os.path.getsize(n) for n in names if os.path.exists(n))
+raise RuntimeError("written " + " ".join(f"{k}={v // 2**20}MB" for k, v in written.items()))
+''']),
+    # 13. hold more memory together than --memory, every process under its own limit
+    "memory_total_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+import os, time
+conv1_params = (7 * 7 * 3 + 1) * 96
+children = []
+for _ in range(6):
+    pid = os.fork()
+    if pid == 0:
+        hog = b"x" * (120 * 2**20)
+        time.sleep(4)
+        os._exit(0)
+    children.append(pid)
+held = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0 for pid in children)
+raise RuntimeError(f"{held} of 6 children held 120 MB each for 4 s")
+''']),
+    # 14. start more processes than the limit, none detached
+    "many_processes_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+import os, time
+conv1_params = (7 * 7 * 3 + 1) * 96
+started = 0
+for _ in range(200):
+    try:
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+        started += 1
+    except OSError:
+        break
+time.sleep(1)
+raise RuntimeError(f"started {started} processes")
+''']),
+    # 15. take all the CPU until the wall time runs out: children that leave the session and
+    # spin, and a parent that ignores the runner's alarm
+    "cpu_hog_hw3.ipynb": (HW3, "hw3_conv_and_pool_from_scratch", ['''
+import os, signal
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+for _ in range(200):
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            while True:
+                pass
+    except OSError:
+        break
+while True:
+    pass
+''']),
+    # 16. read and revoke the keys of every keyring it can name (the instructor's session)
+    "keyring_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+import ctypes, os
+conv1_params = (7 * 7 * 3 + 1) * 96
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+KEYCTL = {"x86_64": 250, "aarch64": 219}[os.uname().machine]
+def keyctl(*args):
+    return libc.syscall(ctypes.c_long(KEYCTL), *[ctypes.c_long(a) if isinstance(a, int) else a
+                                                for a in args])
+payloads, errors, ids = [], [], set()
+try:
+    for line in open("/proc/keys"):
+        ids.add(int(line.split()[0], 16))
+except (OSError, ValueError) as error:
+    errors.append(str(error))
+for ring in (-3, -4, -5, -2, -1):  # session, user, user-session, process, thread keyrings
+    buffer = ctypes.create_string_buffer(4096)
+    size = keyctl(11, ring, buffer, 4096)  # KEYCTL_READ of a keyring: its keys' ids
+    if size > 0:
+        ids.update(int.from_bytes(buffer.raw[i:i + 4], "little") for i in range(0, size, 4))
+    else:
+        errors.append(f"{ring}:{ctypes.get_errno()}")
+for key in ids:
+    buffer = ctypes.create_string_buffer(4096)
+    size = keyctl(11, key, buffer, 4096)
+    if size > 0:
+        payloads.append(buffer.raw[:size].decode(errors="replace"))
+    keyctl(3, key)  # KEYCTL_REVOKE
+raise RuntimeError("keys: " + " ".join(payloads) + " | " + " ".join(errors))
+''']),
+    # 17. write forged records (a fake "ready", then the answers in the order the task asks
+    # for them: a correct ZFNet's description) to every file descriptor and to the supervisor's
+    # through /proc; no build_zfnet at all
+    "forged_model_hw2.ipynb": (HW2, "hw2_build_zfnet", [f'''
+import json, os, runpy
+from cnnlib.layers import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
+describe = runpy.run_path("/grader/runner.py")["describe_model"]
+record = {{"kind": "model", "name": "model", "layers": describe({ZFNET_LAYERS})}}
+forged = "".join(json.dumps(r) + "\\n" for r in [
+    record, {{"kind": "ready"}}, {{"kind": "value", "name": "fc_share", "value": 0.96}},
+    {{**record, "nonce": None}}, {{"kind": "done"}}]).encode()
+for fd in range(64):
+    try:
+        os.write(fd, forged)
+    except OSError:
+        pass
+for pid in ["1", "self", str(os.getppid())]:
+    for fd in range(8):
+        try:
+            target = os.open(f"/proc/{{pid}}/fd/{{fd}}", os.O_WRONLY | os.O_NONBLOCK)
+            os.write(target, forged)
+        except OSError:
+            pass
+''']),
+    # 18. say which uid it runs as (0 would be the grader's root)
+    "uid_hw1.ipynb": (HW1, "hw1_zfnet_parameters", ['''
+import os
+conv1_params = os.getuid()
+conv1_shape = [os.getuid(), os.geteuid(), os.getgid(), *os.getgroups()]
+''']),
+    # 19. list everything it can see for notebooks (a course checkout under /usr/local/src,
+    # another environment of the interpreter's prefix)
+    "list_root_hw2.ipynb": (HW2, "hw2_build_zfnet", ['''
+import os
+found, files = [], 0
+for folder, dirs, names in os.walk("/"):
+    if folder == "/proc":
+        dirs[:] = []
+        continue
+    files += len(names)
+    found += [os.path.join(folder, n) for n in names + dirs if n.endswith(".ipynb")
+              or "solution" in n.lower() or "cnnlib-marker" in n]
+raise RuntimeError(f"found {len(found)} of {files} files: {found[:3]}")
+''']),
+}
+SANDBOX_OUT.mkdir(exist_ok=True)
+for name, (base, homework, cells) in SANDBOX_CASES.items():
+    nbformat.write(notebook([c.strip("\n") for c in cells], homework, base), SANDBOX_OUT / name)

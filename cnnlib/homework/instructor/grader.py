@@ -569,7 +569,7 @@ def grade_one(folder: Path, relative: bytes, refusal: str, staged: dict,
     result = Result(plain_name(relative))
     try:
         result.submission = display_name(relative)
-        result.sandbox = "bwrap" if settings.sandbox else "none (--no-sandbox)"
+        result.sandbox = sb.describe(settings.sandbox, settings.bwrap)
         _grade_into(result, os.path.join(os.fsencode(folder), relative), refusal, staged,
                     settings)
         result.reason = _reason(result)
@@ -631,6 +631,7 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     task, private = grading_task(result.homework, secrets.randbits(63), spec)
     run = sb.run(sources, task, staged[result.homework], settings.limits,
                  sandbox=settings.sandbox, bwrap=settings.bwrap)
+    result.sandbox = run.isolation
     answers, errors, done, cell_timeout = read_answers(run.lines, task)
     feedback = score(result.homework, answers, private)
     result.statuses = {ex: f.status for ex, f in feedback.items()}
