@@ -13,13 +13,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import copydetect  # noqa: F401 - the grading extra, which make setup installs: never skipped
 import numpy as np
 import pytest
 
-pytest.importorskip("copydetect")
-
-from cnnlib import conv, pool  # noqa: E402
-from cnnlib.homework.instructor import similarity  # noqa: E402
+from cnnlib import conv, pool
+from cnnlib.homework.instructor import similarity
 
 HOMEWORK = Path(__file__).resolve().parent.parent / "notebooks" / "homework"
 NOTEBOOK = "hw3_conv_and_pool_from_scratch.ipynb"
@@ -389,3 +388,48 @@ def test_library_units_are_functions_and_methods():
     assert any(label.startswith("cnnlib's layers/conv.py: Conv2d.") for label in units)
     assert not any("homework/" in label for label in units)
     assert units["cnnlib's conv.py: conv2d_naive"] == inspect.getsource(conv.conv2d_naive)
+
+
+def test_the_grader_flags_copies_in_its_csv_and_report_without_changing_points(tmp_path,
+                                                                              monkeypatch):
+    """A whole (unsandboxed, these are the test's own notebooks) grading run: the copy pair,
+    the pasted library and the handed-in solution are flagged in the CSV's flags column and
+    listed in the report next to it; the honest one is not; points are the same as without
+    copy detection."""
+    import csv
+
+    import nbformat
+
+    from cnnlib.homework.instructor import grader
+
+    def graded(out):
+        with open(out, newline="", encoding="utf-8") as file:
+            return {row["submission"]: row for row in csv.DictReader(file)}
+
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for name, cells in {"ann_hw3.ipynb": HONEST_A, "bob_hw3.ipynb": HONEST_B,
+                        "cho_hw3.ipynb": COPY_OF_A, "dan_hw3.ipynb": PASTED_LIBRARY}.items():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nbformat.write(nb, folder / name)
+    (folder / "eve_hw3.ipynb").write_bytes((HOMEWORK / NOTEBOOK).read_bytes())
+    lines = []
+    grader.grade(folder, tmp_path / "scores.csv", timeout=60, jobs=2, sandbox=False,
+                 progress=lines.append)
+    rows = graded(tmp_path / "scores.csv")
+    with monkeypatch.context() as patch:
+        patch.setattr(similarity, "available", lambda: False)
+        grader.grade(folder, tmp_path / "plain.csv", timeout=60, jobs=2, sandbox=False)
+    plain = graded(tmp_path / "plain.csv")
+    assert {n: r["total"] for n, r in rows.items()} == {n: r["total"] for n, r in plain.items()}
+    assert rows["eve_hw3.ipynb"]["total"] == "40" and set(plain) == set(rows)
+    assert {row["flags"] for row in plain.values()} == {""}
+    assert rows["bob_hw3.ipynb"]["flags"] == ""
+    assert "similar to cho_hw3.ipynb" in rows["ann_hw3.ipynb"]["flags"]
+    assert "similar to ann_hw3.ipynb" in rows["cho_hw3.ipynb"]["flags"]
+    assert "cnnlib's" in rows["dan_hw3.ipynb"]["flags"]
+    assert "solution" in rows["eve_hw3.ipynb"]["flags"]
+    report = (tmp_path / "scores.similarity.html").read_text(encoding="utf-8")
+    assert "cho_hw3.ipynb" in report and "never change points" in report
+    assert any(line.startswith("copy detection: 4 submissions flagged") for line in lines)

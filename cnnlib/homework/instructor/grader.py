@@ -93,6 +93,7 @@ class Result:
     student: str = ""                              # whose variant it was graded against
     flags: list = field(default_factory=list)      # for a person to judge; never points
     invalid: dict = field(default_factory=dict)    # exercise -> why its answer was invalid
+    code: list = field(default_factory=list, repr=False)  # its code cells, for copy detection
 
     @property
     def points(self) -> dict:
@@ -619,6 +620,7 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
         return
     data, problem = read_submission(path)
     sources, metadata, problem = code_cells(data) if data is not None else (None, {}, problem)
+    result.code = list(sources or [])
     result.homework = identify(sources, metadata, result.submission)
     if result.homework:
         result.statuses = dict.fromkeys(HOMEWORK[result.homework], NOT_RUN)
@@ -804,4 +806,67 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             list(pool.map(one, submissions))
+    flag_copies(results, Path(out), progress)
     return results
+
+
+#: The instructor's notebooks: the starter code every student got, and the solutions.
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks" / "homework"
+
+
+def flag_copies(results: list, out: Path, progress=None) -> None:
+    """Copy detection after grading: each result's ``flags`` get the submissions its code is
+    near-identical to (classmates, cnnlib's own source, the solution), the CSV is rewritten
+    with them, and ``<out>.similarity.html`` lists the pairs for a person to judge. Flags never
+    change points. Skipped, with a progress line saying so, without copydetect."""
+    from . import similarity
+
+    if not similarity.available():
+        if progress:
+            progress("copy detection skipped: install the grading extra (pip install -e "
+                     "'.[grading]') for the flags column")
+        return
+    library, pairs = similarity.library_code(), []
+    for homework in HOMEWORK:
+        mine = {r.submission: r.code for r in results if r.homework == homework and r.code}
+        if not mine:
+            continue
+        starter = NOTEBOOKS / "student" / f"{homework}.ipynb"
+        solution = NOTEBOOKS / f"{homework}.ipynb"
+        published = dict(library)
+        if solution.is_file():
+            published |= similarity.solution_code(solution)
+        comparison = similarity.compare(
+            mine, similarity.notebook_code(starter) if starter.is_file() else (), published)
+        pairs.append(comparison)
+        for result in results:
+            if result.submission in mine:
+                text = comparison.flag_text(result.submission)
+                if text:
+                    result.flags.append(text)
+    _rewrite(out, results)
+    if pairs:   # one report for every homework (submission names are unique)
+        every = similarity.Comparison(pairs[0].threshold)
+        for comparison in pairs:
+            every.matches += comparison.matches
+            every.codes |= comparison.codes
+            every.notes |= comparison.notes
+            every.submissions += comparison.submissions
+            every.published = max(every.published, comparison.published)
+        every.matches.sort(key=lambda match: -match.similarity)
+        report = similarity.write_report(every, out.with_name(out.stem + ".similarity.html"))
+        if progress:
+            flagged = sum(bool(result.flags and "similar to" in result.flags[-1])
+                          for result in results)
+            progress(f"copy detection: {flagged} submissions flagged; pairs in {report.name}")
+
+
+def _rewrite(out: Path, results: list) -> None:
+    """Write the CSV again, rows in the order they were graded, now with their flags."""
+    temporary = out.with_name(f".{out.name}.flags")
+    with open(temporary, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(header())
+        for result in results:
+            write_row(writer, result, result.submission.encode("utf-8", "backslashreplace"))
+    os.replace(temporary, out)
