@@ -102,8 +102,14 @@ def extra_wheels(dest: Path) -> dict:
 
     Returns their lock entries, keyed by package name.
     """
-    with tempfile.TemporaryDirectory() as scratch:
-        run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", scratch, str(ROOT))
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryDirectory() as source:
+        # from a clean copy of what the wheel is made of: an old build/ folder in the checkout
+        # would otherwise bring files since deleted (setuptools reuses build/lib)
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            shutil.copy(ROOT / name, Path(source) / name)
+        shutil.copytree(ROOT / "cnnlib", Path(source) / "cnnlib",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", scratch, source)
         run(sys.executable, "-m", "pip", "download", "--no-deps", "-q", "--require-hashes",
             "-r", str(HERE / "browser-requirements.txt"), "-d", scratch)
         entries = {}

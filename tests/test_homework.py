@@ -547,7 +547,7 @@ def test_grader_scores_the_samples(graded_samples):
     assert summary["infinite_loop_hw3.ipynb"][:2] == ("10", "40")
     assert summary["infinite_loop_hw3.ipynb"][2] == "timed out calling max_pool2d_forward"
     assert summary["empty_hw1.ipynb"] == ("0", "25", "empty submission")
-    assert len(lines) == len(rows) == 5
+    assert len([line for line in lines if line.startswith("[")]) == len(rows) == 5
     assert {row["sandbox"] for row in rows.values()} == {sandbox.describe(True, BWRAP)}
     assert sandbox.describe(True, BWRAP).startswith("bwrap, ")
     assert any(re.match(r"\[\d/5\] correct_hw3.ipynb: 40/40 \(", line) for line in lines)
