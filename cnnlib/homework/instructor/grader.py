@@ -485,15 +485,19 @@ def _clean_value(record: dict) -> tuple:
     return value, answer_problem(value)
 
 
-def _clean_call(record: dict) -> tuple:
-    """A call record: missing, an error (a text), or a result (a tuple of results)."""
+def _missing_or_error(record: dict) -> tuple:
+    """A record that says its answer is missing, or that computing it raised (a text)."""
     if record.get("missing") is True:
         return {"missing": True}, ""
-    if "error" in record:
-        error = record["error"]
-        if not isinstance(error, str):
-            return None, tr("an error that is not a text")
-        return {"error": safe_text(error)}, ""
+    if not isinstance(record["error"], str):
+        return None, tr("an error that is not a text")
+    return {"error": safe_text(record["error"])}, ""
+
+
+def _clean_call(record: dict) -> tuple:
+    """A call record: missing, an error (a text), or a result (a tuple of results)."""
+    if record.get("missing") is True or "error" in record:
+        return _missing_or_error(record)
     if "result" not in record:
         return None, tr("no result")
     result, is_tuple = record["result"], record.get("tuple", False)
@@ -505,13 +509,8 @@ def _clean_call(record: dict) -> tuple:
 
 def _clean_model(record: dict) -> tuple:
     """A model record: missing, an error, or a list of layer descriptions of bounded size."""
-    if record.get("missing") is True:
-        return {"missing": True}, ""
-    if "error" in record:
-        error = record["error"]
-        if not isinstance(error, str):
-            return None, tr("an error that is not a text")
-        return {"error": safe_text(error)}, ""
+    if record.get("missing") is True or "error" in record:
+        return _missing_or_error(record)
     layers = record.get("layers")
     if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
         return None, tr("not a list of at most {n} layers", n=MAX_LAYERS)
