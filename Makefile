@@ -77,6 +77,7 @@ korean: $(STAMP)
 bench: $(STAMP)
 	OPENBLAS_NUM_THREADS= OMP_NUM_THREADS= $(BIN)/python benchmarks/conv.py
 	$(BIN)/python benchmarks/explorers.py
+	$(BIN)/python benchmarks/grading.py --students 200 --jobs 2
 
 # The course as a static JupyterLite site in _site/ (publish that folder; see README).
 # site-offline ships Pyodide's wheels too (no other host contacted), for tests/test_site.py.
