@@ -333,8 +333,10 @@ def _set(index: int, **settings):
     (lambda layers: layers[15]["settings"].pop("in_features"), "cannot be rebuilt"),
     (lambda layers: layers[0].update(type="MyConv2d"), "different kind"),
     (lambda layers: layers[0].update(module="student.layers"), "class of your own"),
-    # the honest count of a last Linear without a bias: rebuilt without one
-    (lambda layers: layers[-1].update(parameters=4096 * 1000), "a missing bias"),
+    # a last Linear that says it has a bias but counts none, and one that honestly has none
+    (lambda layers: layers[-1].update(parameters=4096 * 1000), "cannot be rebuilt"),
+    (lambda layers: (layers[-1].update(parameters=4096 * 1000),
+                     layers[-1]["settings"].update(bias=False)), "its bias differs"),
 ])
 def test_a_model_is_judged_by_what_its_description_rebuilds_to(change, words):
     layers = description()

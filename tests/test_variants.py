@@ -223,3 +223,12 @@ def test_generate_class_then_grade_each_against_their_own_variant(tmp_path):
     assert "kim's" in copied["flags"]       # its notebook still says it is kim's
     solution = rows["kim_hw1_from_the_solution.ipynb"]
     assert solution["student"] == "kim" and int(solution["total"]) < 13
+
+
+@pytest.mark.parametrize("path", SOLUTIONS[:2], ids=lambda p: p.stem)
+def test_the_solutions_network_cell_is_what_the_generator_writes(path):
+    """A solution's key is the reference's: after a change to the reference or to how a model is
+    described, rewrite the cell (generator.with_network with the default variant) and re-run."""
+    nb = nbformat.read(path, as_version=4)
+    (cell,) = [c for c in nb.cells if generator.VARIANT_TAG in c.metadata.get("tags", ())]
+    assert cell.source == generator.with_network(cell.source, generator.default_variant())

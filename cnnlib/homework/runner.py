@@ -115,6 +115,9 @@ def describe_layer(layer) -> dict:
         if isinstance(value, (bool, int, float, str)) or (
                 isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value)):
             settings[key] = list(value) if isinstance(value, tuple) else value
+    shapes = getattr(layer, "_param_shapes", None)
+    if isinstance(shapes, dict) and "weight" in shapes:  # a layer with weights: has it a bias?
+        settings["bias"] = "bias" in shapes
     try:
         parameters = int(layer.num_parameters)
     except Exception:
