@@ -276,10 +276,6 @@ def _valid_spec(spec) -> dict:
     return spec
 
 
-def _network():
-    return _current.get("network")
-
-
 _NO_NETWORK = N_("Run the cell with your network (network = check.Network(...)) first: the "
                  "checks compare your answers with its fingerprints.")
 
@@ -381,8 +377,9 @@ def _judge_share(question: str, item: str, answer, hint: str, key) -> Feedback:
     return Feedback(question, WRONG, tr(MISTAKES[known[0]]) if known else hint)
 
 
-def _row_key():
-    network = _network()
+def _key():
+    """The answer key of this notebook's network (None before its cell has run)."""
+    network = _current.get("network")
     return network.key if network else None
 
 
@@ -426,18 +423,18 @@ def zfnet_layer(row: str, output_shape, params) -> Report:
     """
     if row not in ROWS:
         raise ValueError(f"row must be one of {', '.join(ROWS)}; got {row!r}.")
-    key = _row_key()
+    key = _key()
     return Report(check_shape(row, output_shape, key), check_params(row, params, key))
 
 
 def zfnet_total(answer) -> Feedback:
     """Check the total number of parameters of your network (a whole number)."""
-    return check_total(answer, _row_key())
+    return check_total(answer, _key())
 
 
 def fc_share(answer) -> Feedback:
     """Check the share of your network's parameters in its fully connected layers (0 to 1)."""
-    return check_share(answer, _row_key())
+    return check_share(answer, _key())
 
 
 # --------------------------------------------------------------------------------------------
@@ -550,10 +547,10 @@ def zfnet_model(build) -> Feedback:
         except NotImplementedError:
             model = ...
         except Exception as error:  # a student's bug must not stop the notebook
-            return judge_model({"error": f"{type(error).__name__}: {error}"}, _row_key())
+            return judge_model({"error": f"{type(error).__name__}: {error}"}, _key())
     if is_missing(model):
-        return judge_model({"missing": True}, _row_key())
-    return judge_model({"layers": describe_model(model)}, _row_key())
+        return judge_model({"missing": True}, _key())
+    return judge_model({"layers": describe_model(model)}, _key())
 
 # --------------------------------------------------------------------------------------------
 # Homework 3: convolution (forward and backward) and max pooling from scratch
