@@ -825,7 +825,7 @@ def flag_copies(results: list, out: Path, progress=None) -> None:
             progress("copy detection skipped: install the grading extra (pip install -e "
                      "'.[grading]') for the flags column")
         return
-    library, pairs = similarity.library_code(), []
+    library, pairs, flagged = similarity.library_code(), [], 0
     for homework in HOMEWORK:
         mine = {r.submission: r.code for r in results if r.homework == homework and r.code}
         if not mine:
@@ -843,6 +843,7 @@ def flag_copies(results: list, out: Path, progress=None) -> None:
                 text = comparison.flag_text(result.submission)
                 if text:
                     result.flags.append(text)
+                    flagged += 1
     _rewrite(out, results)
     if pairs:   # one report for every homework (submission names are unique)
         every = similarity.Comparison(pairs[0].threshold)
@@ -855,8 +856,6 @@ def flag_copies(results: list, out: Path, progress=None) -> None:
         every.matches.sort(key=lambda match: -match.similarity)
         report = similarity.write_report(every, out.with_name(out.stem + ".similarity.html"))
         if progress:
-            flagged = sum(bool(result.flags and "similar to" in result.flags[-1])
-                          for result in results)
             progress(f"copy detection: {flagged} submissions flagged; pairs in {report.name}")
 
 

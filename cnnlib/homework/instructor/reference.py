@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...i18n import tr
-from ..runner import describe_model
+from ..runner import describe_model, leaves
 from ..selfcheck import (
     _MISSING_CALL,
     HOMEWORK,
@@ -30,6 +30,7 @@ from ..selfcheck import (
     LARGE_SECONDS,
     POINTS,
     ROWS,
+    WRONG,
     AnswerKey,
     Feedback,
     _cases,
@@ -90,23 +91,12 @@ def zfnet(spec: dict = PAPER):
                                  Dropout(0.5), Linear(fc6, fc7), ReLU(), Linear(fc7, fc8)))
 
 
-def _leaves(model):
-    """The leaf layers of a (possibly nested) container, in order."""
-    from ...layers import Container
-
-    if isinstance(model, Container):
-        for child in model:
-            yield from _leaves(child)
-    else:
-        yield model
-
-
 def table(spec: dict = PAPER) -> dict:
     """``{row: (layer, input_shape, output_shape, parameters)}`` of the network of ``spec``."""
     kinds = {"Conv2d": "conv", "MaxPool2d": "pool", "Flatten": "flatten", "Linear": "fc"}
     rows = iter(ROWS)
     result, shape = {}, tuple(spec["input"])
-    for layer in _leaves(zfnet(spec)):
+    for layer in leaves(zfnet(spec)):
         out = layer.output_shape(shape)
         if type(layer).__name__ in kinds:
             row = next(rows)
@@ -269,7 +259,7 @@ def judge_described_model(record: dict, key: AnswerKey, input_shape) -> Feedback
         try:
             rebuilt = rebuild_layer(layer)
         except RebuildError as error:
-            return Feedback(question, "wrong", tr(
+            return Feedback(question, WRONG, tr(
                 "Layer {number} of your model ({kind}) cannot be rebuilt from its "
                 "description: {why}", number=number, kind=layer["type"], why=error))
         built.append(rebuilt)
@@ -278,7 +268,7 @@ def judge_described_model(record: dict, key: AnswerKey, input_shape) -> Feedback
         try:
             output_shapes(built, tuple(input_shape))
         except RebuildError as error:
-            return Feedback(question, "wrong", tr("Your model cannot run: {why}", why=error))
+            return Feedback(question, WRONG, tr("Your model cannot run: {why}", why=error))
     return judge_model({"layers": described}, key)
 
 
@@ -298,7 +288,7 @@ def score(homework: str, answers: dict, private) -> dict:
         try:
             return judge(*args)
         except Exception as error:  # a hostile answer must not stop the grader
-            return Feedback("", "wrong", tr("The answer could not be compared ({error_type}).",
+            return Feedback("", WRONG, tr("The answer could not be compared ({error_type}).",
                                             error_type=type(error).__name__))
 
     result = {}
