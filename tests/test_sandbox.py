@@ -177,7 +177,8 @@ def test_no_cgroup_says_why(tmp_path):
 
 def test_uid_pool_gives_each_running_job_its_own_uid(monkeypatch):
     monkeypatch.setattr(isolation, "_has_user", lambda uid: uid == isolation.UID_BASE + 1)
-    pool = isolation.UidPool()
+    assert isolation.UidPool().base == isolation.UID_BASE + os.getpid() * isolation.SLOTS
+    pool = isolation.UidPool(isolation.UID_BASE)
     first, second = pool.acquire(), pool.acquire()
     assert (first, second) == (isolation.UID_BASE, isolation.UID_BASE + 2)
     pool.release(first)

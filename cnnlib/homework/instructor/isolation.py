@@ -11,7 +11,7 @@ process started with ``-I -S``, code in :data:`LAUNCHER`) which, before it execu
    (:attr:`Limits.processes`) and CPU (one core). Everything in it is killed and the leaf removed
    after the run;
 2. when the grader runs as root, drops to an **unprivileged uid**, one per job slot
-   (:data:`UID_BASE` + slot, no passwd entry; see :class:`UidPool`), so that RLIMIT_NPROC also
+   (:data:`UID_BASE` + pid x 64 + slot, no passwd entry; :class:`UidPool`), so RLIMIT_NPROC also
    counts per submission. Files the sandbox binds that this uid cannot reach (a pyenv under
    ``/root``, the grader's private temporary folder) are first bound, as root, into a private
    mount namespace of the launcher (``view``) where it can;
@@ -376,6 +376,8 @@ def usable_cgroups(memory_bytes: int = 2**28, processes: int = 8) -> tuple:
 #: First uid of the sandboxes (one per job slot): above the ranges that Debian, systemd
 #: (dynamic users 61184-65519, containers 524288-1879048191) and useradd hand out.
 UID_BASE = 1_900_000_000
+#: Uids of one grading process: one per job slot (``--jobs`` is at most 64).
+SLOTS = 64
 
 
 class UidPool:
@@ -386,8 +388,11 @@ class UidPool:
     are skipped.
     """
 
-    def __init__(self, base: int = UID_BASE):
-        self.base = base
+    def __init__(self, base: int | None = None):
+        # each grading process its own range of uids (by its pid: at most 4,194,304 * 64 above
+        # UID_BASE, below 2**32), so that two graders running at once (two courses, pytest's
+        # workers) never share a uid, and so never an RLIMIT_NPROC count
+        self.base = UID_BASE + os.getpid() * SLOTS if base is None else base
         self.busy: set = set()
         self.lock = threading.Lock()
 
