@@ -1,10 +1,13 @@
-"""Put the Colab set-up cell first in every course notebook: ``python site/colab.py``.
+"""Colab for the course, once it has a public address: ``python site/colab.py``.
 
-The cell does nothing where cnnlib is importable (a checkout, JupyterLite); on Google Colab it
-pip-installs cnnlib, with its data and the notebooks' extras, from the course's repository.
-REPOSITORY is the one place the repository's address lives: the cell and the course map's
-"Open in Colab" links are made from it. THE PUBLIC ADDRESS IS NOT KNOWN YET: replace the
-placeholder, run this script again (it updates the cells in place) and re-execute.
+REPOSITORY is the one place the course repository's address lives ("owner/name" on GitHub).
+While it is ``None`` (the course is not published yet) no student sees a link that cannot
+work: this script *removes* every Colab set-up cell and the course map's "Open in Colab" list,
+and the course map says how to open the course on one's own machine or in the browser site.
+Once it is set, the script puts a set-up cell first in every course notebook (it does nothing
+where cnnlib is importable, a checkout or JupyterLite; on Google Colab it pip-installs cnnlib,
+with its data and the notebooks' extras, from the repository) and the "Open in Colab" list at
+the end of the course map; run ``make korean`` and re-execute afterwards.
 """
 
 from __future__ import annotations
@@ -15,38 +18,54 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The course's public GitHub repository ("owner/name"), a placeholder until it is published.
-REPOSITORY = "OWNER/cnn-basics"
+#: The course's public GitHub repository ("owner/name"); None until it is published.
+REPOSITORY: str | None = None
 BRANCH = "main"
 CELL_ID = "colab-setup"
-SOURCE = f"""\
+
+
+def setup_source(repository: str) -> str:
+    """The set-up cell that installs cnnlib from ``repository`` on Colab (and nowhere else)."""
+    return f"""\
 # Set-up for Google Colab; does nothing anywhere cnnlib is already installed.
 import importlib.util
 import subprocess
 import sys
 
-COURSE = "cnnlib[notebooks] @ git+https://github.com/{REPOSITORY}@{BRANCH}"
+COURSE = "cnnlib[notebooks] @ git+https://github.com/{repository}@{BRANCH}"
 if "google.colab" in sys.modules and importlib.util.find_spec("cnnlib") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)"""
 
 
-def colab_url(notebook: Path) -> str:
+def colab_url(notebook: Path, repository: str) -> str:
     """The address that opens ``notebook`` (a path under notebooks/) in Colab."""
     path = notebook.relative_to(ROOT).as_posix()
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{path}"
+    return f"https://colab.research.google.com/github/{repository}/blob/{BRANCH}/{path}"
 
 
-def add_setup_cell(path: Path) -> bool:
+def remove_cells(path: Path, cell_id: str) -> bool:
+    """Remove the cell ``cell_id`` from ``path``; True if the file changed."""
+    notebook = nbformat.read(path, as_version=4)
+    kept = [cell for cell in notebook.cells if cell.get("id") != cell_id]
+    if len(kept) == len(notebook.cells):
+        return False
+    notebook.cells = kept
+    nbformat.write(notebook, path)
+    return True
+
+
+def add_setup_cell(path: Path, repository: str) -> bool:
     """Make the set-up cell the first code cell of ``path``; True if the file changed."""
     notebook = nbformat.read(path, as_version=4)
     cells = notebook.cells
+    source = setup_source(repository)
     existing = [cell for cell in cells if cell.get("id") == CELL_ID]
     if existing:
-        if existing[0].source == SOURCE:
+        if existing[0].source == source:
             return False
-        existing[0].source = SOURCE
+        existing[0].source = source
     else:
-        cell = nbformat.v4.new_code_cell(SOURCE)
+        cell = nbformat.v4.new_code_cell(source)
         cell.id = CELL_ID
         first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
         cells.insert(first_code, cell)
@@ -57,19 +76,19 @@ def add_setup_cell(path: Path) -> bool:
 LINKS_ID = "colab-links"
 
 
-def links_source(notebooks: list[Path]) -> str:
+def links_source(notebooks: list[Path], repository: str) -> str:
     """The course map's "Open in Colab" list."""
     lines = ["## Open in Colab", "",
              "No Python on your machine? Each notebook opens in Google Colab (a Google account "
              "is needed); its first cell installs cnnlib there.", ""]
-    lines += [f"- [{path.stem}]({colab_url(path)})" for path in notebooks]
+    lines += [f"- [{path.stem}]({colab_url(path, repository)})" for path in notebooks]
     return "\n".join(lines)
 
 
-def add_links(index: Path, notebooks: list[Path]) -> bool:
+def add_links(index: Path, notebooks: list[Path], repository: str) -> bool:
     """Put (or update) the "Open in Colab" list as the course map's last cell."""
     notebook = nbformat.read(index, as_version=4)
-    source = links_source(notebooks)
+    source = links_source(notebooks, repository)
     existing = [cell for cell in notebook.cells if cell.get("id") == LINKS_ID]
     if existing and existing[0].source == source:
         return False
@@ -83,13 +102,17 @@ def add_links(index: Path, notebooks: list[Path]) -> bool:
     return True
 
 
-def main() -> None:
+def main(repository: str | None = REPOSITORY) -> None:
     paths = [ROOT / arg for arg in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    for path in paths:
-        if add_setup_cell(path):
-            print(f"updated {path.relative_to(ROOT)}")
     index = ROOT / "notebooks" / "00_index.ipynb"
-    if add_links(index, sorted((ROOT / "notebooks").glob("*.ipynb"))):
+    for path in paths:
+        changed = (add_setup_cell(path, repository) if repository
+                   else remove_cells(path, CELL_ID))
+        if changed:
+            print(f"updated {path.relative_to(ROOT)}")
+    changed = (add_links(index, sorted((ROOT / "notebooks").glob("*.ipynb")), repository)
+               if repository else remove_cells(index, LINKS_ID))
+    if changed:
         print(f"updated {index.relative_to(ROOT)} (Open in Colab links)")
 
 

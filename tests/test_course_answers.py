@@ -1,7 +1,7 @@
-"""Every "Check yourself" exercise of the course notebooks 01-10 can actually be checked.
+"""Every "Check yourself" exercise of the course notebooks 01-11 can actually be checked.
 
-An exercise is a code cell tagged ``exercise`` whose cell id names it (``ex-08-3`` is exercise 3
-of notebook 08). It may use only what its notebook's first code cell (the imports) defines, and
+An exercise is a code cell tagged ``exercise`` whose cell id names it (``ex-09-3`` is exercise 3
+of notebook 09). It may use only what its notebook's first code cell (the imports) defines, and
 it ends with ``check_exercise("<its id>", answer)``: the expected value lives in
 ``cnnlib.checks.exercises``, never in the cell; the stored notebook leaves the blank
 ``answer = ...`` for the student. This test runs each exercise cell exactly as stored three
@@ -26,8 +26,9 @@ matplotlib.use("Agg")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 COURSE = ("01_images_as_tensors", "02_convolution", "03_padding_and_stride",
-          "04_receptive_fields", "05_pooling", "06_activations_and_batch_norm",
-          "07_fast_convolution", "08_counting_parameters", "09_alexnet", "10_training")
+          "04_receptive_fields", "05_pooling", "06_activations_and_initialisation",
+          "07_batch_norm_and_dropout", "08_fast_convolution", "09_counting_parameters",
+          "10_alexnet", "11_training")
 
 # cell id: (correct answer, typical wrong answer), both worked out by hand.
 ANSWERS = {
@@ -55,30 +56,31 @@ ANSWERS = {
     "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"
     "ex-05-3": (13, 12),                                     # forgot the + 1
     "ex-05-4": (4, 3),                                       # floor instead of ceil
-    # 06 activations and batch norm
+    # 06 activations and initialisation
     "ex-06-1": (8, 6),                                       # 3c instead of c^3
     "ex-06-2": (0.25**5, 1.25),                              # added the slopes
-    "ex-06-3": (128, 256),                                   # counted the running statistics
-    "ex-06-4": (2.0, 1.0),                                   # divided by the variance
-    # 07 fast convolution
-    "ex-07-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
-    "ex-07-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW
-    "ex-07-3": ((256 + 1) * 64, 256 * 64),                   # forgot the biases
-    # 08 counting parameters
-    "ex-08-1": ((11 * 11 * 3 + 1) * 96, 11 * 11 * 3 * 96),              # 34,944; no bias
-    "ex-08-2": ((5 * 5 * 48 + 1) * 256, (5 * 5 * 96 + 1) * 256),       # 307,456; no groups
-    "ex-08-3": ((192 + 1) * 16 + (5 * 5 * 16 + 1) * 32, (5 * 5 * 192 + 1) * 32),  # 15,920
-    "ex-08-4": (9 * 128 + 128 * 128, 9 * 128 * 128),                    # 17,536; full 3x3
-    # 09 AlexNet
-    "ex-09-1": (55, 54),
-    "ex-09-2": (55, 54),                                     # forgot the padding
-    "ex-09-3": ((256 * 6 * 6 + 1) * 4096, 256 * 6 * 6 * 4096),         # 37,752,832; no bias
-    "ex-09-4": (95.96, 4.04),                                # the convolutions' share
-    "ex-09-5": ((3 * 3 * 192 + 1) * 384, (3 * 3 * 384 + 1) * 384),     # 663,936; no groups
-    # 10 training
-    "ex-10-1": (2.303, 0.1),                                 # -ln(1/10) vs the probability
-    "ex-10-2": (10, 1.9),                                    # 1 / (1 - 0.9) vs the 2nd step only
-    "ex-10-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
+    # 07 batch norm and dropout
+    "ex-07-1": (128, 256),                                   # counted the running statistics
+    "ex-07-2": (2.0, 1.0),                                   # divided by the variance
+    # 08 fast convolution
+    "ex-08-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
+    "ex-08-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW
+    "ex-08-3": ((256 + 1) * 64, 256 * 64),                   # forgot the biases
+    # 09 counting parameters
+    "ex-09-1": ((11 * 11 * 3 + 1) * 96, 11 * 11 * 3 * 96),              # 34,944; no bias
+    "ex-09-2": ((5 * 5 * 48 + 1) * 256, (5 * 5 * 96 + 1) * 256),       # 307,456; no groups
+    "ex-09-3": ((192 + 1) * 16 + (5 * 5 * 16 + 1) * 32, (5 * 5 * 192 + 1) * 32),  # 15,920
+    "ex-09-4": (9 * 128 + 128 * 128, 9 * 128 * 128),                    # 17,536; full 3x3
+    # 10 AlexNet
+    "ex-10-1": (55, 54),
+    "ex-10-2": (55, 54),                                     # forgot the padding
+    "ex-10-3": ((256 * 6 * 6 + 1) * 4096, 256 * 6 * 6 * 4096),         # 37,752,832; no bias
+    "ex-10-4": (95.96, 4.04),                                # the convolutions' share
+    "ex-10-5": ((3 * 3 * 192 + 1) * 384, (3 * 3 * 384 + 1) * 384),     # 663,936; no groups
+    # 11 training
+    "ex-11-1": (2.303, 0.1),                                 # -ln(1/10) vs the probability
+    "ex-11-2": (10, 1.9),                                    # 1 / (1 - 0.9) vs the 2nd step only
+    "ex-11-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
 }
 
 
@@ -113,7 +115,7 @@ def test_every_exercise_has_answers():
 
     assert sorted(EXERCISES) == sorted(ANSWERS) == sorted(CHECKERS)
     assert all(re.fullmatch(r"ex-\d\d-\d+", cell_id) for cell_id in EXERCISES)
-    assert ANSWERS["ex-10-1"][0] == pytest.approx(math.log(10), abs=1e-3)
+    assert ANSWERS["ex-11-1"][0] == pytest.approx(math.log(10), abs=1e-3)
 
 
 @pytest.mark.parametrize("cell_id", sorted(ANSWERS))

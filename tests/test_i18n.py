@@ -43,7 +43,8 @@ def _calls(tree):
 def messages_in_code() -> dict:
     """``{(msgctxt, msgid): "file:line"}`` of every literal text cnnlib's code translates:
     the first argument of tr / words / N_ (msgctxt: their second argument or ``context=``),
-    the texts of the exercise table (``_value(question, expected, hint, mistakes={...})``),
+    the texts of the exercise table (``_value(question, expected, hint, mistakes={...})`` and
+    ``_choice(question, correct, explanation, {letter: misconception})``),
     the description of every explorer control and the words of its options (msgctxt
     ``option``), and the nouns counted by ``plural`` (msgctxt ``count``)."""
     found = {}
@@ -68,6 +69,12 @@ def messages_in_code() -> dict:
                     if keyword.arg == "mistakes" and isinstance(keyword.value, ast.Dict):
                         for value in keyword.value.values:
                             add(value)
+            elif name == "_choice":
+                add(call.args[0])
+                add(call.args[2])
+                if len(call.args) > 3 and isinstance(call.args[3], ast.Dict):
+                    for value in call.args[3].values:
+                        add(value)
             elif name in CONTROLS and call.args:
                 add(call.args[0])
                 if name == "dropdown" and isinstance(call.args[1], ast.List):

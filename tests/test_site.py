@@ -2,7 +2,7 @@
 
 Uses ``_site-offline/`` (``make site-offline``; CI builds it in .ci/run before ``make test``),
 building it first when it is missing. Serves it on 127.0.0.1, then for the course map and
-notebooks 02, 03, 05, 09 and 10: opens the notebook (its stored outputs show), waits for the Pyodide
+notebooks 02, 03, 05, 10 and 11: opens the notebook (its stored outputs show), waits for the Pyodide
 kernel, runs all cells and checks that none shows an error. In notebook 03 it moves a slider
 and checks that the explorer's picture changes. Any request to a host other than 127.0.0.1
 fails the test: the site must work with no network. Prints the page-open-to-kernel-ready time.
@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
+import json
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -33,9 +37,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 KERNEL_TIMEOUT_MS = 180_000      # Pyodide starts in 10-50 s here; generous for a loaded box
-RUN_TIMEOUT_MS = 240_000         # notebook 10 trains a small CNN
+RUN_TIMEOUT_MS = 240_000         # notebook 11 trains a small CNN
 NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ipynb",
-             "05_pooling.ipynb", "09_alexnet.ipynb", "10_training.ipynb",
+             "05_pooling.ipynb", "10_alexnet.ipynb", "11_training.ipynb",
              "ko/04_receptive_fields.ipynb"]     # Korean: Hangul on the page and in figures
 
 pytestmark = pytest.mark.site
@@ -207,18 +211,17 @@ def _move_slider_and_see_the_picture_change(page) -> None:
     assert after != before, "the explorer's picture did not change with the slider"
 
 
-# --- Colab: the set-up cell (site/colab.py) first in every course notebook --------------------
+# --- Colab (site/colab.py): links only once the course has a public address -----------------
 
-def _setup_cell(notebook: Path) -> str:
-    import nbformat
-
-    cells = nbformat.read(notebook, as_version=4).cells
-    return next(cell.source for cell in cells if cell.cell_type == "code")
+def _colab():
+    spec = importlib.util.spec_from_file_location("colab", ROOT / "site" / "colab.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _run_setup_cell(source: str, monkeypatch, on_colab: bool) -> list[list[str]]:
     """Run a set-up cell, on "Colab" or not; return the commands it ran (none are run)."""
-    import importlib.util
     import types
 
     commands: list[list[str]] = []
@@ -233,17 +236,46 @@ def _run_setup_cell(source: str, monkeypatch, on_colab: bool) -> list[list[str]]
 
 
 COURSE_NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: Every notebook a student opens: the course, its Korean edition, the student homework.
+STUDENT_NOTEBOOKS = sorted([*(ROOT / "notebooks").glob("*.ipynb"),
+                            *(ROOT / "notebooks" / "ko").glob("*.ipynb"),
+                            *(ROOT / "notebooks").glob("**/student/*.ipynb")])
+PLACEHOLDER = re.compile(r"\bOWNER/|github\.com/(?:owner|user|username|your-?name)/", re.I)
 
 
-@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
-def test_colab_setup_cell_is_first_and_a_no_op_here(notebook, monkeypatch):
-    source = _setup_cell(notebook)
-    assert "google.colab" in source, f"{notebook.name}: the first code cell is not the set-up"
+@pytest.mark.parametrize("notebook", STUDENT_NOTEBOOKS,
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_no_student_sees_a_placeholder_or_dead_colab_link(notebook):
+    """No cell (source or output) holds a placeholder address; while site/colab.py has no
+    REPOSITORY, no cell links to Colab or installs from a repository that does not exist."""
+    import nbformat
+
+    repository = _colab().REPOSITORY
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        text = cell.source + json.dumps(cell.get("outputs", []))
+        assert not PLACEHOLDER.search(text), f"{notebook.name}, cell {cell.get('id')}"
+        if repository is None:
+            assert "colab.research.google.com" not in text, f"{notebook.name}, {cell.get('id')}"
+            assert cell.get("id") != "colab-setup", f"{notebook.name}: a Colab set-up cell"
+        else:
+            assert "colab.research.google.com" not in text or repository in text
+
+
+def test_colab_setup_cell_is_a_no_op_here_and_installs_cnnlib_on_colab(monkeypatch, tmp_path):
+    """With a repository configured, every course notebook gets the set-up cell as its first
+    code cell; it does nothing where cnnlib is importable, and on Colab pip-installs cnnlib."""
+    import nbformat
+
+    colab = _colab()
+    copy = tmp_path / "01.ipynb"
+    shutil.copy(COURSE_NOTEBOOKS[1], copy)
+    assert colab.add_setup_cell(copy, "example/cnn-basics")
+    cells = nbformat.read(copy, as_version=4).cells
+    source = next(cell.source for cell in cells if cell.cell_type == "code")
+    assert "google.colab" in source
     assert _run_setup_cell(source, monkeypatch, on_colab=False) == []
-
-
-def test_colab_setup_cell_installs_cnnlib_on_colab(monkeypatch):
-    """Where google.colab is loaded and cnnlib is not importable, the cell pip-installs it."""
-    commands = _run_setup_cell(_setup_cell(COURSE_NOTEBOOKS[0]), monkeypatch, on_colab=True)
+    commands = _run_setup_cell(source, monkeypatch, on_colab=True)
     assert len(commands) == 1 and commands[0][1:4] == ["-m", "pip", "install"]
-    assert commands[0][-1].startswith("cnnlib[notebooks] @ git+https://github.com/")
+    assert commands[0][-1] == "cnnlib[notebooks] @ git+https://github.com/example/cnn-basics@main"
+    assert colab.remove_cells(copy, colab.CELL_ID)
+    assert all(cell.get("id") != colab.CELL_ID for cell in nbformat.read(copy, 4).cells)

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-#: The course notebooks 00-10: each presents as one lecture.
+#: The course notebooks 00-11: each presents as one lecture.
 SLIDE_NOTEBOOKS = sorted(p.stem for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_SLIDES = 22
@@ -58,6 +58,9 @@ def check_slides(cells) -> list[str]:
             problems.append(f"{where}: a reading passage must begin with a markdown cell")
         if kind not in ("notes", "skip", "slide") and source.startswith("## "):
             problems.append(f"{where}: a '##' section in the slides must open a 'slide'")
+        if kind == "notes" and not cell["metadata"].get("jupyter", {}).get("source_hidden"):
+            problems.append(f"{where}: instructor notes must be collapsed for students "
+                            "(metadata jupyter.source_hidden)")
         if kind != "notes":
             previous_reading = reading
     return problems
@@ -74,9 +77,13 @@ def test_the_check_finds_broken_metadata():
     section = next(i for i, (_, s, k, _) in enumerate(cells) if s[:3] == "## " and k == "slide")
     reading = next(i for i, (_, _, _, tags) in enumerate(cells) if "reading" in tags)
     kinds[section], kinds[reading] = "subslide", "-"
+    notes = next(c for c, _, k, _ in cells if k == "notes")
+    notes = {**notes, "metadata": {**notes["metadata"], "jupyter": {}}}
+    cells = [(notes if c.get("id") == notes.get("id") else c, s, k, t) for c, s, k, t in cells]
     problems = check_slides([(c, s, k, t) for (c, s, _, t), k in zip(cells, kinds)])
     assert any("must open a 'slide'" in p for p in problems)
     assert any("tagged reading but shown" in p for p in problems)
+    assert any("instructor notes must be collapsed" in p for p in problems)
     too_long = cells[:1] + [(cells[1][0], "", "subslide", [])] * (MAX_SLIDES + 1)
     assert any("more than" in p for p in check_slides(too_long))
 
@@ -129,10 +136,18 @@ def test_the_course_map_states_each_lectures_planned_time():
     source = slide_cells("00_index")[0][1]
     stated = {int(n): int(m) for n, m in re.findall(r"^\| (\d+) \| \[[^]]+\]\([^)]+\) \| (\d+) min",
                                                    source, re.M)}
-    assert sorted(stated) == list(range(1, 11)), "the course map lists notebooks 1-10"
+    lectures = len(SLIDE_NOTEBOOKS) - 1          # 00 is the map, not a lecture
+    assert sorted(stated) == list(range(1, lectures + 1)), f"the map lists notebooks 1-{lectures}"
     plan = _slide_plan()
     for number, minutes in stated.items():
         (path,) = NOTEBOOKS.glob(f"{number:02d}_*.ipynb")
         assert minutes == plan.plan(path).minutes, (
             f"00_index says {minutes} min for {path.name}; `make slide-plan` estimates "
             f"{plan.plan(path).minutes}")
+
+
+@pytest.mark.parametrize("name", SLIDE_NOTEBOOKS[1:])
+def test_every_lecture_fits_a_40_to_50_minute_slot(name):
+    """A lecture is one class: by the slide plan's estimate, 40 to 50 minutes."""
+    minutes = _slide_plan().plan(NOTEBOOKS / f"{name}.ipynb").minutes
+    assert 40 <= minutes <= 50, f"{name}: the slide plan estimates {minutes} min"

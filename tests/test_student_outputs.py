@@ -48,7 +48,7 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION")
 REFERENCE_CODE = ("def zfnet(", "_table(")
 #: Homework 1's answers that nothing else holds: ZFNet's total, its convolutions' total and the
 #: parameters of conv1, conv2 and conv4. Not fc6's 37,752,832 nor the fully connected layers'
-#: 58,631,144: ZFNet ends with AlexNet's classifier, and notebook 09 works out AlexNet's.
+#: 58,631,144: ZFNet ends with AlexNet's classifier, and notebook 10 works out AlexNet's.
 REFERENCE_VALUES = (62_357_608, 3_726_464, 14_208, 614_656, 1_327_488)
 SEPARATOR = r"[,_.' \u00a0\u202f]?"
 #: Lines shorter than this (``return out``, ``ReLU(),``) are not evidence of a solution.

@@ -241,7 +241,7 @@ def test_alexnet_preset_is_the_2012_network_with_its_groups():
 
     view = render_receptive_field(preset("AlexNet (2012) first layers", 6, 6))
     rows = {row.name: row.params for row in summary(alexnet_2012()).rows}
-    # conv2 has groups=2: (5*5*48 + 1) * 256 = 307,456 (not 614,656), as notebook 09 says
+    # conv2 has groups=2: (5*5*48 + 1) * 256 = 307,456 (not 614,656), as notebook 10 says
     assert view.stacks[0].params == rows["conv1"] + rows["conv2"] == 34_944 + 307_456
     assert "307,456" in view.html and "614,656" not in view.html
 
@@ -622,7 +622,7 @@ def test_stepper_counts_from_zero_like_its_slider_and_warns_about_stride_3():
     assert "never under" not in render_stepper(StepperState(padding=1, stride=2)).html
 
 
-# --- building-block diagrams (notebooks 7 and 8) -------------------------------------------
+# --- building-block diagrams (notebooks 8 and 9) -------------------------------------------
 
 def hand_conv_params(k, c_in, c_out, bias=True):
     """The lecture's formula, written out here as the oracle: k*k*c_in*c_out + c_out."""

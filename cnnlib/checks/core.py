@@ -31,6 +31,7 @@ __all__ = [
     "is_missing",
     "check_value",
     "check_function",
+    "check_choice",
     "output_size",
     "conv_params",
     "receptive_field",
@@ -193,6 +194,38 @@ def check_function(question: str, function, reference, cases, hint: str, *,
                             tr("Case {number} gives different values.", number=number)
                             + " " + hint)
     return Feedback(question, CORRECT, tr("All {n} cases agree.", n=len(cases)))
+
+
+def check_choice(question: str, answer, correct: str, explanation: str,
+                 misconceptions: dict[str, str]) -> Feedback:
+    """Check a *why* question: a choice among explanations, one of them right.
+
+    Parameters
+    ----------
+    question : str
+        What is being asked, shown in the feedback.
+    answer : str
+        The letter the student chose (``"b"`` or ``"B"``; ``...`` means not attempted).
+    correct : str
+        The letter of the right explanation (never shown unless chosen).
+    explanation : str
+        Why the right explanation is right, shown once it is chosen.
+    misconceptions : dict
+        ``{letter: what choosing it reveals}`` for every wrong explanation: each wrong choice is
+        answered with the misconception behind it, not only "wrong".
+    """
+    letters = sorted({correct, *misconceptions})
+    if is_missing(answer):
+        return Feedback(question, NOT_ATTEMPTED,
+                        tr("Replace the ... with the letter of your choice and run the cell."))
+    choice = answer.strip().lower().strip("().") if isinstance(answer, str) else None
+    if choice == correct:
+        return Feedback(question, CORRECT, explanation)
+    if choice in misconceptions:
+        return Feedback(question, WRONG, misconceptions[choice])
+    return Feedback(question, WRONG,
+                    tr("Answer with one of the letters {letters}, in quotes (answer = \"a\").",
+                       letters=", ".join(repr(letter) for letter in letters)))
 
 
 def _copy(value):

@@ -1,4 +1,4 @@
-"""The course's "Check yourself" exercises, known by their id (``ex-08-3``: notebook 08, no. 3).
+"""The course's "Check yourself" exercises, known by their id (``ex-09-3``: notebook 09, no. 3).
 
 An exercise cell of the course holds only the question and the blank::
 
@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import shapes
 from ..i18n import tr
-from .core import Feedback, check_value, conv_params, output_size, receptive_field
+from .core import Feedback, check_choice, check_value, conv_params, output_size, receptive_field
 
 __all__ = ["EXERCISES", "check_exercise"]
 
@@ -35,6 +35,16 @@ def _value(question, expected, hint, *, mistakes=None, **options):
         translated = {wrong: tr(why) for wrong, why in (mistakes or {}).items()}
         return check_value(tr(question), answer, expected, tr(hint), mistakes=translated,
                            **options)
+    return check
+
+
+def _choice(question, correct, explanation, misconceptions):
+    """A *why* exercise checked by :func:`check_choice`: the options stand in the notebook's
+    markdown (lettered a, b, c, ...); here only the right letter, why it is right, and for each
+    wrong letter the misconception it reveals (English, translated when checked)."""
+    def check(answer):
+        return check_choice(tr(question), answer, correct, tr(explanation),
+                            {letter: tr(why) for letter, why in misconceptions.items()})
     return check
 
 
@@ -132,7 +142,7 @@ EXERCISES = {
         "With ceil_mode the division (7 - 2) / 2 is rounded up before adding 1.",
         mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
                   3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
-    # 06 activations and batch norm
+    # 06 activations and initialisation
     "ex-06-1": _value(
         "a in y = h(h(h(x))) = a x with h(x) = 2x", 2 ** 3,
         "Apply h three times: each application multiplies by c = 2.",
@@ -145,29 +155,30 @@ EXERCISES = {
         mistakes={1.25: "The chain rule multiplies slopes layer by layer; it does not add them.",
                   0.25: "That is the factor for one layer; there are 5.",
                   1.0: "1 is ReLU's slope for positive inputs; the sigmoid's is at most 0.25."}),
-    "ex-06-3": _value(
+    # 07 batch norm and dropout
+    "ex-07-1": _value(
         "learnable parameters of batch norm over 64 channels", 2 * 64,
         "Batch norm learns one scale and one shift per channel.",
         mistakes={256: "The running mean and variance are statistics, not learned by "
                        "gradients: they are buffers.",
                   64: "Each channel has two learnable numbers, gamma and beta.",
                   2: "gamma and beta are per channel, not one for the whole layer."}),
-    "ex-06-4": _value(
+    "ex-07-2": _value(
         "batch norm in evaluation mode: mean 2, variance 4, x = 6", (6 - 2) / np.sqrt(4),
         "Subtract the running mean, then divide by the running standard deviation (the square "
         "root of the variance).", rtol=1e-6,
         mistakes={1.0: "Divide by the standard deviation sqrt(4) = 2, not by the variance 4.",
                   4.0: "After subtracting the mean, divide by the standard deviation.",
                   1.5: "Subtract the mean first: (6 - 2) / 2."}),
-    # 07 fast convolution
-    "ex-07-1": _value(
+    # 08 fast convolution
+    "ex-08-1": _value(
         "im2col shape for 3x227x227, 11x11 kernel, stride 4",
         (3 * 11 * 11, shapes.conv_output_size(227, 11, 4) ** 2),
         "Rows: the numbers in one window (all channels). Columns: one per output position.",
         mistakes={(3025, 363): "Rows and columns are swapped: each column is one window.",
                   (121, 3025): "A window spans all 3 input channels: 3 x 11 x 11 numbers.",
                   (363, 55): "There is one column per output position: 55 x 55 of them."}),
-    "ex-07-2": _value(
+    "ex-08-2": _value(
         "OIHW weight shape of the 24x24x10 -> 1x1x10 convolution", (10, 10, 24, 24),
         "One filter per output score, each as deep as the map and as large as the whole map.",
         mistakes={(10, 24, 24, 10): "cnnlib (like PyTorch) orders a weight (C_out, C_in, k_h, "
@@ -175,12 +186,12 @@ EXERCISES = {
                   (1, 10, 24, 24): "Each of the 10 scores needs its own filter.",
                   (10, 10, 1, 1): "A 1x1 kernel sees one position; this filter must cover the "
                                   "whole 24x24 map."}),
-    "ex-07-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
-    # 08 counting parameters
-    "ex-08-1": lambda a: conv_params(a, in_channels=3, out_channels=96, kernel_size=11),
-    "ex-08-2": lambda a: conv_params(a, in_channels=96, out_channels=256, kernel_size=5,
+    "ex-08-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
+    # 09 counting parameters
+    "ex-09-1": lambda a: conv_params(a, in_channels=3, out_channels=96, kernel_size=11),
+    "ex-09-2": lambda a: conv_params(a, in_channels=96, out_channels=256, kernel_size=5,
                                      groups=2),
-    "ex-08-3": _value(
+    "ex-09-3": _value(
         "parameters of 1x1 (192 -> 16) then 5x5 (16 -> 32)",
         shapes.conv_params(192, 16, 1) + shapes.conv_params(16, 32, 5),
         "Count each layer with ((k k C_in) + 1) C_out and add the two.",
@@ -188,7 +199,7 @@ EXERCISES = {
                            "reduction.",
                   15_872: "Each of the 16 + 32 filters also has a bias.",
                   12_832: "Do not forget the 1x1 layer itself: (192 + 1) x 16."}),
-    "ex-08-4": _value(
+    "ex-09-4": _value(
         "weights of a depthwise-separable 3x3 convolution, 128 -> 128",
         shapes.conv_params(128, 128, 3, groups=128, bias=False)
         + shapes.conv_params(128, 128, 1, bias=False),
@@ -199,39 +210,39 @@ EXERCISES = {
                   16_384: "Add the depthwise 3x3 filters: 9 weights for each of the 128 "
                           "channels.",
                   1_152: "Add the 1x1 pointwise convolution: 128 x 128 weights."}),
-    # 09 AlexNet
-    "ex-09-1": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4),
-    "ex-09-2": lambda a: output_size(a, input_size=224, kernel_size=11, stride=4, padding=2),
-    "ex-09-3": _value(
+    # 10 AlexNet
+    "ex-10-1": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4),
+    "ex-10-2": lambda a: output_size(a, input_size=224, kernel_size=11, stride=4, padding=2),
+    "ex-10-3": _value(
         "parameters of fc6 (256x6x6 -> 4096)", shapes.linear_params(256 * 6 * 6, 4096),
         "Count (inputs + 1) x outputs, with inputs = 256 * 6 * 6.",
         mistakes={37_748_736: "Each of the 4096 units also has a bias.",
                   177_213_440: "fc6 comes after the last pooling: the map is 6x6, not 13x13.",
                   9_217: "Each of the 4096 units has its own 9,216 weights and bias."}),
-    "ex-09-4": _value(
+    "ex-10-4": _value(
         "percentage of AlexNet's parameters in fully connected layers", 95.96,
         "Add the three fully connected counts, divide by the total, multiply by 100.",
         atol=0.06,
         mistakes={4.04: "That is the convolutions' share; the question asks for the fully "
                         "connected layers.",
                   0.96: "Give a percentage (0 to 100), not a fraction."}),
-    "ex-09-5": lambda a: conv_params(a, in_channels=384, out_channels=384, kernel_size=3,
+    "ex-10-5": lambda a: conv_params(a, in_channels=384, out_channels=384, kernel_size=3,
                                      groups=2),
-    # 10 training
-    "ex-10-1": _value(
+    # 11 training
+    "ex-11-1": _value(
         "cross-entropy of an untrained 10-class network", np.log(10),
         "The loss is -log of the probability given to the right class; what is that "
         "probability when all 10 classes are equally likely?", rtol=5e-3,
         mistakes={0.1: "0.1 is the probability of the right class; the loss is -log of it.",
                   1.0: "That is -log10(0.1): cross-entropy uses the natural logarithm.",
                   0.9: "0.9 is the chance of being wrong, not the loss."}),
-    "ex-10-2": _value(
+    "ex-11-2": _value(
         "velocity of SGD with momentum 0.9 under a constant gradient", 1 / (1 - 0.9),
         "At the steady state b does not change: solve b = 0.9 * b + g for b.", rtol=1e-3,
         mistakes={0.9: "The momentum is the factor on the old velocity, not the steady state.",
                   1.9: "That is only the second step (g + 0.9 g); keep going.",
                   1.0: "That is plain SGD (mu = 0); momentum keeps adding the old velocity."}),
-    "ex-10-3": _value(
+    "ex-11-3": _value(
         "steps in one epoch of 1,347 images with batch_size 32", -(-1347 // 32),
         "Every image is used once per epoch; the last mini-batch may be smaller.",
         mistakes={42: "The 3 images left over still form a last, smaller mini-batch.",

@@ -1,4 +1,4 @@
-"""Diagrams of the building blocks of notebooks 7 and 8, each with its parameter count.
+"""Diagrams of the building blocks of notebooks 8 and 9, each with its parameter count.
 
 * :func:`render_fc_as_conv`: a fully connected layer as a convolution (``24x24x10 -> 1x1x10``);
 * :func:`render_pointwise`: the 1x1 convolution, mixing the channels of each pixel;
