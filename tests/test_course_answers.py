@@ -98,6 +98,46 @@ def _exercise_cells():
 EXERCISES = {cell_id: (setup, source) for cell_id, setup, source in _exercise_cells()}
 
 
+def _answer_boxes():
+    """``{cell id: the source of its <details> answer box}``: the markdown cell right after
+    each exercise cell."""
+    boxes = {}
+    for name in COURSE:
+        cells = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4).cells
+        for cell, after in zip(cells, cells[1:]):
+            if "exercise" in cell.metadata.get("tags", []):
+                boxes[cell.id] = after.source if after.cell_type == "markdown" else ""
+    return boxes
+
+
+ANSWER_BOXES = _answer_boxes()
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
+def shown_answer(box: str):
+    """The value an answer box shows: its first bold or code text (``**3,072** = 3 x 32 x 32``,
+    ```0.25**5 ≈ 0.00098```, a why question's ``**(b)**``), read as a Python literal from the
+    pieces between "=" and "≈" (thousands separators and a trailing % dropped), the last first.
+    ``None`` if no piece is a literal."""
+    body = box.split("</summary>", 1)[-1]
+    first = re.search(r"\*\*([^*]+)\*\*|`([^`]+)`", body)
+    if not first:
+        return None
+    text = first.group(1) or first.group(2)
+    for piece in reversed(re.split(r"\s[=≈]\s", text)):   # "2³ = 8": the last value shown
+        piece = _THOUSANDS.sub("", piece.strip().rstrip("%").strip())
+        letter = re.fullmatch(r"\(?([a-e])\)?", piece)   # a why question's choice: "(b)"
+        if letter:
+            return letter.group(1)
+        try:
+            value = ast.literal_eval(piece)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(value, (int, float, str, tuple)):
+            return value
+    return None
+
+
 def _run(setup: str, source: str, answer_source: str):
     """Run the setup, then the exercise with ``answer = <answer_source>``; return the check."""
     filled, count = re.subn(r"^answer = \.\.\.", f"answer = {answer_source}", source, flags=re.M)
@@ -131,7 +171,9 @@ def test_exercise_is_checkable(cell_id):
     mistaken = _run(setup, source, repr(wrong))
     assert mistaken.status == "wrong" and not mistaken, str(mistaken)
     assert len(mistaken.message) > 20, "a wrong answer must say what to reconsider"
-    assert str(correct) not in mistaken.message, "feedback must not reveal the answer"
+    # A why question's answer is a letter: the feedback must not name the right option.
+    revealing = f"({correct})" if isinstance(correct, str) else str(correct)
+    assert revealing not in mistaken.message, "feedback must not reveal the answer"
 
 
 @pytest.mark.parametrize("cell_id", sorted(ANSWERS))
@@ -143,6 +185,29 @@ def test_exercise_cell_holds_no_expected_value(cell_id):
     assert re.match(r"^answer = \.\.\.", code[-2])
     for line in code[:-2]:   # data the question shows, e.g. exercise 02.1's window and kernel
         assert re.match(r"^\w+ = np\.array\(", line), line
+
+
+@pytest.mark.parametrize("cell_id", sorted(ANSWERS))
+def test_the_answer_box_shows_a_value_its_checker_accepts(cell_id):
+    """A student who types what the answer box shows is told "correct" (exercise 06.2 once
+    printed 0.00098 and rejected it)."""
+    box = ANSWER_BOXES.get(cell_id, "")
+    assert box.startswith("<details><summary>Answer</summary>"), f"{cell_id}: no answer box"
+    shown = shown_answer(box)
+    assert shown is not None, f"{cell_id}: the box's first bold or code text shows no value"
+    setup, source = EXERCISES[cell_id]
+    result = _run(setup, source, repr(shown))
+    assert result.status == "correct", f"{cell_id}: the box shows {shown!r}; {result}"
+
+
+def test_shown_answer_reads_what_a_student_sees():
+    box = "<details><summary>Answer</summary>\n\n"
+    assert shown_answer(box + "**3,072** = 3 × 32 × 32: three channels") == 3072
+    assert shown_answer(box + "`0.25**5 ≈ 0.00098`, since") == 0.00098
+    assert shown_answer(box + "`(8, 64, 112, 112)`: pooling") == (8, 64, 112, 112)
+    assert shown_answer(box + "`96.0%`: `(37,752,832 + ...) / 61,100,840`") == 96.0
+    assert shown_answer(box + "**(b)**: the slope") == shown_answer(box + "`'b'`") == "b"
+    assert shown_answer(box + "no value at all") is None
 
 
 def test_check_exercise_refuses_an_unknown_id():

@@ -1,0 +1,88 @@
+"""Every term is explained before, or where, a lecture first uses it.
+
+The glossary (``notebooks/glossary.ipynb``) knows where each term is taught: its "introduced in"
+column links one lecture. Read in course order (01, 02, ...), no lecture before that one may use
+the term, in anything a student reads (markdown, code comments; not the instructor's notes),
+unless the same paragraph points to where it is taught ("notebook 7", or a link to it): a
+forward reference such as "dropout (notebook 7)" is honest, a bare "dropout" is not. And the
+lecture the glossary names must itself use the term (it cannot teach what it never says).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+LECTURES = sorted(p.name for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))[1:]     # 00 is the map
+
+
+def glossary_rows() -> list[tuple[str, str]]:
+    """``[(term, notebook file it is taught in)]``, from the glossary's table."""
+    cells = json.loads((NOTEBOOKS / "glossary.ipynb").read_text(encoding="utf-8"))["cells"]
+    rows = [line for cell in cells if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines() if line.startswith("| **")]
+    return [(re.match(r"\| \*\*(.+?)\*\*", row).group(1),
+             re.search(r"\]\((\S+\.ipynb)\)", row).group(1)) for row in rows]
+
+
+def paragraphs(notebook: str) -> list[str]:
+    """What a student reads in a lecture, paragraph by paragraph, whitespace folded: markdown
+    cells and code comments, without the instructor's notes (slide type 'notes')."""
+    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
+    found = []
+    for cell in cells:
+        if cell["metadata"].get("slideshow", {}).get("slide_type") == "notes":
+            continue
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            source = "\n".join(line.split("#", 1)[1] for line in source.splitlines() if "#" in line)
+        found += [" ".join(p.split()) for p in re.split(r"\n\s*\n", source) if p.strip()]
+    return found
+
+
+def term_pattern(term: str) -> re.Pattern:
+    """The term as a word (plural allowed): its English words before any "(" or " / "."""
+    key = re.split(r" \(| / ", term)[0].strip('"')
+    return re.compile(rf"(?<![\w-]){re.escape(key)}(?:s|es)?(?![\w-])", re.IGNORECASE)
+
+
+def first_unexplained_use(term: str, taught: str, texts: dict[str, list[str]]):
+    """``(lecture, paragraph)`` of the first use of ``term`` before ``taught`` that does not point
+    to ``taught``; ``None`` when every earlier use points there."""
+    pattern = term_pattern(term)
+    number = int(taught[:2])
+    pointer = re.compile(rf"notebooks? 0?{number}\b|{re.escape(taught)}", re.IGNORECASE)
+    for lecture, paras in texts.items():
+        if lecture >= taught:
+            return None
+        for paragraph in paras:
+            if pattern.search(paragraph) and not pointer.search(paragraph):
+                return lecture, paragraph
+    return None
+
+
+TEXTS = {lecture: paragraphs(lecture) for lecture in LECTURES}
+ROWS = glossary_rows()
+
+
+@pytest.mark.parametrize(("term", "taught"), ROWS, ids=[term for term, _ in ROWS])
+def test_no_lecture_uses_a_term_before_it_is_taught(term, taught):
+    assert taught in LECTURES, f"{term}: the glossary links {taught}, not a lecture"
+    assert any(term_pattern(term).search(p) for p in TEXTS[taught]), (
+        f"{term}: {taught}, where the glossary says it is taught, never uses it")
+    early = first_unexplained_use(term, taught, TEXTS)
+    assert early is None, (f"{term!r} is taught in {taught} but {early[0]} uses it first "
+                           f"without pointing there: {early[1][:200]!r}")
+
+
+def test_the_check_tells_a_forward_reference_from_an_unexplained_use():
+    texts = {"01_a.ipynb": ["Pooling shrinks a map."], "05_pooling.ipynb": ["Pooling ..."]}
+    assert first_unexplained_use("pooling", "05_pooling.ipynb", texts)[0] == "01_a.ipynb"
+    texts["01_a.ipynb"] = ["Pooling (notebook 5) shrinks a map."]
+    assert first_unexplained_use("pooling", "05_pooling.ipynb", texts) is None
+    texts["01_a.ipynb"] = ["Max-pooling and unpooling are other words."]
+    assert first_unexplained_use("pooling", "05_pooling.ipynb", texts) is None
