@@ -153,6 +153,8 @@ def test_notebook_runs_in_the_browser_offline(site_url, page, notebook):
         print(f"\n{notebook}: page open to kernel ready {seconds:.1f} s")
         stored = page.locator(".jp-OutputArea-output").count()
         assert stored > 0, f"{notebook} opened without its stored outputs"
+        if notebook == "00_index.ipynb":
+            _instructor_notes_are_collapsed(page)
         _run_all(page)
         assert _errors(page) == [], f"{notebook} shows errors in the browser"
         if notebook.startswith("03_"):
@@ -167,6 +169,18 @@ def test_notebook_runs_in_the_browser_offline(site_url, page, notebook):
             raise AssertionError(f"requests left 127.0.0.1: {page.foreign[:5]}") from error
         raise
     assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
+
+
+def _instructor_notes_are_collapsed(page) -> None:
+    """The course map's speaker note is out of the student's way: collapsed (metadata
+    jupyter.source_hidden) to a placeholder that shows only its first line, the label "Instructor
+    notes", and opens on a click."""
+    note = "walk through the table"
+    assert note not in page.locator(".jp-Notebook").inner_text(), "the speaker note is shown"
+    placeholder = page.locator(".jp-MarkdownCell .jp-InputPlaceholder").first
+    assert "Instructor notes" in placeholder.inner_text()
+    placeholder.click()
+    page.wait_for_selector(f".jp-MarkdownCell:has-text('{note}')")
 
 
 def _korean_on_the_page_and_in_figures(page, notebook: str) -> None:

@@ -23,6 +23,8 @@ SLIDE_NOTEBOOKS = sorted(p.stem for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_SLIDES = 22
 READING = "*Reading (not in the slides).*"
+#: The first line of every speaker note: all that a student sees of it, collapsed.
+NOTES = "*Instructor notes (for the lecturer).*"
 
 
 def slide_cells(name: str):
@@ -61,6 +63,9 @@ def check_slides(cells) -> list[str]:
         if kind == "notes" and not cell["metadata"].get("jupyter", {}).get("source_hidden"):
             problems.append(f"{where}: instructor notes must be collapsed for students "
                             "(metadata jupyter.source_hidden)")
+        if kind == "notes" and source.split("\n", 1)[0] != NOTES:
+            problems.append(f"{where}: a speaker note's first line (all a student sees of it) "
+                            f"must be {NOTES!r}")
         if kind != "notes":
             previous_reading = reading
     return problems
