@@ -37,15 +37,18 @@ ANSWERS = {
     "ex-01-2": ((8, 3, 600, 512), (8, 600, 512, 3)),         # NCHW vs NHWC
     "ex-01-3": (28, 1),                                      # a row apart vs the right neighbour
     "ex-01-4": (6_220_801_000, 6_220_800_000),               # (6,220,800 + 1) x 1000 vs no bias
+    "ex-01-5": ("b", "c"),                                   # why: sum ignores order / "untrained"
     # 02 convolution
     "ex-02-1": (-7, 29),                                     # by hand vs flipped kernel
     "ex-02-2": ((4, 10, 28, 28), (4, 3, 28, 28)),            # filters -> channels
     "ex-02-3": (456, 450),                                   # (75 + 1) x 6 vs no bias
+    "ex-02-4": ("b", "a"),                                   # why: one sum over channels / gray
     # 03 padding and stride
     "ex-03-1": (32, 28),                                     # same padding vs padding forgotten
     "ex-03-2": (55, 43.2),                                   # (227-11)/4+1 vs (N-F)/(S+1)
     "ex-03-3": (2, (7 - 3) / 3 + 1),                         # floor vs 2.33
     "ex-03-4": (3, 6),                                       # per side vs both sides
+    "ex-03-5": ("b", "c"),                                   # why: no window reaches it / "skips"
     # 04 receptive fields
     "ex-04-1": (7, 9),                                       # 1 + 3*2 vs 3*3
     "ex-04-2": (7, 5),                                       # jump 2 vs strides ignored

@@ -74,6 +74,19 @@ EXERCISES = {
         "Each neuron has one weight per input number plus one bias.",
         mistakes={3 * 1920 * 1080 * 1000: "Each of the 1000 neurons also has one bias.",
                   1920 * 1080 * 1000 + 1000: "A colour image has 3 numbers per pixel."}),
+    "ex-01-5": _choice(
+        "why an FC layer cannot tell a picture from its shuffled pixels", "b",
+        "Right: w . x adds weight x input over all inputs, and a sum does not care in which order "
+        "its terms come. Shuffle the inputs and the weights the same way and every product is "
+        "still there. A convolution, by contrast, is built on which pixels are neighbours.",
+        {"a": "Flattening changes no value: the same 784 numbers go in, only their arrangement in "
+              "rows is lost. The outputs were identical, so nothing the layer uses was lost.",
+         "c": "Training changes the values of the weights, not what the layer computes: a trained "
+              "layer, with its weights shuffled in the same way, gives identical outputs too. It "
+              "learns one weight per position, and is never told which positions touch.",
+         "d": "Size has nothing to do with it: on any image, a sum of weight x input gives the "
+              "same total when inputs and weights are shuffled together. A larger image only means "
+              "more weights."}),
     # 02 convolution
     "ex-02-1": _value(
         "one output of the lecture's kernel", np.sum(_WINDOW * _KERNEL),
@@ -93,6 +106,19 @@ EXERCISES = {
                   (4, 30, 28, 28): "A filter covers all 3 input channels at once and gives ONE "
                                    "map."}),
     "ex-02-3": lambda a: conv_params(a, in_channels=3, out_channels=6, kernel_size=5),
+    "ex-02-4": _choice(
+        "why one filter gives one feature map on an RGB image", "b",
+        "Right: w . x + b over a 3 x 5 x 5 block is one number, so one filter gives one map "
+        "whatever the depth of its input. The number of filters, not of input channels, sets the "
+        "depth of the output.",
+        {"a": "Nothing is averaged: the filter has its own 5 x 5 slice of weights for each "
+              "channel, so the three colours can count differently (a grayscale version would "
+              "treat them alike). The products of all three slices go into one sum.",
+         "c": "The filter is as deep as its input, 3: all three channels are used. A filter of "
+              "depth 1 on an RGB image is refused with a channel mismatch.",
+         "d": "Nothing is kept or dropped: the products of the three channels are added into one "
+              "sum, not compared. Keeping the largest value is what max pooling does, within one "
+              "channel (notebook 05)."}),
     # 03 padding and stride
     "ex-03-1": lambda a: output_size(a, input_size=32, kernel_size=5, stride=1, padding=2),
     "ex-03-2": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4, padding=0),
@@ -102,6 +128,19 @@ EXERCISES = {
         "Set w_out = w_in in w_out = w_in - k + 1 + 2p and solve for p.",
         mistakes={6: "6 is the total over both sides; padding is given per side.",
                   7: "The kernel's own centre pixel needs no padding: p = (k - 1) / 2."}),
+    "ex-03-5": _choice(
+        "why a 7-wide input with a 3-wide kernel and stride 3 loses its last column", "b",
+        "Right: windows start at 0, 3, 6, ... only while a whole window still fits, and a start at "
+        "6 would need columns 6 to 8. The formula's 2.33 says the same: a third window would be "
+        "only one third inside. Libraries round down, so column 6 is never read.",
+        {"a": "Without padding the border pixels are still used, only in fewer windows (a corner "
+              "pixel is in one window, section 2). Here the last column is in no window at all, "
+              "because of the stride.",
+         "c": "The stride is the step from one window's start to the next; each window still reads "
+              "all 3 columns under it, so columns 0 to 5 all count. Only the column that no full "
+              "window reaches is lost.",
+         "d": "Nothing is done to keep the output square: height and width are counted "
+              "separately, floor((7 - 3) / 3) + 1 = 2 each, and a 7 x 9 input would give 2 x 3."}),
     # 04 receptive fields
     "ex-04-1": lambda a: receptive_field(a, [W(3), W(3), W(3)]),
     "ex-04-2": lambda a: receptive_field(a, [W(3, stride=2), W(3)]),
