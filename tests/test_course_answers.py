@@ -51,6 +51,7 @@ ANSWERS = {
     "ex-04-2": (7, 5),                                       # jump 2 vs strides ignored
     "ex-04-3": (19, 13),                                     # 11 + 2*4 vs 11 + 2
     "ex-04-4": (73_856, 36_928),                             # two layers vs one
+    "ex-04-5": ("b", "a"),                                   # "a larger field" (it is 5 either way)
     # 05 pooling
     "ex-05-1": ((8, 64, 112, 112), (8, 32, 112, 112)),       # channels halved by mistake
     "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"

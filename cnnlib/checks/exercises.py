@@ -114,6 +114,17 @@ EXERCISES = {
                       "Each layer also has one bias per filter.",
                   shapes.conv_params(64, 64, 5): "That is the single 5x5 layer the stack "
                                                  "replaces."}),
+    "ex-04-5": _choice(
+        "why two 3x3 layers instead of one 5x5", "b",
+        "Same 5x5 field, 18 C^2 instead of 25 C^2 weights, and a second activation function "
+        "between the layers.",
+        {"a": "The field does not grow: two 3x3 layers see exactly 5x5 pixels, like one 5x5 "
+              "layer. The gain lies elsewhere.",
+         "c": "Count again: 2 x 9 C^2 = 18 C^2 is less than 25 C^2. The stack is cheaper, not "
+              "bigger.",
+         "d": "Only without an activation in between do two 3x3 layers collapse into one 5x5 "
+              "convolution; with a ReLU between them the stack computes something no 5x5 layer "
+              "can."}),
     # 05 pooling
     "ex-05-1": _value(
         "output shape of 2x2/2 max pooling on (8, 64, 224, 224)",
