@@ -153,6 +153,16 @@ EXERCISES = {
         "With ceil_mode the division (7 - 2) / 2 is rounded up before adding 1.",
         mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
                   3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
+    "ex-05-5": _choice(
+        "why max pooling is only approximately shift-invariant", "c",
+        "The window boundaries are fixed: inside a window the maximum does not care where the "
+        "feature is, across a boundary it does.",
+        {"a": "A stride-1 convolution is shift-equivariant: its output moves exactly with the "
+              "input. What is lost is lost in the pooling itself.",
+         "b": "This invariance is not learned: it comes from the fixed maximum over a window, "
+              "and parameters would not move the window boundaries.",
+         "d": "The test uses exact zeros and ones: a changed map has the pixel in another window, "
+              "not a rounding error."}),
     # 06 activations and initialisation
     "ex-06-1": _value(
         "a in y = h(h(h(x))) = a x with h(x) = 2x", 2 ** 3,
