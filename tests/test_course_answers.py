@@ -57,7 +57,7 @@ ANSWERS = {
     "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"
     "ex-05-3": (13, 12),                                     # forgot the + 1
     "ex-05-4": (4, 3),                                       # floor instead of ceil
-    "ex-05-5": ("c", "a"),                                   # blames the equivariant convolution
+    "ex-05-5": ("b", "a"),                                   # blames the equivariant convolution
     # 06 activations and initialisation
     "ex-06-1": (8, 6),                                       # 3c instead of c^3
     "ex-06-2": (0.25**5, 1.25),                              # added the slopes

@@ -154,12 +154,12 @@ EXERCISES = {
         mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
                   3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
     "ex-05-5": _choice(
-        "why max pooling is only approximately shift-invariant", "c",
+        "why max pooling is only approximately shift-invariant", "b",
         "The window boundaries are fixed: inside a window the maximum does not care where the "
         "feature is, across a boundary it does.",
         {"a": "A stride-1 convolution is shift-equivariant: its output moves exactly with the "
               "input. What is lost is lost in the pooling itself.",
-         "b": "This invariance is not learned: it comes from the fixed maximum over a window, "
+         "c": "This invariance is not learned: it comes from the fixed maximum over a window, "
               "and parameters would not move the window boundaries.",
          "d": "The test uses exact zeros and ones: a changed map has the pixel in another window, "
               "not a rounding error."}),
