@@ -54,11 +54,13 @@ ANSWERS = {
     "ex-04-2": (7, 5),                                       # jump 2 vs strides ignored
     "ex-04-3": (19, 13),                                     # 11 + 2*4 vs 11 + 2
     "ex-04-4": (73_856, 36_928),                             # two layers vs one
+    "ex-04-5": ("b", "a"),                                   # "a larger field" (it is 5 either way)
     # 05 pooling
     "ex-05-1": ((8, 64, 112, 112), (8, 32, 112, 112)),       # channels halved by mistake
     "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"
     "ex-05-3": (13, 12),                                     # forgot the + 1
     "ex-05-4": (4, 3),                                       # floor instead of ceil
+    "ex-05-5": ("b", "a"),                                   # blames the equivariant convolution
     # 06 activations and initialisation
     "ex-06-1": (8, 6),                                       # 3c instead of c^3
     "ex-06-2": (0.25**5, 1.25),                              # added the slopes

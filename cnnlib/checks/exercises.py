@@ -153,6 +153,17 @@ EXERCISES = {
                       "Each layer also has one bias per filter.",
                   shapes.conv_params(64, 64, 5): "That is the single 5x5 layer the stack "
                                                  "replaces."}),
+    "ex-04-5": _choice(
+        "why two 3x3 layers instead of one 5x5", "b",
+        "Same 5x5 field, 18 C^2 instead of 25 C^2 weights, and a second activation function "
+        "between the layers.",
+        {"a": "The field does not grow: two 3x3 layers see exactly 5x5 pixels, like one 5x5 "
+              "layer. The gain lies elsewhere.",
+         "c": "Count again: 2 x 9 C^2 = 18 C^2 is less than 25 C^2. The stack is cheaper, not "
+              "bigger.",
+         "d": "Only without an activation in between do two 3x3 layers collapse into one 5x5 "
+              "convolution; with a ReLU between them the stack computes something no 5x5 layer "
+              "can."}),
     # 05 pooling
     "ex-05-1": _value(
         "output shape of 2x2/2 max pooling on (8, 64, 224, 224)",
@@ -181,6 +192,16 @@ EXERCISES = {
         "With ceil_mode the division (7 - 2) / 2 is rounded up before adding 1.",
         mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
                   3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
+    "ex-05-5": _choice(
+        "why max pooling is only approximately shift-invariant", "b",
+        "The window boundaries are fixed: inside a window the maximum does not care where the "
+        "feature is, across a boundary it does.",
+        {"a": "A stride-1 convolution is shift-equivariant: its output moves exactly with the "
+              "input. What is lost is lost in the pooling itself.",
+         "c": "This invariance is not learned: it comes from the fixed maximum over a window, "
+              "and parameters would not move the window boundaries.",
+         "d": "The test uses exact zeros and ones: a changed map has the pixel in another window, "
+              "not a rounding error."}),
     # 06 activations and initialisation
     "ex-06-1": _value(
         "a in y = h(h(h(x))) = a x with h(x) = 2x", 2 ** 3,
