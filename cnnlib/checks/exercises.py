@@ -233,8 +233,8 @@ EXERCISES = {
         "Right: a fully connected layer has its own weight for every pair of input and output "
         "(fc6: 9,216 x 4,096), while a convolution reuses one small filter at every position, so "
         "its count does not grow with the size of the map.",
-        {"a": "Parameters and computation are different things: the convolutions hold about 4% "
-              "of the parameters but do about 92% of the multiply-adds, because each of their "
+        {"a": "Parameters and computation are different things: the convolutions hold only some "
+              "4% of the parameters yet do some 92% of the multiply-adds, since each of their "
               "weights is used at every output position.",
          "c": "The number of outputs is not what counts: conv3 produces 384 x 13 x 13 = 64,896 "
               "outputs, far more than fc6's 4,096, yet has 663,936 parameters against fc6's "
@@ -264,8 +264,8 @@ EXERCISES = {
         "(0.503 ± 0.003), so almost all of the head's gradient is the part common to all images. "
         "It can learn how common each class is, not which digit it sees. Batch norm (notebook 7) "
         "restores the differences between images.",
-        {"a": "That is the explanation this course used to give, and the measurement refutes "
-              "it: the network has only two sigmoids, and its head's gradient is about three "
+        {"a": "That is the usual textbook explanation, and here the measurement refutes it: "
+              "the network has only two sigmoids, and its head's gradient is about three "
               "times larger than the ReLU network's. What is missing is information in the "
               "forward signal, not gradient.",
          "b": "Each network got its own learning rate, chosen among four up to 0.3, and the "
