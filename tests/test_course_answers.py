@@ -82,10 +82,12 @@ ANSWERS = {
     "ex-10-3": ((256 * 6 * 6 + 1) * 4096, 256 * 6 * 6 * 4096),         # 37,752,832; no bias
     "ex-10-4": (95.96, 4.04),                                # the convolutions' share
     "ex-10-5": ((3 * 3 * 192 + 1) * 384, (3 * 3 * 384 + 1) * 384),     # 663,936; no groups
+    "ex-10-6": ("b", "a"),                                   # own weights vs "more arithmetic"
     # 11 training
     "ex-11-1": (2.303, 0.1),                                 # -ln(1/10) vs the probability
     "ex-11-2": (10, 1.9),                                    # 1 / (1 - 0.9) vs the 2nd step only
     "ex-11-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
+    "ex-11-4": ("c", "a"),                                   # forward collapse vs "0.25 slope"
 }
 
 

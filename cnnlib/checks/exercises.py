@@ -288,6 +288,17 @@ EXERCISES = {
                   0.96: "Give a percentage (0 to 100), not a fraction."}),
     "ex-10-5": lambda a: conv_params(a, in_channels=384, out_channels=384, kernel_size=3,
                                      groups=2),
+    "ex-10-6": _choice(
+        "why almost all of AlexNet's parameters are in the fully connected layers", "b",
+        "Right: a fully connected layer has its own weight for every pair of input and output "
+        "(fc6: 9,216 x 4,096), while a convolution reuses one small filter at every position, so "
+        "its count does not grow with the size of the map.",
+        {"a": "Parameters and computation are different things: the convolutions hold only some "
+              "4% of the parameters yet do some 92% of the multiply-adds, since each of their "
+              "weights is used at every output position.",
+         "c": "The number of outputs is not what counts: conv3 produces 384 x 13 x 13 = 64,896 "
+              "outputs, far more than fc6's 4,096, yet has 663,936 parameters against fc6's "
+              "37,752,832. What counts is how many weights each output has of its own."}),
     # 11 training
     "ex-11-1": _value(
         "cross-entropy of an untrained 10-class network", np.log(10),
@@ -307,6 +318,21 @@ EXERCISES = {
         "Every image is used once per epoch; the last mini-batch may be smaller.",
         mistakes={42: "The 3 images left over still form a last, smaller mini-batch.",
                   1347 / 32: "Steps are whole: round the number of batches up."}),
+    "ex-11-4": _choice(
+        "why the sigmoid network without batch norm stays at the guessing loss", "c",
+        "Right: at the first step every image reaches the head as nearly the same numbers "
+        "(0.503 ± 0.003), so almost all of the head's gradient is the part common to all images. "
+        "It can learn how common each class is, not which digit it sees. Batch norm (notebook 7) "
+        "restores the differences between images.",
+        {"a": "That is the usual textbook explanation, and here the measurement refutes it: "
+              "the network has only two sigmoids, and its head's gradient is about three "
+              "times larger than the ReLU network's. What is missing is information in the "
+              "forward signal, not gradient.",
+         "b": "Each network got its own learning rate, chosen among four up to 0.3, and the "
+              "sigmoid network stays near 10% validation accuracy at every one of them.",
+         "d": "Saturation means outputs near 0 or 1; these sigmoids output about 0.5, their steep "
+              "middle, where the slope is largest (0.25). The trouble is that the output is "
+              "about 0.5 for every image."}),
 }
 
 
