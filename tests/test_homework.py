@@ -354,9 +354,16 @@ def test_homework3_task_draws_new_inputs_each_time():
 
 
 def test_points_make_implementation_worth_more_than_blanks():
-    totals = {hw: sum(points.values()) for hw, points in check.POINTS.items()}
-    assert totals == {ref.HW1: 25, ref.HW2: 12, ref.HW3: 40}
-    assert set(check.POINTS[ref.HW3]) == set(check.HOMEWORK[ref.HW3])
+    automatic = {hw: sum(points[ex] for ex in check.HOMEWORK[hw])
+                 for hw, points in check.POINTS.items()}
+    assert automatic == {ref.HW1: 25, ref.HW2: 12, ref.HW3: 40}
+    by_person = {hw: sum(points[q] for q in check.BY_PERSON[hw])
+                 for hw, points in check.POINTS.items()}
+    assert by_person == {ref.HW1: 3, ref.HW2: 6, ref.HW3: 0}   # the answers in words, comments
+    for hw, points in check.POINTS.items():   # every question has points, and only questions
+        assert set(points) == set(check.HOMEWORK[hw]) | set(check.BY_PERSON[hw])
+        assert not set(check.HOMEWORK[hw]) & set(check.BY_PERSON[hw])
+        assert check.maximum_points(hw) == (automatic[hw], by_person[hw])
 
 
 # --------------------------------------------------------------------------------------------
