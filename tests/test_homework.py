@@ -571,8 +571,11 @@ def test_score_table_columns(graded_samples):
     assert rows["correct_hw3.ipynb"]["hw3.conv2d_backward"] == "15"
     assert rows["crashing_hw2.ipynb"]["hw2.model"] == "0"
     assert rows["crashing_hw2.ipynb"]["hw2.fc_share"] == "2"
-    assert list(row)[-7:] == ["total", "max", "sandbox", "seconds", "reason", "student",
-                              "flags"]
+    assert list(row)[-8:] == ["total", "max", "by_person_max", "sandbox", "seconds", "reason",
+                              "student", "flags"]
+    # the answer in words is the instructor's to grade: a blank column, and its maximum
+    assert (row["hw1.looking_back (by person)"], row["by_person_max"]) == ("", "3")
+    assert rows["correct_hw3.ipynb"]["by_person_max"] == "0"
     assert row["student"] == "default" and row["flags"] == ""   # no --variants: the paper's
 
 
