@@ -150,6 +150,8 @@ def rule_items(source: str) -> dict:
 
 @pytest.mark.parametrize("path", EVERY, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def test_without_a_rules_file_every_rule_is_to_be_announced(path):
+    if "student" in path.parts and generator.DEFAULT_RULES.exists():
+        pytest.skip("this course has its rules file: its student notebooks show its rules")
     nb = nbformat.read(path, as_version=4)
     items = rule_items(tagged(nb, generator.RULES_TAG).source)
     assert len(items) == 4
@@ -173,12 +175,34 @@ def test_a_rules_file_fills_every_homework(tmp_path, capsys):
         assert "name the people you discussed with" in items["Collaboration"]
         assert items["Use of AI tools"].startswith("You may ask an AI assistant")
         assert TBA["en"] not in json.dumps(items)
-    # the same rules in the Korean edition: Korean labels, the instructor's words
+    # the Korean edition: Korean labels, and the texts of the [ko.*] tables
     korean = tool.generate(KOREAN_SOLUTIONS, tmp_path / "ko", rules=EXAMPLE)
     assert set(korean.values()) == {"written"}
     items = rule_items(tagged(nbformat.read(tmp_path / "ko" / SOLUTIONS[0].name, as_version=4),
                               generator.RULES_TAG).source)
-    assert items["마감"].startswith("Friday 20 March 2026")
+    assert items["마감"].startswith("2026년 3월 20일(금) 23:59")
+    assert items["제출 방법"].startswith("노트북(.ipynb 파일")
+    assert "Upload" not in json.dumps(items, ensure_ascii=False)
+
+
+def test_the_courses_rules_file_is_the_default(tmp_path, monkeypatch):
+    """An instructor who writes notebooks/homework/rules.toml gets it in every generated
+    notebook without passing --rules (the Korean build calls generate without it too)."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[all]\ndeadline = "the last lecture"\n[ko.all]\ndeadline = "마지막 강의"\n',
+                     encoding="utf-8")
+    monkeypatch.setattr(generator, "DEFAULT_RULES", rules)
+    tool.generate(SOLUTIONS[:1], tmp_path / "en")
+    tool.generate(KOREAN_SOLUTIONS[:1], tmp_path / "ko")
+    for edition, label, value in (("en", "Deadline", "the last lecture"),
+                                  ("ko", "마감", "마지막 강의")):
+        nb = nbformat.read(tmp_path / edition / SOLUTIONS[0].name, as_version=4)
+        items = rule_items(tagged(nb, generator.RULES_TAG).source)
+        assert items[label] == value
+        assert list(items.values()).count(TBA[edition]) == 3      # the fields it leaves out
+    tool.generate(SOLUTIONS[:1], tmp_path / "none", rules={})      # none at all: to be announced
+    nb = nbformat.read(tmp_path / "none" / SOLUTIONS[0].name, as_version=4)
+    assert set(rule_items(tagged(nb, generator.RULES_TAG).source).values()) == {TBA["en"]}
 
 
 def test_a_field_left_out_is_to_be_announced_and_json_works(tmp_path):
@@ -207,7 +231,9 @@ def test_rules_with_a_roster_reach_every_students_notebook(tmp_path):
 
 
 @pytest.mark.parametrize("text, words", [
-    ('[hw9]\ndeadline = "x"\n', "unknown table 'hw9'"),
+    ('[hw9]\ndeadline = "x"\n', "unknown table [hw9]"),
+    ('[ko.hw9]\ndeadline = "x"\n', "unknown table [ko.hw9]"),
+    ('[ko]\ndeadline = "x"\n', "unknown table [ko.deadline]"),
     ('[all]\ndue = "x"\n', "unknown field(s) due; the fields are deadline"),
     ('[all]\ndeadline = 5\n', "must be a text"),
     ('[all]\ndeadline = "   "\n', "must be a text"),

@@ -57,8 +57,9 @@ def main(argv=None) -> int:
     gen.add_argument("--rules", type=Path,
                      help="the course rules shown in every homework: a TOML (or JSON) file "
                           "with a deadline, how to hand in, the collaboration and AI-use "
-                          "policy (see notebooks/homework/rules.example.toml); without it "
-                          "each says 'to be announced by your instructor'")
+                          "policy (see notebooks/homework/rules.example.toml). Default: "
+                          "notebooks/homework/rules.toml if the course has one, else each "
+                          "rule says 'to be announced by your instructor'")
     gen.add_argument("--seed", type=int,
                      help="with --roster: the course's seed (keep it; the same seed and id "
                           "always give the same variant)")

@@ -52,7 +52,8 @@ from ...i18n import N_, catalog
 
 __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
            "fingerprint", "generate", "generate_class", "network_code", "Variant",
-           "points_markdown", "rules_markdown", "read_rules", "RULES", "POINTS_TAG", "RULES_TAG"]
+           "points_markdown", "rules_markdown", "read_rules", "default_rules", "RULES",
+           "POINTS_TAG", "RULES_TAG", "DEFAULT_RULES"]
 
 BEGIN, END, BLANK = "### BEGIN SOLUTION", "### END SOLUTION", "### BLANK"
 CODE_PROMPT = ("# YOUR CODE HERE", "raise NotImplementedError")
@@ -106,6 +107,10 @@ RULES = {
 }
 #: The table of a rules file whose fields apply to every homework (a homework's own table wins).
 EVERY_HOMEWORK = "all"
+#: The course's rules file, used when ``generate`` is given none: an instructor who adopts the
+#: course writes it once, and every generated notebook (both editions, the release, the site)
+#: shows its rules. The repository ships only ``rules.example.toml`` beside it.
+DEFAULT_RULES = Path(__file__).resolve().parents[3] / "notebooks" / "homework" / "rules.toml"
 TO_BE_ANNOUNCED = N_("to be announced by your instructor")
 #: How a notebook names an exercise the grader checks, when not by its own name.
 _QUESTION = {"model": N_("`build_zfnet`: the network it returns")}
@@ -161,7 +166,9 @@ def rules_markdown(homework: str, rules: dict | None = None, language: str = "en
     """The cell of course rules: each field of :data:`RULES` from ``rules`` (as
     :func:`read_rules` returns them), else "to be announced by your instructor"."""
     rules = rules or {}
-    mine = {**rules.get(EVERY_HOMEWORK, {}), **rules.get(homework, {})}
+    translated = rules.get(language, {}) if language != "en" else {}
+    mine = {**rules.get(EVERY_HOMEWORK, {}), **rules.get(homework, {}),
+            **translated.get(EVERY_HOMEWORK, {}), **translated.get(homework, {})}
     lines = [_say(N_("## Course rules"), language), ""]
     for field, label in RULES.items():
         value = mine.get(field) or _say(TO_BE_ANNOUNCED, language)
@@ -182,13 +189,16 @@ def _rule_text(value, where: str) -> str:
 
 
 def read_rules(path) -> dict:
-    """The instructor's rules file: ``{table: {field: text}}``.
+    """The instructor's rules file: ``{table: {field: text}}``, and ``{"ko": {table: ...}}``.
 
     A TOML file (Python 3.11+, or with ``tomli`` installed) or a JSON file with the same
     tables: ``[all]`` for every homework and ``[hw1_zfnet_parameters]`` etc. for one (its
     fields win), each with any of the fields ``deadline``, ``submission``, ``collaboration``,
-    ``ai_use`` (texts; Markdown allowed). Raises :class:`GenerateError` naming the fix.
+    ``ai_use`` (texts; Markdown allowed). ``[ko.all]``, ``[ko.hw1_zfnet_parameters]``, ...
+    give the Korean edition's texts (each wins over the tables above it). Raises
+    :class:`GenerateError` naming the fix.
     """
+    from ...i18n import LANGUAGES
     from ..selfcheck import HOMEWORK
 
     path = Path(path)
@@ -196,8 +206,9 @@ def read_rules(path) -> dict:
         raw = path.read_bytes()
     except OSError as error:
         raise GenerateError(f"--rules: cannot read {path} ({error.strerror or error}).") from None
+    kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
     try:
-        if path.suffix.lower() == ".json":
+        if kind == "JSON":
             data = json.loads(raw.decode("utf-8"))
         else:
             try:
@@ -212,24 +223,47 @@ def read_rules(path) -> dict:
                         "file.") from None
             data = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise GenerateError(f"--rules: {path} is not valid "
-                            f"{'JSON' if path.suffix.lower() == '.json' else 'TOML'}: {error}"
-                            ) from None
+        raise GenerateError(f"--rules: {path} is not valid {kind}: {error}") from None
     tables = (EVERY_HOMEWORK, *HOMEWORK)
-    if not isinstance(data, dict):
-        raise GenerateError(f"--rules: {path} must hold tables named {', '.join(tables)}.")
-    rules = {}
-    for table, fields in data.items():
-        if table not in tables or not isinstance(fields, dict):
-            raise GenerateError(f"--rules: {path}: unknown table {table!r}; use [{EVERY_HOMEWORK}] "
-                                f"(every homework) or one of {', '.join(HOMEWORK)}.")
-        unknown = sorted(set(fields) - set(RULES))
-        if unknown:
-            raise GenerateError(f"--rules: {path}: [{table}] has unknown field(s) "
-                                f"{', '.join(unknown)}; the fields are {', '.join(RULES)}.")
-        rules[table] = {field: _rule_text(value, f"--rules: {path}: [{table}] {field}")
-                        for field, value in fields.items()}
-    return rules
+    languages = tuple(code for code in LANGUAGES if code != "en")
+
+    def read(data, prefix: str, nested: bool) -> dict:
+        if not isinstance(data, dict):
+            raise GenerateError(f"--rules: {path} must hold tables named {', '.join(tables)}.")
+        rules = {}
+        for table, fields in data.items():
+            if nested and table in languages and isinstance(fields, dict):
+                rules[table] = read(fields, f"{table}.", False)
+                continue
+            if table not in tables or not isinstance(fields, dict):
+                raise GenerateError(
+                    f"--rules: {path}: unknown table [{prefix}{table}]; use [{prefix}"
+                    f"{EVERY_HOMEWORK}] (every homework) or one of "
+                    f"{', '.join(prefix + h for h in HOMEWORK)}"
+                    + (", and [ko.all], ... for the Korean edition's texts." if nested
+                       else "."))
+            unknown = sorted(set(fields) - set(RULES))
+            if unknown:
+                raise GenerateError(f"--rules: {path}: [{prefix}{table}] has unknown field(s) "
+                                    f"{', '.join(unknown)}; the fields are {', '.join(RULES)}.")
+            rules[table] = {field: _rule_text(value, f"--rules: {path}: [{prefix}{table}] "
+                                                      f"{field}")
+                            for field, value in fields.items()}
+        return rules
+
+    return read(data, "", True)
+
+
+def default_rules() -> dict:
+    """The rules of :data:`DEFAULT_RULES` when the course has written it, else none."""
+    return read_rules(DEFAULT_RULES) if DEFAULT_RULES.exists() else {}
+
+
+def _rules(rules) -> dict:
+    """``rules`` as :func:`read_rules` returns them: None means the course's default file."""
+    if rules is None:
+        return default_rules()
+    return rules if isinstance(rules, dict) else read_rules(rules)
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +459,8 @@ def generate(solutions, out_dir, force: bool = False, check: bool = False,
         Whose notebooks these are (default: the paper's network, for everyone).
     rules : path or dict, optional
         The course rules (a rules file, or what :func:`read_rules` returns): deadline, how to
-        hand in, collaboration and AI use. Default: each "to be announced by your instructor".
+        hand in, collaboration and AI use. Default: :data:`DEFAULT_RULES` if the course has
+        written it, else each "to be announced by your instructor" (as ``rules={}`` gives).
 
     Returns
     -------
@@ -437,8 +472,7 @@ def generate(solutions, out_dir, force: bool = False, check: bool = False,
     import nbformat
 
     out_dir = Path(out_dir)
-    if rules is not None and not isinstance(rules, dict):
-        rules = read_rules(rules)
+    rules = _rules(rules)
     plans, status = [], {}
     for solution in sorted(Path(s) for s in solutions):
         try:
@@ -483,8 +517,7 @@ def generate_class(solutions, roster: Path, seed: int, out_dir: Path,
         raise GenerateError(f"--seed must be a whole number from 0 to 2**63 - 1; got {seed!r}. "
                             "Choose one per course and keep it (the grader needs it).")
     ids = read_roster(Path(roster))
-    if rules is not None and not isinstance(rules, dict):
-        rules = read_rules(rules)      # once, before anything is written
+    rules = _rules(rules)      # once, before anything is written
     out_dir, status, record = Path(out_dir), {}, {}
     for student in ids:
         variant = Variant.of(seed, student)
