@@ -25,9 +25,11 @@ Cells tagged ``points`` and ``course-rules`` (markdown)
     :data:`cnnlib.homework.selfcheck.POINTS` (and who grades it: the grader, or a person for
     the questions of ``BY_PERSON``), and the course rules (deadline, how to hand in,
     collaboration, use of AI tools) from the instructor's rules file (:func:`read_rules`;
-    without one, each says "to be announced by your instructor"). A solution notebook holds
-    them as generated without a rules file (a test compares them); a Korean notebook gets them
-    in Korean (``cnnlib/_locale/ko.po``).
+    ``--rules``, else :data:`DEFAULT_RULES` if the course has written it, else each says "to be
+    announced by your instructor", never a made-up date). A solution notebook holds them as
+    generated without a rules file (a test compares them); a Korean notebook gets them in
+    Korean (labels from ``cnnlib/_locale/ko.po``, texts from the rules file's ``[ko.*]``
+    tables; the Korean solutions get theirs through ``i18n/ko/homework/*.po``).
 
 Generating also clears outputs and execution counts, and records a *fingerprint* in each
 student notebook's metadata (``cnnlib.generated``: the SHA-256 of the notebook as written).
