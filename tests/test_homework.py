@@ -354,9 +354,16 @@ def test_homework3_task_draws_new_inputs_each_time():
 
 
 def test_points_make_implementation_worth_more_than_blanks():
-    totals = {hw: sum(points.values()) for hw, points in check.POINTS.items()}
-    assert totals == {ref.HW1: 25, ref.HW2: 12, ref.HW3: 40}
-    assert set(check.POINTS[ref.HW3]) == set(check.HOMEWORK[ref.HW3])
+    automatic = {hw: sum(points[ex] for ex in check.HOMEWORK[hw])
+                 for hw, points in check.POINTS.items()}
+    assert automatic == {ref.HW1: 25, ref.HW2: 12, ref.HW3: 40}
+    by_person = {hw: sum(points[q] for q in check.BY_PERSON[hw])
+                 for hw, points in check.POINTS.items()}
+    assert by_person == {ref.HW1: 3, ref.HW2: 6, ref.HW3: 0}   # the answers in words, comments
+    for hw, points in check.POINTS.items():   # every question has points, and only questions
+        assert set(points) == set(check.HOMEWORK[hw]) | set(check.BY_PERSON[hw])
+        assert not set(check.HOMEWORK[hw]) & set(check.BY_PERSON[hw])
+        assert check.maximum_points(hw) == (automatic[hw], by_person[hw])
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,8 +571,11 @@ def test_score_table_columns(graded_samples):
     assert rows["correct_hw3.ipynb"]["hw3.conv2d_backward"] == "15"
     assert rows["crashing_hw2.ipynb"]["hw2.model"] == "0"
     assert rows["crashing_hw2.ipynb"]["hw2.fc_share"] == "2"
-    assert list(row)[-7:] == ["total", "max", "sandbox", "seconds", "reason", "student",
-                              "flags"]
+    assert list(row)[-8:] == ["total", "max", "by_person_max", "sandbox", "seconds", "reason",
+                              "student", "flags"]
+    # the answer in words is the instructor's to grade: a blank column, and its maximum
+    assert (row["hw1.looking_back (by person)"], row["by_person_max"]) == ("", "3")
+    assert rows["correct_hw3.ipynb"]["by_person_max"] == "0"
     assert row["student"] == "default" and row["flags"] == ""   # no --variants: the paper's
 
 

@@ -311,6 +311,20 @@ def test_release_holds_what_students_need(built_release):
     assert os.access(built_release / "postBuild", os.X_OK)
 
 
+def test_release_homework_states_points_and_rules(built_release):
+    """What students get says what each question is worth and who grades it, and the course
+    rules (here "to be announced": the repository ships no rules file), in both editions."""
+    homework = sorted(built_release.glob("notebooks/**/homework/student/hw*.ipynb"))
+    assert len(homework) == 6
+    for path in homework:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        tags = [t for c in cells for t in c["metadata"].get("tags", ())]
+        assert tags.count("points") == tags.count("course-rules") == 1, path
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        assert ("to be announced by your instructor" in text) != ("강사가 알려 줄 예정" in text)
+        assert "BEGIN SOLUTION" not in text
+
+
 @pytest.mark.parametrize("top", sorted(set(release.RELEASE) | {"notebooks"}))
 def test_release_holds_no_solution(built_release, top):
     """One test per part of the release (``cnnlib`` passes once grading code and references

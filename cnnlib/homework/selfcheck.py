@@ -48,6 +48,8 @@ from .runner import describe_model
 __all__ = [
     "HOMEWORK",
     "POINTS",
+    "BY_PERSON",
+    "maximum_points",
     "Network",
     "AnswerKey",
     "Report",
@@ -73,15 +75,32 @@ HOMEWORK = {
     HW2: ("model", "fc_share"),
     HW3: ("conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward"),
 }
-#: Points of each exercise, the one place the grader and the notebooks read them: code that
-#: must work on inputs drawn at grading time is worth more than one arithmetic blank
-#: (homework 1: 25 blanks of 1 point; homework 3: 40 points).
+#: Homework name -> the questions a person grades (the grader cannot judge prose): their name
+#: (the CSV's column) and what is read. Their points are in :data:`POINTS` with the others.
+BY_PERSON = {
+    HW1: {"looking_back": N_("Looking back: your answer in words")},
+    HW2: {"comments": N_("The comments that explain the blocks of `build_zfnet`"),
+          "mult_adds": N_("Mult-Adds against parameters: your answer in words")},
+    HW3: {},
+}
+#: Points of each question, the one place the grader and the notebooks read them (the
+#: generator writes every notebook's table of points from here): code that must work on
+#: inputs drawn at grading time is worth more than one arithmetic blank (homework 1: 25 blanks
+#: of 1 point; homework 3: 40 points). The grader gives the points of :data:`HOMEWORK`'s
+#: exercises; those of :data:`BY_PERSON`'s questions are the instructor's to give.
 POINTS = {
-    HW1: dict.fromkeys(HOMEWORK[HW1], 1),
-    HW2: {"model": 10, "fc_share": 2},
+    HW1: {**dict.fromkeys(HOMEWORK[HW1], 1), "looking_back": 3},
+    HW2: {"model": 10, "fc_share": 2, "comments": 3, "mult_adds": 3},
     HW3: {"conv2d_forward": 10, "conv2d_backward": 15, "max_pool2d_forward": 5,
           "max_pool2d_backward": 10},
 }
+
+
+def maximum_points(homework: str) -> tuple[int, int]:
+    """``(automatic, by_person)``: the points the grader gives and those a person gives."""
+    automatic = sum(POINTS[homework][name] for name in HOMEWORK[homework])
+    return automatic, sum(POINTS[homework].values()) - automatic
+
 #: The function a homework 2 notebook must define.
 HW2_BUILD = "build_zfnet"
 

@@ -54,6 +54,12 @@ def main(argv=None) -> int:
                      help="CSV of the class (a column id, student_id, login, username or "
                           "email): write one folder per student into --out, each with their "
                           "own variant, and --out/variants.json for the grader")
+    gen.add_argument("--rules", type=Path,
+                     help="the course rules shown in every homework: a TOML (or JSON) file "
+                          "with a deadline, how to hand in, the collaboration and AI-use "
+                          "policy (see notebooks/homework/rules.example.toml). Default: "
+                          "notebooks/homework/rules.toml if the course has one, else each "
+                          "rule says 'to be announced by your instructor'")
     gen.add_argument("--seed", type=int,
                      help="with --roster: the course's seed (keep it; the same seed and id "
                           "always give the same variant)")
@@ -87,9 +93,10 @@ def main(argv=None) -> int:
         try:
             if args.roster is not None:
                 status = generate_class(solutions, args.roster, args.seed, args.out,
-                                        force=args.force)
+                                        force=args.force, rules=args.rules)
             else:
-                status = generate(solutions, args.out, force=args.force, check=args.check)
+                status = generate(solutions, args.out, force=args.force, check=args.check,
+                                  rules=args.rules)
         except (GenerateError, OSError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -49,7 +49,7 @@ from pathlib import Path
 
 from ...i18n import N_, tr
 from . import sandbox as sb
-from .reference import HOMEWORK, HW2, POINTS, grading_task, score
+from .reference import BY_PERSON, HOMEWORK, HW2, POINTS, grading_task, maximum_points, score
 from .variants import DEFAULT_ID, draw
 
 MAX_BYTES = 20_000_000
@@ -106,7 +106,13 @@ class Result:
 
     @property
     def maximum(self) -> int:
-        return sum(POINTS.get(self.homework, {}).values())
+        """The points the grader can give (a person gives :attr:`by_person` more)."""
+        return maximum_points(self.homework)[0] if self.homework in HOMEWORK else 0
+
+    @property
+    def by_person(self) -> int:
+        """The points of the questions a person grades (the CSV leaves them blank)."""
+        return maximum_points(self.homework)[1] if self.homework in HOMEWORK else 0
 
 
 #: Characters that end or break a line; in a reason they become a space.
@@ -668,11 +674,18 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
 HEADER_FIXED = ["submission", "homework"]
 
 
+#: The suffix of a column the instructor fills in: a question a person grades (BY_PERSON).
+BY_PERSON_SUFFIX = " (by person)"
+
+
 def header() -> list[str]:
+    """submission, homework, one column per exercise (the grader's points) and per question a
+    person grades (left blank), then total and max (the grader's points only), by_person_max
+    (the points a person adds), sandbox, seconds, reason, student, flags."""
     columns = [f"{hw.split('_')[0]}.{ex}" for hw, exercises in HOMEWORK.items()
-               for ex in exercises]
-    return HEADER_FIXED + columns + ["total", "max", "sandbox", "seconds", "reason", "student",
-                                     "flags"]
+               for ex in [*exercises, *(n + BY_PERSON_SUFFIX for n in BY_PERSON[hw])]]
+    return HEADER_FIXED + columns + ["total", "max", "by_person_max", "sandbox", "seconds",
+                                     "reason", "student", "flags"]
 
 
 def safe_cell(value) -> str:
@@ -686,7 +699,9 @@ def row(result: Result) -> list[str]:
     for hw, exercises in HOMEWORK.items():
         for ex in exercises:
             cells.append(result.points.get(ex, 0) if result.homework == hw else "")
-    cells += [result.total, result.maximum, result.sandbox, f"{result.seconds:.1f}",
+        cells += [""] * len(BY_PERSON[hw])     # a person's points: the instructor fills them in
+    cells += [result.total, result.maximum, result.by_person if result.homework else "",
+              result.sandbox, f"{result.seconds:.1f}",
               result.reason, result.student, "; ".join(result.flags)]
     return [safe_cell(c) for c in cells]
 
@@ -709,9 +724,12 @@ def write_row(writer, result: Result, relative: bytes) -> Result:
 
 
 def progress_line(done: int, count: int, result: Result) -> str:
-    """``[3/40] kim_hw3.ipynb: 35/40 (2.1 s) - reason``, at most :data:`MAX_TEXT` characters."""
+    """``[3/40] kim_hw3.ipynb: 35/40 (2.1 s) - reason``, at most :data:`MAX_TEXT` characters;
+    ``[1/40] kim_hw1.ipynb: 19/25, a person grades 3 more (1.4 s)`` for a homework with
+    questions a person grades."""
+    more = f", a person grades {result.by_person} more" if result.by_person else ""
     line = (f"[{done}/{count}] {safe_text(result.submission, MAX_TEXT // 3)}: "
-            f"{result.total}/{result.maximum} ({result.seconds:.1f} s)")
+            f"{result.total}/{result.maximum}{more} ({result.seconds:.1f} s)")
     if result.reason:
         line += " - " + safe_text(result.reason, MAX_TEXT - len(line) - 3)
     return safe_text(line)

@@ -22,6 +22,7 @@ from ...i18n import tr
 from ..runner import describe_model, leaves
 from ..selfcheck import (
     _MISSING_CALL,
+    BY_PERSON,
     HOMEWORK,
     HW1,
     HW2,
@@ -45,11 +46,12 @@ from ..selfcheck import (
     is_large,
     judge_model,
     layer_items,
+    maximum_points,
     shape_kind,
 )
 
 __all__ = ["PAPER", "zfnet", "table", "answer_key", "grading_task", "score", "decode",
-           "HOMEWORK", "POINTS", "HW1", "HW2", "HW3"]
+           "HOMEWORK", "POINTS", "BY_PERSON", "maximum_points", "HW1", "HW2", "HW3"]
 
 #: ZFNet as in Zeiler & Fergus (2013, figure 3) for 3 x 224 x 224 images, without its contrast
 #: normalisation; its pools round up (ceil_mode=True), which gives the paper's 55 and 13.
