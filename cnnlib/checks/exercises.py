@@ -189,8 +189,8 @@ EXERCISES = {
     "ex-08-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
     "ex-08-4": _choice(
         "why im2col + one matrix product beats the loops", "b",
-        "Right: the arithmetic is the same (216 multiply-adds both ways in section 8.2); it runs in "
-        "one call to compiled, vectorised, cache-friendly code instead of one Python step per "
+        "Right: the arithmetic is the same (216 multiply-adds both ways in section 8.2); it runs "
+        "in one call to compiled, vectorised, cache-friendly code instead of one Python step per "
         "window. The copy costs memory, not much time.",
         {"a": "Count them: the product of a 3 x 18 and an 18 x 4 matrix is 3 x 18 x 4 = 216 "
               "multiply-adds, exactly as many as the loops do. The copies are multiplied too.",
