@@ -71,11 +71,13 @@ ANSWERS = {
     "ex-08-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
     "ex-08-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW
     "ex-08-3": ((256 + 1) * 64, 256 * 64),                   # forgot the biases
+    "ex-08-4": ("b", "a"),                                   # "im2col does less arithmetic"
     # 09 counting parameters
     "ex-09-1": ((11 * 11 * 3 + 1) * 96, 11 * 11 * 3 * 96),              # 34,944; no bias
     "ex-09-2": ((5 * 5 * 48 + 1) * 256, (5 * 5 * 96 + 1) * 256),       # 307,456; no groups
     "ex-09-3": ((192 + 1) * 16 + (5 * 5 * 16 + 1) * 32, (5 * 5 * 192 + 1) * 32),  # 15,920
     "ex-09-4": (9 * 128 + 128 * 128, 9 * 128 * 128),                    # 17,536; full 3x3
+    "ex-09-5": ("b", "a"),                                   # "skips cure vanishing gradients"
     # 10 AlexNet
     "ex-10-1": (55, 54),
     "ex-10-2": (55, 54),                                     # forgot the padding

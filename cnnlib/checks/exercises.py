@@ -247,6 +247,17 @@ EXERCISES = {
                   (10, 10, 1, 1): "A 1x1 kernel sees one position; this filter must cover the "
                                   "whole 24x24 map."}),
     "ex-08-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
+    "ex-08-4": _choice(
+        "why im2col + one matrix product beats the loops", "b",
+        "Right: the arithmetic is the same (216 multiply-adds both ways in section 8.2); it runs "
+        "in one call to compiled, vectorised, cache-friendly code instead of one Python step per "
+        "window. The copy costs memory, not much time.",
+        {"a": "Count them: the product of a 3 x 18 and an 18 x 4 matrix is 3 x 18 x 4 = 216 "
+              "multiply-adds, exactly as many as the loops do. The copies are multiplied too.",
+         "c": "The im2col matrix is larger than the image, not smaller: 7 to 9 times in section "
+              "8.3, because each value is copied into every window that contains it.",
+         "d": "The result is exact, not an approximation: section 8.2 prints True for "
+              "matmul == naive loops. The same products are summed, only in another order."}),
     # 09 counting parameters
     "ex-09-1": lambda a: conv_params(a, in_channels=3, out_channels=96, kernel_size=11),
     "ex-09-2": lambda a: conv_params(a, in_channels=96, out_channels=256, kernel_size=5,
@@ -270,6 +281,19 @@ EXERCISES = {
                   16_384: "Add the depthwise 3x3 filters: 9 weights for each of the 128 "
                           "channels.",
                   1_152: "Add the 1x1 pointwise convolution: 128 x 128 weights."}),
+    "ex-09-5": _choice(
+        "why residual connections help very deep networks", "b",
+        "Right: with out = F(x) + x a block is the identity when F is zero, so extra blocks start "
+        "near \"do nothing\" and only learn a correction. Plain networks lacked exactly that: "
+        "with batch norm and healthy gradients, the deeper one still reached a higher training "
+        "error (the degradation problem He et al. measured).",
+        {"a": "Batch norm (and He initialisation) already keep a plain stack's gradient alive: "
+              "section 9.6 measured it, and He et al.'s plain networks had batch norm and "
+              "healthy gradients, yet the deeper one trained worse.",
+         "c": "The identity shortcut has no parameters at all (section 9.6's count); a residual "
+              "network has the same convolutions as its plain twin.",
+         "d": "The deeper plain network was worse on its own training data, not only on new "
+              "data: that is an optimisation failure, not overfitting."}),
     # 10 AlexNet
     "ex-10-1": lambda a: output_size(a, input_size=227, kernel_size=11, stride=4),
     "ex-10-2": lambda a: output_size(a, input_size=224, kernel_size=11, stride=4, padding=2),
