@@ -151,10 +151,33 @@ EXERCISES = {
     "ex-06-2": _value(
         "largest gradient factor through 5 sigmoids", 0.25**5,
         "The sigmoid's slope is at most 0.25, and the chain rule multiplies the slopes of the "
-        "layers.", rtol=1e-3,
+        "layers.", rtol=0.03,  # accepts the answer box's 0.00098 (two significant figures)
         mistakes={1.25: "The chain rule multiplies slopes layer by layer; it does not add them.",
                   0.25: "That is the factor for one layer; there are 5.",
                   1.0: "1 is ReLU's slope for positive inputs; the sigmoid's is at most 0.25."}),
+    "ex-06-3": _value(
+        "He standard deviation for a 3x3 convolution over 64 channels", np.sqrt(2 / (3 * 3 * 64)),
+        "fan_in counts the inputs one output sees (all channels of the window); He's variance is "
+        "2 / fan_in, and the standard deviation is its square root.", rtol=0.01,
+        mistakes={2 / 576: "That is the variance 2 / fan_in; the standard deviation is its "
+                           "square root.",
+                  np.sqrt(2 / 64): "One output sees the whole 3x3 window in every channel: "
+                                   "fan_in = 3 x 3 x 64, not 64.",
+                  np.sqrt(2 / 9): "One output sees the 3x3 window in all 64 channels: "
+                                  "fan_in = 3 x 3 x 64, not 9.",
+                  np.sqrt(1 / 576): "1 / fan_in is Xavier's variance; ReLU halves the signal, so "
+                                    "He doubles it."}),
+    "ex-06-4": _choice(
+        "why a deep sigmoid network learns slowly at first", "b",
+        "Right: the chain rule multiplies one slope per layer, at most 0.25 and less where the "
+        "sigmoid saturates, and weights of a steady scale do not make up for it.",
+        {"a": "ReLU is non-linear too and passes gradients unchanged for positive inputs: what "
+              "matters is the size of the slope, not whether the function is linear.",
+         "c": "Nothing becomes undefined: the loss and its gradient exist for any outputs. "
+              "Outputs that are not centred on zero can slow learning a little, but they do not "
+              "make the gradient vanish layer by layer.",
+         "d": "Xavier's scale keeps the size of the forward signal steady (the sigmoid stack's "
+              "output does not vanish); the gradient still shrinks because of the slopes."}),
     # 07 batch norm and dropout
     "ex-07-1": _value(
         "learnable parameters of batch norm over 64 channels", 2 * 64,
