@@ -65,6 +65,8 @@ ANSWERS = {
     # 07 batch norm and dropout
     "ex-07-1": (128, 256),                                   # counted the running statistics
     "ex-07-2": (2.0, 1.0),                                   # divided by the variance
+    "ex-07-3": (1.25, 0.8),                                  # 1/(1-p) vs the keep probability
+    "ex-07-4": ("b", "c"),                                   # masks + batch stats vs "learning"
     # 08 fast convolution
     "ex-08-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
     "ex-08-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW

@@ -173,9 +173,9 @@ EXERCISES = {
         "sigmoid saturates, and weights of a steady scale do not make up for it.",
         {"a": "ReLU is non-linear too and passes gradients unchanged for positive inputs: what "
               "matters is the size of the slope, not whether the function is linear.",
-         "c": "Nothing becomes undefined: the loss and its gradient exist for any outputs. "
-              "Outputs that are not centred on zero can slow learning a little, but they do not "
-              "make the gradient vanish layer by layer.",
+         "c": "Outputs that are not centred on zero can slow learning somewhat, but they do not "
+              "shrink the gradient at every layer: tanh is centred and still loses gradient where "
+              "it saturates, and the sigmoid's slope of at most 0.25 remains.",
          "d": "Xavier's scale keeps the size of the forward signal steady (the sigmoid stack's "
               "output does not vanish); the gradient still shrinks because of the slopes."}),
     # 07 batch norm and dropout
@@ -193,6 +193,29 @@ EXERCISES = {
         mistakes={1.0: "Divide by the standard deviation sqrt(4) = 2, not by the variance 4.",
                   4.0: "After subtracting the mean, divide by the standard deviation.",
                   1.5: "Subtract the mean first: (6 - 2) / 2."}),
+    "ex-07-3": _value(
+        "dropout scale for the kept values, p = 0.2", 1 / (1 - 0.2),
+        "A value is kept with probability 1 - p; the scale must keep its expected value "
+        "unchanged.", rtol=1e-6,
+        mistakes={0.8: "0.8 is the probability of keeping a value (the original dropout's "
+                       "test-time factor); inverted dropout divides by it during training.",
+                  5.0: "1 / p would be the scale for the dropped share; the kept values are "
+                       "divided by the keep probability 1 - p.",
+                  1.2: "1 + p is close but not exact: the scale is 1 / (1 - p).",
+                  1.0: "Without scaling, the expected value would shrink to (1 - p) times the "
+                       "input."}),
+    "ex-07-4": _choice(
+        "why a network must be in evaluation mode for testing", "b",
+        "Right: dropout's random masks and batch norm's batch statistics make training-mode "
+        "outputs random and batch-dependent; evaluation mode turns dropout off and uses the "
+        "running statistics.",
+        {"a": "The mode does not change the speed that matters here: it changes what dropout "
+              "and batch norm compute (random masks, batch statistics).",
+         "c": "A forward pass never changes the weights; only a training step does. The "
+              "randomness comes from dropout's masks and the batch dependence from batch "
+              "norm's statistics.",
+         "d": "Inverted dropout scales the kept values during training, so evaluation needs no "
+              "rescaling; and a rescaling would not make the answers random."}),
     # 08 fast convolution
     "ex-08-1": _value(
         "im2col shape for 3x227x227, 11x11 kernel, stride 4",
