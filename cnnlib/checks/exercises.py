@@ -211,10 +211,33 @@ EXERCISES = {
     "ex-06-2": _value(
         "largest gradient factor through 5 sigmoids", 0.25**5,
         "The sigmoid's slope is at most 0.25, and the chain rule multiplies the slopes of the "
-        "layers.", rtol=1e-3,
+        "layers.", rtol=0.03,  # accepts the answer box's 0.00098 (two significant figures)
         mistakes={1.25: "The chain rule multiplies slopes layer by layer; it does not add them.",
                   0.25: "That is the factor for one layer; there are 5.",
                   1.0: "1 is ReLU's slope for positive inputs; the sigmoid's is at most 0.25."}),
+    "ex-06-3": _value(
+        "He standard deviation for a 3x3 convolution over 64 channels", np.sqrt(2 / (3 * 3 * 64)),
+        "fan_in counts the inputs one output sees (all channels of the window); He's variance is "
+        "2 / fan_in, and the standard deviation is its square root.", rtol=0.01,
+        mistakes={2 / 576: "That is the variance 2 / fan_in; the standard deviation is its "
+                           "square root.",
+                  np.sqrt(2 / 64): "One output sees the whole 3x3 window in every channel: "
+                                   "fan_in = 3 x 3 x 64, not 64.",
+                  np.sqrt(2 / 9): "One output sees the 3x3 window in all 64 channels: "
+                                  "fan_in = 3 x 3 x 64, not 9.",
+                  np.sqrt(1 / 576): "1 / fan_in is Xavier's variance; ReLU halves the signal, so "
+                                    "He doubles it."}),
+    "ex-06-4": _choice(
+        "why a deep sigmoid network learns slowly at first", "b",
+        "Right: the chain rule multiplies one slope per layer, at most 0.25 and less where the "
+        "sigmoid saturates, and weights of a steady scale do not make up for it.",
+        {"a": "ReLU is non-linear too and passes gradients unchanged for positive inputs: what "
+              "matters is the size of the slope, not whether the function is linear.",
+         "c": "Outputs that are not centred on zero can slow learning somewhat, but they do not "
+              "shrink the gradient at every layer: tanh is centred and still loses gradient where "
+              "it saturates, and the sigmoid's slope of at most 0.25 remains.",
+         "d": "Xavier's scale keeps the size of the forward signal steady (the sigmoid stack's "
+              "output does not vanish); the gradient still shrinks because of the slopes."}),
     # 07 batch norm and dropout
     "ex-07-1": _value(
         "learnable parameters of batch norm over 64 channels", 2 * 64,
@@ -230,6 +253,29 @@ EXERCISES = {
         mistakes={1.0: "Divide by the standard deviation sqrt(4) = 2, not by the variance 4.",
                   4.0: "After subtracting the mean, divide by the standard deviation.",
                   1.5: "Subtract the mean first: (6 - 2) / 2."}),
+    "ex-07-3": _value(
+        "dropout scale for the kept values, p = 0.2", 1 / (1 - 0.2),
+        "A value is kept with probability 1 - p; the scale must keep its expected value "
+        "unchanged.", rtol=1e-6,
+        mistakes={0.8: "0.8 is the probability of keeping a value (the original dropout's "
+                       "test-time factor); inverted dropout divides by it during training.",
+                  5.0: "1 / p would be the scale for the dropped share; the kept values are "
+                       "divided by the keep probability 1 - p.",
+                  1.2: "1 + p is close but not exact: the scale is 1 / (1 - p).",
+                  1.0: "Without scaling, the expected value would shrink to (1 - p) times the "
+                       "input."}),
+    "ex-07-4": _choice(
+        "why a network must be in evaluation mode for testing", "b",
+        "Right: dropout's random masks and batch norm's batch statistics make training-mode "
+        "outputs random and batch-dependent; evaluation mode turns dropout off and uses the "
+        "running statistics.",
+        {"a": "The mode does not change the speed that matters here: it changes what dropout "
+              "and batch norm compute (random masks, batch statistics).",
+         "c": "A forward pass never changes the weights; only a training step does. The "
+              "randomness comes from dropout's masks and the batch dependence from batch "
+              "norm's statistics.",
+         "d": "Inverted dropout scales the kept values during training, so evaluation needs no "
+              "rescaling; and a rescaling would not make the answers random."}),
     # 08 fast convolution
     "ex-08-1": _value(
         "im2col shape for 3x227x227, 11x11 kernel, stride 4",
