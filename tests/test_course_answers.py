@@ -139,7 +139,7 @@ def shown_answer(box: str):
         return None
     text = first.group(1) or first.group(2)
     for piece in reversed(re.split(r"\s[=≈]\s", text)):   # "2³ = 8": the last value shown
-        piece = _THOUSANDS.sub("", piece.strip().rstrip("%").strip())
+        piece = _THOUSANDS.sub("", piece.strip().rstrip("%").strip().replace("−", "-"))
         letter = re.fullmatch(r"\(?([a-e])\)?", piece)   # a why question's choice: "(b)"
         if letter:
             return letter.group(1)

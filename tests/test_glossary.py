@@ -6,6 +6,8 @@ the term, in anything a student reads (markdown, code comments; not the instruct
 unless the same paragraph points to where it is taught ("notebook 7", or a link to it): a
 forward reference such as "dropout (notebook 7)" is honest, a bare "dropout" is not. And the
 lecture the glossary names must itself use the term (it cannot teach what it never says).
+Within one earlier lecture it is the first use that must point there: later uses in that lecture
+come after the student has been told where to look.
 """
 
 from __future__ import annotations
@@ -51,17 +53,17 @@ def term_pattern(term: str) -> re.Pattern:
 
 
 def first_unexplained_use(term: str, taught: str, texts: dict[str, list[str]]):
-    """``(lecture, paragraph)`` of the first use of ``term`` before ``taught`` that does not point
-    to ``taught``; ``None`` when every earlier use points there."""
+    """``(lecture, paragraph)`` of the first lecture before ``taught`` whose first use of ``term``
+    does not point to ``taught``; ``None`` when each earlier lecture's first use points there."""
     pattern = term_pattern(term)
     number = int(taught[:2])
     pointer = re.compile(rf"notebooks? 0?{number}\b|{re.escape(taught)}", re.IGNORECASE)
     for lecture, paras in texts.items():
         if lecture >= taught:
             return None
-        for paragraph in paras:
-            if pattern.search(paragraph) and not pointer.search(paragraph):
-                return lecture, paragraph
+        first = next((paragraph for paragraph in paras if pattern.search(paragraph)), None)
+        if first is not None and not pointer.search(first):
+            return lecture, first
     return None
 
 
@@ -82,7 +84,9 @@ def test_no_lecture_uses_a_term_before_it_is_taught(term, taught):
 def test_the_check_tells_a_forward_reference_from_an_unexplained_use():
     texts = {"01_a.ipynb": ["Pooling shrinks a map."], "05_pooling.ipynb": ["Pooling ..."]}
     assert first_unexplained_use("pooling", "05_pooling.ipynb", texts)[0] == "01_a.ipynb"
-    texts["01_a.ipynb"] = ["Pooling (notebook 5) shrinks a map."]
+    texts["01_a.ipynb"] = ["Pooling (notebook 5) shrinks a map.", "Pooling again."]
     assert first_unexplained_use("pooling", "05_pooling.ipynb", texts) is None
+    texts["01_a.ipynb"] = ["Pooling again.", "Pooling (notebook 5) shrinks a map."]
+    assert first_unexplained_use("pooling", "05_pooling.ipynb", texts)[0] == "01_a.ipynb"
     texts["01_a.ipynb"] = ["Max-pooling and unpooling are other words."]
     assert first_unexplained_use("pooling", "05_pooling.ipynb", texts) is None
