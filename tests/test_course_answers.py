@@ -1,4 +1,4 @@
-"""Every "Check yourself" exercise of the course notebooks 01-11 can actually be checked.
+"""Every "Check yourself" exercise of the course notebooks 01-12 can actually be checked.
 
 An exercise is a code cell tagged ``exercise`` whose cell id names it (``ex-09-3`` is exercise 3
 of notebook 09). It may use only what its notebook's first code cell (the imports) defines, and
@@ -28,7 +28,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 COURSE = ("01_images_as_tensors", "02_convolution", "03_padding_and_stride",
           "04_receptive_fields", "05_pooling", "06_activations_and_initialisation",
           "07_batch_norm_and_dropout", "08_fast_convolution", "09_counting_parameters",
-          "10_alexnet", "11_training")
+          "10_alexnet", "11_training", "12_uses_and_limits")
 
 # cell id: (correct answer, typical wrong answer), both worked out by hand.
 ANSWERS = {
@@ -95,6 +95,11 @@ ANSWERS = {
     "ex-11-2": (10, 1.9),                                    # 1 / (1 - 0.9) vs the 2nd step only
     "ex-11-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
     "ex-11-4": ("c", "a"),                                   # forward collapse vs "0.25 slope"
+    # 12 uses and limits
+    "ex-12-1": ("b", "a"),                                   # "convolution follows rotations"
+    "ex-12-2": (16, 15),                                     # 1 + 2 x 16 = 33 vs 31, one short
+    "ex-12-3": (196 * 196, 196),                             # 38,416 vs the number of patches
+    "ex-12-4": (4, 2),                                       # strides multiply vs one pooling
 }
 
 

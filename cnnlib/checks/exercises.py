@@ -403,6 +403,44 @@ EXERCISES = {
          "d": "Saturation means outputs near 0 or 1; these sigmoids output about 0.5, their steep "
               "middle, where the slope is largest (0.25). The trouble is that the output is "
               "about 0.5 for every image."}),
+    # 12 uses and limits
+    "ex-12-1": _choice(
+        "why a CNN trained on upright digits misreads turned digits", "b",
+        "Right: a filter answers one orientation, and weight sharing copies it to every "
+        "position without turning it; the turned strokes excite other filters, which no "
+        "training image paired with the digit. Training on turned copies (data augmentation) "
+        "is what helps.",
+        {"a": "Convolution follows shifts, not rotations: the vertical-edge filter answered 4 "
+              "to a vertical edge and 0 to the same edge turned by 90 degrees, already in the "
+              "first layer.",
+         "c": "More parameters do not teach what the data never showed: a larger network "
+              "trained on the same upright digits has seen no turned strokes either."}),
+    "ex-12-2": _value(
+        "3x3 stride-1 convolution layers for a receptive field of at least 32 pixels",
+        next(n for n in range(1, 100)
+             if shapes.receptive_fields([W(3)] * n)[-1].rf >= 32),
+        "Each 3x3 layer at stride 1 adds k - 1 = 2 pixels to the receptive field: r = 1 + 2L.",
+        mistakes={15: "Fifteen layers give 1 + 2 x 15 = 31 pixels, one short of 32.",
+                  11: "Kernel sizes do not add up (3 + 3 + ...): each layer adds only k - 1 = 2 "
+                      "pixels.",
+                  31: "Each 3x3 layer adds 2 pixels, not 1."}),
+    "ex-12-3": _value(
+        "attention weights of one ViT head on 224x224 with 16x16 patches", ((224 // 16) ** 2) ** 2,
+        "Count the patches, (224 / 16)^2; every patch has one weight for every patch, itself "
+        "included.",
+        mistakes={196: "That is the number of patches; each of them has a weight for every "
+                       "patch.",
+                  224 * 224: "Attention works on patches, not pixels.",
+                  196 * 195: "A patch also attends to itself.",
+                  196 * 197 // 2: "a_ij and a_ji are different numbers: count ordered pairs."}),
+    "ex-12-4": _value(
+        "input shift that moves the map after two 2x2/2 poolings by one cell",
+        shapes.receptive_fields([W(2, stride=2), W(2, stride=2)])[-1].jump,
+        "One cell of the last map stands for the jump of the stack: multiply the strides.",
+        mistakes={2: "That is one pooling; the strides multiply: 2 x 2.",
+                  1: "A 1-pixel shift changes the pooled map; it cannot move it by a fraction of "
+                     "a cell.",
+                  8: "The strides multiply: 2 x 2, for two poolings."}),
 }
 
 
