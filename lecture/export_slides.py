@@ -1,6 +1,6 @@
 """Export the course notebooks as static reveal.js slides to share: ``make slides-html``.
 
-Writes ``_slides/NN_name.slides.html`` for each course notebook (00-11) with its stored outputs,
+Writes ``_slides/NN_name.slides.html`` for each course notebook (00-12) with its stored outputs,
 and ``_slides/assets/`` with everything those pages load, so the folder works from a USB stick
 or any static host with no other host contacted:
 
@@ -47,7 +47,7 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/cnn-basics.js");
 REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768",
           "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
 MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"
-COURSE = re.compile(r"^\d\d_.*\.ipynb$")     # notebooks 00-11
+COURSE = re.compile(r"^\d\d_.*\.ipynb$")     # notebooks 00-12
 
 
 def course_notebooks() -> list[Path]:
@@ -128,7 +128,7 @@ def remote_references(html: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to export (default: the course, 00-11)")
+                        help="notebooks to export (default: the course, 00-12)")
     parser.add_argument("--output", type=Path, default=ROOT / "_slides")
     parser.add_argument("--check", type=Path, metavar="FILE",
                         help="only list the remote references of an exported page")

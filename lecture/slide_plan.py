@@ -1,6 +1,6 @@
 """Print the slideshow plan of each course notebook: ``make slide-plan``.
 
-Per notebook (00-11), from the cells' ``slideshow`` metadata (RISE / nbconvert conventions):
+Per notebook (00-12), from the cells' ``slideshow`` metadata (RISE / nbconvert conventions):
 slides, subslides, fragments, speaker notes, explorers on the slides, reading cells (tagged
 ``reading``, out of the slideshow) and an estimated lecture time.
 
@@ -8,7 +8,7 @@ Time model (an estimate to plan with, not a measurement): 2 minutes per slide or
 3 more for each explorer on a slide (the class watches a few settings and answers a question).
 A lecture is at most 50 minutes.
 
-Usage: ``python lecture/slide_plan.py [NOTEBOOK ...]`` (default: notebooks/00-11).
+Usage: ``python lecture/slide_plan.py [NOTEBOOK ...]`` (default: notebooks/00-12).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COURSE = re.compile(r"^\d\d_.*\.ipynb$")       # notebooks 00-11
+COURSE = re.compile(r"^\d\d_.*\.ipynb$")       # notebooks 00-12
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 MINUTES_PER_SLIDE = 2
 MINUTES_PER_EXPLORER = 3

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-#: The course notebooks 00-11: each presents as one lecture.
+#: The course notebooks 00-12: each presents as one lecture.
 SLIDE_NOTEBOOKS = sorted(p.stem for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_SLIDES = 22
