@@ -37,18 +37,18 @@ ANSWERS = {
     "ex-01-2": ((8, 3, 600, 512), (8, 600, 512, 3)),         # NCHW vs NHWC
     "ex-01-3": (28, 1),                                      # a row apart vs the right neighbour
     "ex-01-4": (6_220_801_000, 6_220_800_000),               # (6,220,800 + 1) x 1000 vs no bias
-    "ex-01-5": ("b", "c"),                                   # why: sum ignores order / "untrained"
+    "ex-01-5": ("c", "b"),                                   # why: sum ignores order / "untrained"
     # 02 convolution
     "ex-02-1": (-7, 29),                                     # by hand vs flipped kernel
     "ex-02-2": ((4, 10, 28, 28), (4, 3, 28, 28)),            # filters -> channels
     "ex-02-3": (456, 450),                                   # (75 + 1) x 6 vs no bias
-    "ex-02-4": ("b", "a"),                                   # why: one sum over channels / gray
+    "ex-02-4": ("a", "b"),                                   # why: one sum over channels / gray
     # 03 padding and stride
     "ex-03-1": (32, 28),                                     # same padding vs padding forgotten
     "ex-03-2": (55, 43.2),                                   # (227-11)/4+1 vs (N-F)/(S+1)
     "ex-03-3": (2, (7 - 3) / 3 + 1),                         # floor vs 2.33
     "ex-03-4": (3, 6),                                       # per side vs both sides
-    "ex-03-5": ("b", "c"),                                   # why: no window reaches it / "skips"
+    "ex-03-5": ("d", "c"),                                   # why: no window reaches it / "skips"
     # 04 receptive fields
     "ex-04-1": (7, 9),                                       # 1 + 3*2 vs 3*3
     "ex-04-2": (7, 5),                                       # jump 2 vs strides ignored
@@ -60,29 +60,29 @@ ANSWERS = {
     "ex-05-2": (0, 9),                                       # "a 3x3 window has 9 weights"
     "ex-05-3": (13, 12),                                     # forgot the + 1
     "ex-05-4": (4, 3),                                       # floor instead of ceil
-    "ex-05-5": ("b", "a"),                                   # blames the equivariant convolution
+    "ex-05-5": ("c", "a"),                                   # blames the equivariant convolution
     # 06 activations and initialisation
     "ex-06-1": (8, 6),                                       # 3c instead of c^3
     "ex-06-2": (0.25**5, 1.25),                              # added the slopes (the box's
                                                              # 0.00098 is accepted: rtol 3%)
     "ex-06-3": (0.0589, 0.00347),                            # sqrt(2/576) vs the variance 2/576
-    "ex-06-4": ("b", "c"),                                   # slopes compound vs "not centred"
+    "ex-06-4": ("a", "c"),                                   # slopes compound vs "not centred"
     # 07 batch norm and dropout
     "ex-07-1": (128, 256),                                   # counted the running statistics
     "ex-07-2": (2.0, 1.0),                                   # divided by the variance
     "ex-07-3": (1.25, 0.8),                                  # 1/(1-p) vs the keep probability
-    "ex-07-4": ("b", "c"),                                   # masks + batch stats vs "learning"
+    "ex-07-4": ("d", "c"),                                   # masks + batch stats vs "learning"
     # 08 fast convolution
     "ex-08-1": ((363, 3025), (3025, 363)),                   # rows and columns swapped
     "ex-08-2": ((10, 10, 24, 24), (10, 24, 24, 10)),         # HWC order instead of OIHW
     "ex-08-3": ((256 + 1) * 64, 256 * 64),                   # forgot the biases
-    "ex-08-4": ("b", "a"),                                   # "im2col does less arithmetic"
+    "ex-08-4": ("d", "a"),                                   # "im2col does less arithmetic"
     # 09 counting parameters
     "ex-09-1": ((11 * 11 * 3 + 1) * 96, 11 * 11 * 3 * 96),              # 34,944; no bias
     "ex-09-2": ((5 * 5 * 48 + 1) * 256, (5 * 5 * 96 + 1) * 256),       # 307,456; no groups
     "ex-09-3": ((192 + 1) * 16 + (5 * 5 * 16 + 1) * 32, (5 * 5 * 192 + 1) * 32),  # 15,920
     "ex-09-4": (9 * 128 + 128 * 128, 9 * 128 * 128),                    # 17,536; full 3x3
-    "ex-09-5": ("b", "a"),                                   # "skips cure vanishing gradients"
+    "ex-09-5": ("a", "b"),                                   # "skips cure vanishing gradients"
     # 10 AlexNet
     "ex-10-1": (55, 54),
     "ex-10-2": (55, 54),                                     # forgot the padding
@@ -96,7 +96,7 @@ ANSWERS = {
     "ex-11-3": (43, 42),                                     # ceil(1347 / 32) vs no last batch
     "ex-11-4": ("c", "a"),                                   # forward collapse vs "0.25 slope"
     # 12 uses and limits
-    "ex-12-1": ("b", "a"),                                   # "convolution follows rotations"
+    "ex-12-1": ("c", "a"),                                   # "convolution follows rotations"
     "ex-12-2": (16, 15),                                     # 1 + 2 x 16 = 33 vs 31, one short
     "ex-12-3": (196 * 196, 196),                             # 38,416 vs the number of patches
     "ex-12-4": (4, 2),                                       # strides multiply vs one pooling
@@ -227,6 +227,56 @@ def test_shown_answer_reads_what_a_student_sees():
     assert shown_answer(box + "`96.0%`: `(37,752,832 + ...) / 61,100,840`") == 96.0
     assert shown_answer(box + "**(b)**: the slope") == shown_answer(box + "`'b'`") == "b"
     assert shown_answer(box + "no value at all") is None
+
+
+def _options(cell_id: str) -> set[str]:
+    """The letters of the options a why question offers: "(a)", "(b)", ... in the markdown cell
+    before its exercise cell."""
+    for name in COURSE:
+        cells = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4).cells
+        for before, cell in zip(cells, cells[1:]):
+            if cell.get("id") == cell_id:
+                return set(re.findall(r"^\s*[-*]?\s*\(?\*{0,2}\(([a-e])\)", before.source, re.M))
+    return set()
+
+
+WHY = sorted(cell_id for cell_id, (correct, _) in ANSWERS.items() if isinstance(correct, str))
+
+
+def test_every_lecture_asks_at_least_one_why_question():
+    lectures = {cell_id[3:5] for cell_id in ANSWERS}
+    assert lectures == {cell_id[3:5] for cell_id in WHY}, "a lecture without a why question"
+
+
+@pytest.mark.parametrize("cell_id", WHY)
+def test_every_wrong_choice_is_answered_with_its_misconception(cell_id):
+    """Each option the question offers gets its own answer: the right one "correct", each wrong
+    one a message of its own (the misconception), none the generic "answer with a letter"."""
+    setup, source = EXERCISES[cell_id]
+    letters = _options(cell_id)
+    assert len(letters) >= 3 and ANSWERS[cell_id][0] in letters, f"{cell_id}: options {letters}"
+    messages = {}
+    for letter in sorted(letters):
+        result = _run(setup, source, repr(letter))
+        if letter == ANSWERS[cell_id][0]:
+            assert result.status == "correct", str(result)
+        else:
+            assert result.status == "wrong" and "one of the letters" not in result.message
+            messages[letter] = result.message
+    assert len(set(messages.values())) == len(messages), f"{cell_id}: two options, one answer"
+    off = _run(setup, source, repr("z"))
+    assert off.status == "wrong" and "one of the letters" in off.message
+
+
+def test_check_choice_names_the_misconception_never_the_answer():
+    from cnnlib.checks import check_choice
+
+    wrongs = {"a": "That confuses A with B.", "c": "That is C's story."}
+    assert check_choice("q", ..., "b", "Yes.", wrongs).status == "not attempted"
+    assert check_choice("q", " (B) ", "b", "Yes.", wrongs).message == "Yes."
+    assert check_choice("q", "a", "b", "Yes.", wrongs).message == wrongs["a"]
+    refused = check_choice("q", 2, "b", "Yes.", wrongs)
+    assert refused.status == "wrong" and "'a', 'b', 'c'" in refused.message
 
 
 def test_check_exercise_refuses_an_unknown_id():

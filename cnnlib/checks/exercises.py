@@ -75,13 +75,13 @@ EXERCISES = {
         mistakes={3 * 1920 * 1080 * 1000: "Each of the 1000 neurons also has one bias.",
                   1920 * 1080 * 1000 + 1000: "A colour image has 3 numbers per pixel."}),
     "ex-01-5": _choice(
-        "why an FC layer cannot tell a picture from its shuffled pixels", "b",
+        "why an FC layer cannot tell a picture from its shuffled pixels", "c",
         "Right: w . x adds weight x input over all inputs, and a sum does not care in which order "
         "its terms come. Shuffle the inputs and the weights the same way and every product is "
         "still there. A convolution, by contrast, is built on which pixels are neighbours.",
         {"a": "Flattening changes no value: the same 784 numbers go in, only their arrangement in "
               "rows is lost. The outputs were identical, so nothing the layer uses was lost.",
-         "c": "Training changes the values of the weights, not what the layer computes: a trained "
+         "b": "Training changes the values of the weights, not what the layer computes: a trained "
               "layer, with its weights shuffled in the same way, gives identical outputs too. It "
               "learns one weight per position, and is never told which positions touch.",
          "d": "Size has nothing to do with it: on any image, a sum of weight x input gives the "
@@ -107,11 +107,11 @@ EXERCISES = {
                                    "map."}),
     "ex-02-3": lambda a: conv_params(a, in_channels=3, out_channels=6, kernel_size=5),
     "ex-02-4": _choice(
-        "why one filter gives one feature map on an RGB image", "b",
+        "why one filter gives one feature map on an RGB image", "a",
         "Right: w . x + b over a 3 x 5 x 5 block is one number, so one filter gives one map "
         "whatever the depth of its input. The number of filters, not of input channels, sets the "
         "depth of the output.",
-        {"a": "Nothing is averaged: the filter has its own 5 x 5 slice of weights for each "
+        {"b": "Nothing is averaged: the filter has its own 5 x 5 slice of weights for each "
               "channel, so the three colours can count differently (a grayscale version would "
               "treat them alike). The products of all three slices go into one sum.",
          "c": "The filter is as deep as its input, 3: all three channels are used. A filter of "
@@ -129,7 +129,7 @@ EXERCISES = {
         mistakes={6: "6 is the total over both sides; padding is given per side.",
                   7: "The kernel's own centre pixel needs no padding: p = (k - 1) / 2."}),
     "ex-03-5": _choice(
-        "why a 7-wide input with a 3-wide kernel and stride 3 loses its last column", "b",
+        "why a 7-wide input with a 3-wide kernel and stride 3 loses its last column", "d",
         "Right: windows start at 0, 3, 6, ... only while a whole window still fits, and a start at "
         "6 would need columns 6 to 8. The formula's 2.33 says the same: a third window would be "
         "only one third inside. Libraries round down, so column 6 is never read.",
@@ -139,7 +139,7 @@ EXERCISES = {
          "c": "The stride is the step from one window's start to the next; each window still reads "
               "all 3 columns under it, so columns 0 to 5 all count. Only the column that no full "
               "window reaches is lost.",
-         "d": "Nothing is done to keep the output square: height and width are counted "
+         "b": "Nothing is done to keep the output square: height and width are counted "
               "separately, floor((7 - 3) / 3) + 1 = 2 each, and a 7 x 9 input would give 2 x 3."}),
     # 04 receptive fields
     "ex-04-1": lambda a: receptive_field(a, [W(3), W(3), W(3)]),
@@ -193,12 +193,12 @@ EXERCISES = {
         mistakes={3: "That is the default (floor) mode; ceil_mode rounds up.",
                   3.5: "Sizes are whole numbers: ceil_mode rounds (7 - 2) / 2 up."}),
     "ex-05-5": _choice(
-        "why max pooling is only approximately shift-invariant", "b",
+        "why max pooling is only approximately shift-invariant", "c",
         "The window boundaries are fixed: inside a window the maximum does not care where the "
         "feature is, across a boundary it does.",
         {"a": "A stride-1 convolution is shift-equivariant: its output moves exactly with the "
               "input. What is lost is lost in the pooling itself.",
-         "c": "This invariance is not learned: it comes from the fixed maximum over a window, "
+         "b": "This invariance is not learned: it comes from the fixed maximum over a window, "
               "and parameters would not move the window boundaries.",
          "d": "The test uses exact zeros and ones: a changed map has the pixel in another window, "
               "not a rounding error."}),
@@ -228,10 +228,10 @@ EXERCISES = {
                   np.sqrt(1 / 576): "1 / fan_in is Xavier's variance; ReLU halves the signal, so "
                                     "He doubles it."}),
     "ex-06-4": _choice(
-        "why a deep sigmoid network learns slowly at first", "b",
+        "why a deep sigmoid network learns slowly at first", "a",
         "Right: the chain rule multiplies one slope per layer, at most 0.25 and less where the "
         "sigmoid saturates, and weights of a steady scale do not make up for it.",
-        {"a": "ReLU is non-linear too and passes gradients unchanged for positive inputs: what "
+        {"b": "ReLU is non-linear too and passes gradients unchanged for positive inputs: what "
               "matters is the size of the slope, not whether the function is linear.",
          "c": "Outputs that are not centred on zero can slow learning somewhat, but they do not "
               "shrink the gradient at every layer: tanh is centred and still loses gradient where "
@@ -265,7 +265,7 @@ EXERCISES = {
                   1.0: "Without scaling, the expected value would shrink to (1 - p) times the "
                        "input."}),
     "ex-07-4": _choice(
-        "why a network must be in evaluation mode for testing", "b",
+        "why a network must be in evaluation mode for testing", "d",
         "Right: dropout's random masks and batch norm's batch statistics make training-mode "
         "outputs random and batch-dependent; evaluation mode turns dropout off and uses the "
         "running statistics.",
@@ -274,7 +274,7 @@ EXERCISES = {
          "c": "A forward pass never changes the weights; only a training step does. The "
               "randomness comes from dropout's masks and the batch dependence from batch "
               "norm's statistics.",
-         "d": "Inverted dropout scales the kept values during training, so evaluation needs no "
+         "b": "Inverted dropout scales the kept values during training, so evaluation needs no "
               "rescaling; and a rescaling would not make the answers random."}),
     # 08 fast convolution
     "ex-08-1": _value(
@@ -294,7 +294,7 @@ EXERCISES = {
                                   "whole 24x24 map."}),
     "ex-08-3": lambda a: conv_params(a, in_channels=256, out_channels=64, kernel_size=1),
     "ex-08-4": _choice(
-        "why im2col + one matrix product beats the loops", "b",
+        "why im2col + one matrix product beats the loops", "d",
         "Right: the arithmetic is the same (216 multiply-adds both ways in section 8.2); it runs "
         "in one call to compiled, vectorised, cache-friendly code instead of one Python step per "
         "window. The copy costs memory, not much time.",
@@ -302,7 +302,7 @@ EXERCISES = {
               "multiply-adds, exactly as many as the loops do. The copies are multiplied too.",
          "c": "The im2col matrix is larger than the image, not smaller: 7 to 9 times in section "
               "8.3, because each value is copied into every window that contains it.",
-         "d": "The result is exact, not an approximation: section 8.2 prints True for "
+         "b": "The result is exact, not an approximation: section 8.2 prints True for "
               "matmul == naive loops. The same products are summed, only in another order."}),
     # 09 counting parameters
     "ex-09-1": lambda a: conv_params(a, in_channels=3, out_channels=96, kernel_size=11),
@@ -328,12 +328,12 @@ EXERCISES = {
                           "channels.",
                   1_152: "Add the 1x1 pointwise convolution: 128 x 128 weights."}),
     "ex-09-5": _choice(
-        "why residual connections help very deep networks", "b",
+        "why residual connections help very deep networks", "a",
         "Right: with out = F(x) + x a block is the identity when F is zero, so extra blocks start "
         "near \"do nothing\" and only learn a correction. Plain networks lacked exactly that: "
         "with batch norm and healthy gradients, the deeper one still reached a higher training "
         "error (the degradation problem He et al. measured).",
-        {"a": "Batch norm (and He initialisation) already keep a plain stack's gradient alive: "
+        {"b": "Batch norm (and He initialisation) already keep a plain stack's gradient alive: "
               "section 9.6 measured it, and He et al.'s plain networks had batch norm and "
               "healthy gradients, yet the deeper one trained worse.",
          "c": "The identity shortcut has no parameters at all (section 9.6's count); a residual "
@@ -405,7 +405,7 @@ EXERCISES = {
               "about 0.5 for every image."}),
     # 12 uses and limits
     "ex-12-1": _choice(
-        "why a CNN trained on upright digits misreads turned digits", "b",
+        "why a CNN trained on upright digits misreads turned digits", "c",
         "Right: a filter answers one orientation, and weight sharing copies it to every "
         "position without turning it; the turned strokes excite other filters, which no "
         "training image paired with the digit. Training on turned copies (data augmentation) "
@@ -413,7 +413,7 @@ EXERCISES = {
         {"a": "Convolution follows shifts, not rotations: the vertical-edge filter answered 4 "
               "to a vertical edge and 0 to the same edge turned by 90 degrees, already in the "
               "first layer.",
-         "c": "More parameters do not teach what the data never showed: a larger network "
+         "b": "More parameters do not teach what the data never showed: a larger network "
               "trained on the same upright digits has seen no turned strokes either."}),
     "ex-12-2": _value(
         "3x3 stride-1 convolution layers for a receptive field of at least 32 pixels",
