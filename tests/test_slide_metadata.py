@@ -156,3 +156,12 @@ def test_every_lecture_fits_a_40_to_50_minute_slot(name):
     """A lecture is one class: by the slide plan's estimate, 40 to 50 minutes."""
     minutes = _slide_plan().plan(NOTEBOOKS / f"{name}.ipynb").minutes
     assert 40 <= minutes <= 50, f"{name}: the slide plan estimates {minutes} min"
+
+
+def test_no_notebook_stores_widget_state():
+    """Widget state saved by ``nbconvert --execute`` (metadata "widgets") makes every exported
+    page load the widget manager from unpkg.com: run nbconvert with
+    ``--ExecutePreprocessor.store_widget_state=False`` (i18n/translate.py does)."""
+    stored = [p.relative_to(NOTEBOOKS).as_posix() for p in sorted(NOTEBOOKS.rglob("*.ipynb"))
+              if "widgets" in json.loads(p.read_text(encoding="utf-8"))["metadata"]]
+    assert stored == []
