@@ -3,6 +3,8 @@
 * :mod:`.reference` holds the reference answers (ZFNet, the homework 3 references) and scores
   the answers a sandbox hands back;
 * :mod:`.generator` turns the solution notebooks into student notebooks;
+* :mod:`.collect` gathers one homework from the students' homes or an LMS download, and
+  returns feedback pages;
 * :mod:`.grader` grades a folder of submissions into a CSV table, each submission run by
   :mod:`.runner` in a bubblewrap sandbox (:mod:`.sandbox`).
 
@@ -35,11 +37,73 @@ __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_
 HOMEWORK_DIR = Path(__file__).resolve().parents[3] / "notebooks" / "homework"
 
 
+def add_collect_commands(commands) -> None:
+    """The ``collect`` and ``return`` subcommands (:mod:`.collect`)."""
+    col = commands.add_parser("collect", help="gather one homework from every student's home "
+                                              "or from an LMS bulk download")
+    col.add_argument("homework", help="hw1, hw2 or hw3 (or the notebook's full name)")
+    where = col.add_mutually_exclusive_group(required=True)
+    where.add_argument("--homes", type=Path, help="folder of the students' homes on the hub "
+                                                  "(e.g. /home)")
+    where.add_argument("--lms", "--lms-zip", type=Path, dest="lms",
+                       help="an LMS bulk download: Canvas's or Moodle's zip file, or the "
+                            "folder it was unpacked into")
+    col.add_argument("--out", type=Path, required=True,
+                     help="submissions folder to write: OUT/<student id>/<notebook>")
+    col.add_argument("--path", help="where the notebook is inside a home (default: "
+                                     "cnn-basics/notebooks/homework/student/<notebook>, where "
+                                     "the nbgitpuller links put it)")
+    col.add_argument("--roster", type=Path,
+                     help="CSV mapping logins (column login) or LMS ids (column lms_id) to the "
+                          "course's student ids (column id, as for generate --roster)")
+    ret = commands.add_parser("return", help="put each student's feedback page into their "
+                                             "home, or into one folder per student")
+    ret.add_argument("name", help="the page's name: copies FEEDBACK/<id>/<name>.html")
+    ret.add_argument("--feedback", type=Path, required=True,
+                     help="folder with one sub-folder of feedback pages per student id")
+    dest = ret.add_mutually_exclusive_group(required=True)
+    dest.add_argument("--homes", type=Path,
+                      help="folder of the students' homes: writes <home>/feedback/<name>.html")
+    dest.add_argument("--out", type=Path, help="writes OUT/<id>/<name>.html, for an upload")
+    ret.add_argument("--roster", type=Path,
+                     help="CSV mapping student ids (column id) to logins (column login)")
+
+
+def run_collect_command(args) -> int:
+    """Run ``collect`` or ``return``; print one line per student; the exit status."""
+    from . import collect
+
+    try:
+        if args.command == "return":
+            lines = collect.return_feedback(args.feedback, args.name, homes=args.homes,
+                                            out=args.out, roster=args.roster)
+        elif args.homes is not None:
+            lines = collect.collect_homes(args.homework, args.homes, args.out, args.path,
+                                          roster=args.roster)
+        else:
+            lines = collect.collect_lms(args.homework, args.lms, args.out, roster=args.roster)
+    except (collect.CollectError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    done = sum(line.status.startswith(("collected", "returned")) for line in lines)
+    if args.command == "collect":
+        report = args.out / "collection.csv"
+        collect.write_report(lines, report)
+        print(f"{done} of {len(lines)} collected into {args.out}; report: {report}",
+              file=sys.stderr)
+    else:
+        print(f"{done} of {len(lines)} feedback pages returned", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     """``python -m cnnlib.homework generate|grade ...``; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m cnnlib.homework",
-        description="Generate the student homework notebooks, or grade submitted ones.")
+        description="Generate the student homework notebooks, collect and grade submitted "
+                    "ones, return feedback.")
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="solution notebooks -> student notebooks")
     gen.add_argument("solutions", nargs="*", type=Path,
@@ -82,8 +146,11 @@ def main(argv=None) -> int:
     grd.add_argument("--no-sandbox", action="store_true",
                      help="run submissions WITHOUT isolation when bubblewrap is unavailable "
                           "(only for work you trust; the CSV says so)")
+    add_collect_commands(commands)
     args = parser.parse_args(argv)
 
+    if args.command in ("collect", "return"):
+        return run_collect_command(args)
     if args.command == "generate":
         solutions = args.solutions or sorted(HOMEWORK_DIR.glob("hw*.ipynb"))
         if (args.roster is None) != (args.seed is None):
