@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -23,8 +24,8 @@ IN_HOME = f"cnn-basics/notebooks/homework/student/{HW1}"
 
 def notebook(owner: str) -> bytes:
     """A small notebook whose bytes say whose it is."""
-    return ('{"cells": [], "metadata": {"owner": "%s"}, "nbformat": 4, '
-            '"nbformat_minor": 5}' % owner).encode()
+    return json.dumps({"cells": [], "metadata": {"owner": owner}, "nbformat": 4,
+                       "nbformat_minor": 5}).encode()
 
 
 def put(path: Path, data: bytes) -> None:
