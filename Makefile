@@ -78,6 +78,7 @@ bench: $(STAMP)
 	OPENBLAS_NUM_THREADS= OMP_NUM_THREADS= $(BIN)/python benchmarks/conv.py
 	$(BIN)/python benchmarks/explorers.py
 	$(BIN)/python benchmarks/grading.py --students 200 --jobs 2
+	$(BIN)/python benchmarks/hub_sizing.py
 
 # The course as a static JupyterLite site in _site/ (publish that folder; see README).
 # site-offline ships Pyodide's wheels too (no other host contacted), for tests/test_site.py.

@@ -240,6 +240,8 @@ def collect_homes(homework: str, homes: Path, out: Path, path: str | None = None
     lines, seen = [], set()
     try:
         for login in sorted(os.listdir(top)):
+            if login.startswith(".") or login == "lost+found":
+                continue
             student = logins.get(login) if logins is not None else login
             if student is None:
                 lines.append(Line(login, "skipped: not on the roster"))
