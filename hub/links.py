@@ -1,9 +1,11 @@
 """nbgitpuller links for the course's hub, one per notebook: ``python hub/links.py``.
 
-HUB (the hub's address) and REPOSITORY (the git address of the *student release*, see
-``make release``; never this instructor repository) are the one place these links come from.
-While either is ``None`` (no hub yet) the script writes nothing and says what to set: no
-student ever sees a link with a placeholder in it. ``--hub`` / ``--repository`` override them
+HUB (the hub's address, set here) and REPOSITORY (the *student release*, see ``make release``;
+never this instructor repository) are where these links come from. REPOSITORY is not written
+here: it is ``site/colab.py``'s, the one place the course's published repository is named, so
+that Colab links, the Colab set-up cell and these links can never disagree. While either is
+``None`` (no hub yet) the script writes nothing and says what to set: no student ever sees a
+link with a placeholder in it. ``--hub`` / ``--repository`` override them
 for one run, e.g. to try a demo hub.
 
 A link opens ``HUB/hub/user-redirect/git-pull`` with nbgitpuller's query parameters: ``repo``,
@@ -29,18 +31,26 @@ from cnnlib.homework.instructor.collect import RELEASE_FOLDER  # noqa: E402
 
 #: The hub students log in to, e.g. "https://hub.example.edu"; None until there is one.
 HUB: str | None = None
-#: The student release's git address, e.g. "https://github.com/owner/cnn-basics-student";
-#: None until it is published.
-REPOSITORY: str | None = None
 BRANCH = "main"
 
 
-def _release():
-    spec = importlib.util.spec_from_file_location("release", ROOT / "site" / "release.py")
+def _load(name: str):
+    """``site/<name>.py`` as a module (site/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "site" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("release", module)  # dataclasses look their module up
+    sys.modules.setdefault(name, module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+#: The student release's git address, from site/colab.py's REPOSITORY ("owner/name" on
+#: GitHub); None until it is published.
+REPOSITORY: str | None = (f"https://github.com/{_load('colab').REPOSITORY}"
+                          if _load("colab").REPOSITORY else None)
+
+
+def _release():
+    return _load("release")
 
 
 def notebooks() -> list[str]:
@@ -84,8 +94,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, help="write the list here instead of printing it")
     args = parser.parse_args(argv)
     if args.hub is None or args.repository is None:
-        print("no links written: set HUB and REPOSITORY in hub/links.py (or pass --hub and "
-              "--repository) once the hub and the student release exist.", file=sys.stderr)
+        print("no links written: set HUB in hub/links.py and REPOSITORY in site/colab.py (or "
+              "pass --hub and --repository) once the hub and the student release exist.",
+              file=sys.stderr)
         return 2
     try:
         check(args.hub, args.repository)

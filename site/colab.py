@@ -1,6 +1,8 @@
 """Colab for the course, once it has a public address: ``python site/colab.py``.
 
-REPOSITORY is the one place the course repository's address lives ("owner/name" on GitHub).
+REPOSITORY is the one place the published course repository's address lives ("owner/name" on
+GitHub): the *student release* (``make release``), never the instructor's repository, which holds
+the solutions. ``hub/links.py`` makes the hub's nbgitpuller links from it too.
 While it is ``None`` (the course is not published yet) no student sees a link that cannot
 work: this script *removes* every Colab set-up cell and the course map's "Open in Colab" list,
 and the course map says how to open the course on one's own machine or in the browser site.
@@ -18,7 +20,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The course's public GitHub repository ("owner/name"); None until it is published.
+#: The student release's public GitHub repository ("owner/name"); None until it is published.
 REPOSITORY: str | None = None
 BRANCH = "main"
 CELL_ID = "colab-setup"

@@ -108,7 +108,7 @@ def test_no_link_until_the_hub_and_release_are_set(capsys, tmp_path):
     assert links.HUB is None and links.REPOSITORY is None
     assert links.main(["--out", str(tmp_path / "links.md")]) == 2
     assert not (tmp_path / "links.md").exists()
-    assert "set HUB and REPOSITORY" in capsys.readouterr().err
+    assert "set HUB in hub/links.py and REPOSITORY in site/colab.py" in capsys.readouterr().err
     assert links.main(["--hub", "https://<your hub>", "--repository", "https://g.example/r"]) == 2
     assert links.main(["--hub", "https://hub.example.edu", "--repository", "https://g.example/r",
                        "--out", str(tmp_path / "links.md")]) == 0
