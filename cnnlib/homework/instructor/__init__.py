@@ -69,6 +69,56 @@ def add_collect_commands(commands) -> None:
                      help="CSV mapping student ids (column id) to logins (column login)")
 
 
+def add_result_commands(commands) -> None:
+    """The ``feedback``, ``gradebook`` and ``report`` subcommands: they read the grader's
+    companion ``<out stem>.grades.json`` (:func:`.grader.write_companion`)."""
+    fbk = commands.add_parser("feedback", help="one HTML feedback page per graded submission")
+    fbk.add_argument("grades", type=Path, help="the grader's scores.grades.json")
+    fbk.add_argument("--out", type=Path, required=True,
+                     help="folder to write: OUT/<student id>/<hw>.html")
+    fbk.add_argument("--language", choices=["en", "ko"],
+                     help="every page's language (default: the roster's language column, "
+                          "else the language the grader ran in)")
+    fbk.add_argument("--roster", type=Path, help="CSV with an id and a language column")
+    book = commands.add_parser("gradebook", help="a CSV for the LMS's gradebook import")
+    book.add_argument("grades", type=Path, help="the grader's scores.grades.json")
+    book.add_argument("--roster", type=Path, required=True,
+                      help="CSV of the class: id, and name, canvas_id, sis_user_id, "
+                           "sis_login_id, section, email, id_number as the LMS needs")
+    book.add_argument("--format", choices=["canvas", "moodle"], required=True)
+    book.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    book.add_argument("--assignment", help="the column's name: Canvas: 'hw1 (12345)' with the "
+                                           "assignment's id; Moodle: the grade item's name")
+    book.add_argument("--homework", help="hw1, hw2 or hw3 when GRADES holds several")
+    rep = commands.add_parser("report", help="one HTML page: where the class stands")
+    rep.add_argument("grades", type=Path, help="the grader's scores.grades.json")
+    rep.add_argument("--out", type=Path, default=Path("report.html"),
+                     help="HTML file to write (default: %(default)s)")
+
+
+def run_result_command(args) -> int:
+    """Run ``feedback``, ``gradebook`` or ``report``; the exit status."""
+    from . import feedback, gradebook
+
+    try:
+        if args.command == "feedback":
+            lines = feedback.write_pages(args.grades, args.out, args.language, args.roster)
+        elif args.command == "gradebook":
+            lines = gradebook.export(args.grades, args.roster, args.format, args.out,
+                                     args.assignment, args.homework)
+            lines.append(f"gradebook written to {args.out}")
+        else:
+            from . import report
+
+            lines = [f"report written to {report.write(args.grades, args.out)}"]
+    except (feedback.FeedbackError, gradebook.GradebookError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    return 0
+
+
 def run_collect_command(args) -> int:
     """Run ``collect`` or ``return``; print one line per student; the exit status."""
     from . import collect
@@ -147,7 +197,11 @@ def main(argv=None) -> int:
                      help="run submissions WITHOUT isolation when bubblewrap is unavailable "
                           "(only for work you trust; the CSV says so)")
     add_collect_commands(commands)
+    add_result_commands(commands)
     args = parser.parse_args(argv)
+
+    if args.command in ("feedback", "gradebook", "report"):
+        return run_result_command(args)
 
     if args.command in ("collect", "return"):
         return run_collect_command(args)

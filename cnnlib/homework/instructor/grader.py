@@ -49,6 +49,7 @@ from pathlib import Path
 
 from ...i18n import N_, tr
 from . import sandbox as sb
+from ..selfcheck import MISTAKES
 from .reference import BY_PERSON, HOMEWORK, HW2, POINTS, grading_task, maximum_points, score
 from .variants import DEFAULT_ID, draw
 
@@ -92,6 +93,8 @@ class Result:
     seconds: float = 0.0
     student: str = ""                              # whose variant it was graded against
     flags: list = field(default_factory=list)      # for a person to judge; never points
+    mistakes: dict = field(default_factory=dict)   # exercise -> id of a known mistake
+    stopped: dict = field(default_factory=dict)    # why the run stopped: kind, cell, error
     invalid: dict = field(default_factory=dict)    # exercise -> why its answer was invalid
     code: list = field(default_factory=list, repr=False)  # its code cells, for copy detection
 
@@ -645,6 +648,9 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     if note:
         result.flags.append(note)
     result.messages = {ex: safe_text(f.message, 1000) for ex, f in feedback.items()}
+    known = {tr(text): mistake for mistake, text in MISTAKES.items()}
+    result.mistakes = {ex: known[f.message] for ex, f in feedback.items()
+                       if f.status == "wrong" and f.message in known}
     result.invalid = {name.split("/")[0]: problem
                       for name, problem in answers["invalid"].items()}
     timed_out = {name for name, call in answers["calls"].items()
@@ -654,11 +660,16 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     if run.flooded:
         result.reason = tr("stopped: wrote more than {n} bytes of answers",
                            n=settings.limits.output_bytes)
+        result.stopped = {"kind": "flooded"}
     elif run.timed_out or cell_timeout:
         where = tr(" (in cell {cell})", cell=cell_timeout) if cell_timeout else ""
         result.reason = tr("timed out after {seconds} s", seconds=f"{settings.limits.seconds:g}"
                            ) + where
+        result.stopped = {"kind": "timed out", "cell": int(cell_timeout or 0),
+                          "seconds": settings.limits.seconds}
     elif slow:
+        result.stopped = {"kind": "too slow" if timed_out <= large else "timed out",
+                          "functions": slow}
         result.reason = (tr("too slow on the large input of {functions}: derived, or finite "
                             "differences of the forward pass?", functions=slow)
                          if timed_out <= large else
@@ -666,9 +677,11 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     elif errors:
         cell, error = errors[0]
         result.reason = tr("crashed in cell {cell}: {error}", cell=cell, error=error)
+        result.stopped = {"kind": "crashed", "cell": cell, "error": error}
     elif not done:
         result.reason = tr("the notebook's process ended early (exit status {status})",
                            status=run.returncode)
+        result.stopped = {"kind": "ended early", "status": run.returncode}
 
 
 HEADER_FIXED = ["submission", "homework"]
@@ -824,7 +837,48 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             list(pool.map(one, submissions))
     flag_copies(results, Path(out), progress)
+    write_companion(results, Path(out))
     return results
+
+
+def companion_path(out) -> Path:
+    """Where :func:`grade` writes the machine-readable companion of the CSV ``out``:
+    ``scores.csv`` -> ``scores.grades.json``."""
+    out = Path(out)
+    return out.with_name(out.stem + ".grades.json")
+
+
+def record(result: Result) -> dict:
+    """One submission as the companion holds it: per exercise its status, points, maximum,
+    the checker's message (never the expected value), the known mistake if any."""
+    weights = POINTS.get(result.homework, {})
+    exercises = {ex: {"status": status, "points": result.points.get(ex, 0),
+                      "max": weights.get(ex, 0), "message": result.messages.get(ex, ""),
+                      "mistake": result.mistakes.get(ex, ""),
+                      "invalid": result.invalid.get(ex, "")}
+                 for ex, status in result.statuses.items()}
+    return {"submission": result.submission, "student": result.student,
+            "homework": result.homework, "exercises": exercises,
+            "by_person": {name: weights.get(name, 0)
+                          for name in BY_PERSON.get(result.homework, {})},
+            "total": result.total, "max": result.maximum, "reason": result.reason,
+            "stopped": result.stopped, "seconds": round(result.seconds, 2),
+            "flags": list(result.flags)}
+
+
+def write_companion(results: list, out: Path) -> Path:
+    """Write ``<out stem>.grades.json`` (:func:`companion_path`): the language of its messages
+    and one :func:`record` per submission, in the order of the CSV. The feedback pages, the
+    gradebook export and the class report read it."""
+    from ...i18n import get_language
+
+    path = companion_path(out)
+    data = {"version": 1, "language": get_language(),
+            "submissions": [record(result) for result in results]}
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
 
 
 #: The instructor's notebooks: the starter code every student got, and the solutions.
