@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 
 from ...i18n import N_, get_language, set_language, tr
-from ..selfcheck import BY_PERSON, HOMEWORK, MISTAKES
+from ..selfcheck import BY_PERSON, MISTAKES
 from .variants import _SAFE_ID, DEFAULT_ID, ID_COLUMNS
 
 #: Symbols and colours as :class:`cnnlib.checks.core.Feedback` (Okabe-Ito; the symbol and the
@@ -72,6 +72,7 @@ def _cut(text) -> str:
 _STATUS_WORDS = {"correct": N_("correct"), "wrong": N_("wrong"),
                  "not attempted": N_("not attempted"), "not run": N_("not run")}
 
+INTRO = N_("The hints say which idea to reconsider; they never give the answer.")
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:52em;margin:1em auto;padding:0 1em;
 color:#111;background:#fff;line-height:1.5}
@@ -133,14 +134,15 @@ def _page(entry: dict, language: str, same_language: bool) -> str:
                             mistake=tr(MISTAKES[item["mistake"]])))
         if status != "correct":
             if same_language and item.get("message") and item.get("mistake") not in MISTAKES:
-                hints.append(tr("What to reconsider: {hint}", hint=item["message"]))
+                hints.append(item["message"])
             elif status == "wrong" and not hints:
                 hints.append(tr("Check it again with the self-check in your notebook."))
         rows.append(
             f"<tr><th scope='row'><code>{_cut(exercise)}</code></th>"
             f"<td>{int(item.get('points', 0))} / {int(item.get('max', 0))}</td>"
             f"<td class='status' style='border-left-color:{COLOUR[status]}'>"
-            f"<span aria-hidden='true'>{SYMBOL[status]}</span> {html.escape(tr(_STATUS_WORDS[status]))}"
+            f"<span aria-hidden='true'>{SYMBOL[status]}</span> "
+            f"{html.escape(tr(_STATUS_WORDS[status]))}"
             f"</td><td>{'<br>'.join(_cut(h) for h in hints)}</td></tr>")
     questions = BY_PERSON.get(homework, {})
     for name, points in (entry.get("by_person") or {}).items():
@@ -160,7 +162,7 @@ def _page(entry: dict, language: str, same_language: bool) -> str:
         f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>"
-        f"<p>{html.escape(tr('The hints say which idea to reconsider; they never give the answer.'))}</p>"
+        f"<p>{html.escape(tr(INTRO))}</p>"
         + (f"<p class='note' role='note'>{stopped}</p>" if stopped else "")
         + f"<h2>{html.escape(tr('Exercises'))}</h2><table><thead><tr>"
         + "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in head)

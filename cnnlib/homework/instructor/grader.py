@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...i18n import N_, tr
-from . import sandbox as sb
 from ..selfcheck import MISTAKES
+from . import sandbox as sb
 from .reference import BY_PERSON, HOMEWORK, HW2, POINTS, grading_task, maximum_points, score
 from .variants import DEFAULT_ID, draw
 
