@@ -101,6 +101,7 @@ def test_a_partly_wrong_submission_gets_hints_never_the_expected_values(graded):
     for row, (_, _, shape, params) in table(PAPER).items():
         if params > 0:
             assert not re.search(rf"\b{params}\b", page), row
+        assert ", ".join(map(str, shape)) not in page, row
     assert not re.search(r"\b43,?\d{3},?\d{3}\b", page)   # no total of ZFNet's size
 
 
@@ -131,7 +132,7 @@ def test_the_korean_page_is_korean(graded):
     assert "자동 채점 합계: 25점 중 19점." in text
     assert "흔한 실수로 보입니다: 필터마다 편향도 하나씩 있습니다." in text
     assert "담당 교수자가 채점" in text and text.count("✘ 오답") == 4
-    assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"cnnlib", "PyTorch"}
+    assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"cnnlib", "PyTorch", "hw"}
 
 
 def test_untrusted_text_is_escaped_and_cut():
