@@ -152,3 +152,21 @@ def test_a_bad_grades_file_is_refused_naming_the_fix(tmp_path, capsys):
     bad.write_text("student,total\n", encoding="utf-8")
     assert main(["feedback", str(bad), "--out", str(tmp_path / "fb")]) == 2
     assert "grades.json" in capsys.readouterr().err
+
+
+def test_a_timed_out_page_names_the_cell_and_the_roster_chooses_the_language(tmp_path):
+    entry = {"submission": "s9/hw3.ipynb", "student": "s9",
+             "homework": "hw3_conv_and_pool_from_scratch", "total": 0, "max": 40,
+             "by_person": {}, "stopped": {"kind": "timed out", "cell": 4, "seconds": 120.0},
+             "exercises": {"conv2d_forward": {"status": "not run", "points": 0, "max": 10}}}
+    text, _ = parse(feedback.page(entry, "en", "en"))
+    assert ("Your notebook was stopped in code cell 4: it ran longer than the 120 s it is "
+            "allowed.") in text and "– not run" in text
+    grades = tmp_path / "g.grades.json"
+    grades.write_text(json.dumps({"language": "en", "submissions": [entry]}), encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,language\ns9,ko\n", encoding="utf-8")
+    assert main(["feedback", str(grades), "--out", str(tmp_path / "fb"),
+                 "--roster", str(roster)]) == 0
+    page = (tmp_path / "fb" / "s9" / "hw3.html").read_text(encoding="utf-8")
+    assert "<html lang='ko'>" in page and "코드 셀 4에서 중지" in page

@@ -6,7 +6,10 @@
 * :mod:`.collect` gathers one homework from the students' homes or an LMS download, and
   returns feedback pages;
 * :mod:`.grader` grades a folder of submissions into a CSV table, each submission run by
-  :mod:`.runner` in a bubblewrap sandbox (:mod:`.sandbox`).
+  :mod:`.runner` in a bubblewrap sandbox (:mod:`.sandbox`), with a machine-readable companion
+  ``<out stem>.grades.json``;
+* :mod:`.feedback`, :mod:`.gradebook` and :mod:`.report` read that companion: one feedback
+  page per submission, the LMS's gradebook import file, and the class report.
 
 ``pyproject.toml`` leaves this package out of the wheel; it is used from a checkout of the
 course repository (``python -m cnnlib.homework ...``).
