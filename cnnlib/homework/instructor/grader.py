@@ -27,6 +27,10 @@ control, format or bidirectional characters, at most :data:`MAX_TEXT` characters
 with non-ASCII letters also shown escaped, so that "kіm" (Cyrillic і) is told from "kim".
 A grader-side error costs only its own row ("grader error: ..."), and a row that cannot be
 written is replaced by a plain ASCII one.
+
+After the CSV, :func:`write_companion` writes ``<out stem>.grades.json``: what the CSV cannot
+hold (per exercise the status, the checker's message, the known mistake; where a run stopped),
+for the feedback pages, the gradebook export and the class report.
 """
 
 from __future__ import annotations
@@ -837,7 +841,11 @@ def grade(folder, out, timeout: float = 120.0, jobs: int = 1, sandbox: bool = Tr
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             list(pool.map(one, submissions))
     flag_copies(results, Path(out), progress)
-    write_companion(results, Path(out))
+    try:
+        write_companion(results, Path(out))
+    except (OSError, ValueError, TypeError) as error:   # the CSV is written; say what is not
+        if progress:
+            progress(f"{companion_path(out).name} not written: {type(error).__name__}: {error}")
     return results
 
 
