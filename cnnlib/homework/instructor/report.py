@@ -87,6 +87,7 @@ def _plots(homework: str, one: dict) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from ...viz.style import MATPLOTLIB_RC, OKABE_ITO
 
@@ -97,6 +98,7 @@ def _plots(homework: str, one: dict) -> str:
         figure, axes = plt.subplots(figsize=(6, 2.6))
         axes.bar(points, [totals[p] for p in points], color=OKABE_ITO["blue"])
         axes.set_xlabel("points from the grader")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel("submissions")
         axes.set_title(f"{short}: score distribution")
         image = _png(figure)
@@ -123,7 +125,8 @@ def _plots(homework: str, one: dict) -> str:
         axes.invert_yaxis()
         axes.set_xlabel("submissions")
         axes.set_title(f"{short}: per exercise")
-        axes.legend(loc="lower right", fontsize="small")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         image = _png(figure)
         plt.close(figure)
     rows = [[ex, *(one["exercises"][ex][s] for s, _, _ in statuses)] for ex in exercises]
@@ -143,7 +146,7 @@ def render(data: dict) -> str:
     items = [f"<li><b>{html.escape(short_name(hw))}.{html.escape(ex)}</b>: {k} wrong</li>"
              for hw, ex, k in wrong]
     items += [f"<li>{html.escape(MISTAKES.get(m, m))} ({html.escape(short_name(hw))}."
-              f"{html.escape(ex)}): {k} students</li>" for hw, ex, m, k in mistakes]
+              f"{html.escape(ex)}): {k} student{'s' * (k != 1)}</li>" for hw, ex, m, k in mistakes]
     body = ["<h1>Where the class stands</h1>", "<h2>What to revisit before the next lecture</h2>",
             "<ol>" + "".join(items) + "</ol>" if items else "<p>Nothing: no wrong answers.</p>"]
     for homework, one in counts.items():
