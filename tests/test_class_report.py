@@ -38,7 +38,7 @@ def grades(tmp_path):
         {"submission": "f/hw3.ipynb", "student": "f", "homework": HW3, "total": 25,
          "max": 40, "seconds": 3.0, "exercises": {
              "conv2d_forward": {"status": "correct", "mistake": ""},
-             "conv2d_backward": {"status": "wrong", "mistake": ""},
+             "conv2d_backward": {"status": "wrong", "mistake": "finite-differences"},
              "max_pool2d_forward": {"status": "correct", "mistake": ""},
              "max_pool2d_backward": {"status": "correct", "mistake": ""}}},
     ]
@@ -98,3 +98,4 @@ def test_the_page(grades, tmp_path):
     assert "http" not in page.replace("data:image", "")
     assert "3 at 22" not in page and "2 at 22" in page      # alt text of hw1's scores
     assert "conv2_params: 1 correct, 3 wrong, 1 not attempted" in page
+    assert "<th scope='row'>A backward pass by finite differences" in page

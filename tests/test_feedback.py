@@ -78,6 +78,8 @@ def test_the_companion_keeps_what_the_csv_does_not(graded):
     dave = by["dave/hw2_build_zfnet.ipynb"]
     assert dave["stopped"]["kind"] == "crashed" and dave["stopped"]["cell"] >= 1
     assert "summary" in dave["stopped"]["error"]
+    # its model's 4th layer (a Conv2d) has another padding: a recognised kind of mistake
+    assert dave["exercises"]["model"]["mistake"] == "model-Conv2d"
     assert by["carol/hw1_zfnet_parameters.ipynb"]["reason"] == "empty submission"
 
 
@@ -112,6 +114,8 @@ def test_an_empty_and_a_crashed_submission_say_why(graded):
     text, _ = parse(read(top, "en", "dave", "hw2"))
     assert re.search(r"Your notebook stopped with an error in code cell \d+: AttributeError", text)
     assert "graded by your instructor" in text
+    korean, _ = parse(read(top, "ko", "dave", "hw2"))   # the hint, from its id, in Korean
+    assert "여러분 네트워크의 표와 비교하세요. 각 합성곱의 입력 채널과 출력 채널" in korean
 
 
 def test_pages_are_accessible_and_offline(graded):

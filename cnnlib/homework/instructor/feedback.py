@@ -21,7 +21,14 @@ from pathlib import Path
 
 from ...i18n import N_, get_language, set_language, tr
 from ..selfcheck import BY_PERSON, MISTAKES
+from .grader import MODEL_MISTAKES
 from .variants import _SAFE_ID, DEFAULT_ID, ID_COLUMNS
+
+#: What to reconsider for the recognised mistakes that are not :data:`MISTAKES` (homework 2's
+#: model, homework 3's backward passes), by their id in the grader's companion.
+OTHER_MISTAKES = {**MODEL_MISTAKES, "finite-differences": N_(
+    "A backward pass by finite differences of the forward pass is too slow on a large input: "
+    "derive it from the forward pass's formula.")}
 
 #: Symbols and colours as :class:`cnnlib.checks.core.Feedback` (Okabe-Ito; the symbol and the
 #: words carry the meaning, the colour only repeats it).
@@ -135,6 +142,8 @@ def _page(entry: dict, language: str, same_language: bool) -> str:
         if status != "correct":
             if same_language and item.get("message") and item.get("mistake") not in MISTAKES:
                 hints.append(item["message"])
+            elif item.get("mistake") in OTHER_MISTAKES:
+                hints.append(tr(OTHER_MISTAKES[item["mistake"]]))
             elif status == "wrong" and not hints:
                 hints.append(tr("Check it again with the self-check in your notebook."))
         rows.append(

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...i18n import N_, tr
-from ..selfcheck import MISTAKES
+from ..selfcheck import _SETTING_HINTS, _TYPE_HINT, MISTAKES
 from . import sandbox as sb
 from .reference import BY_PERSON, HOMEWORK, HW2, POINTS, grading_task, maximum_points, score
 from .variants import DEFAULT_ID, draw
@@ -623,6 +623,32 @@ def _lost(result: Result) -> str:
     return "; ".join(parts)
 
 
+#: Mistakes known beyond :data:`MISTAKES` (homework 1's and 2's values): homework 2's model
+#: differing in a kind of layer's settings, or in its sequence of layers; homework 3's backward
+#: pass too slow on the large input (finite differences of the forward pass).
+MODEL_MISTAKES = {f"model-{kind}": hint for kind, hint in _SETTING_HINTS.items()} | {
+    "model-layers": _TYPE_HINT}
+
+
+def recognised_mistakes(feedback: dict) -> dict:
+    """``{exercise: mistake id}`` of the wrong answers whose message is a known mistake's
+    (:data:`MISTAKES`) or names one of homework 2's settings hints (:data:`MODEL_MISTAKES`),
+    compared in the language the messages were written in."""
+    known = {tr(text): mistake for mistake, text in MISTAKES.items()}
+    found = {}
+    for exercise, judged in feedback.items():
+        if judged.status != "wrong":
+            continue
+        if judged.message in known:
+            found[exercise] = known[judged.message]
+            continue
+        for mistake, hint in MODEL_MISTAKES.items():
+            if exercise == "model" and tr(hint) in judged.message:
+                found[exercise] = mistake
+                break
+    return found
+
+
 def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
                 settings: Settings) -> None:
     if refusal:
@@ -652,9 +678,7 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     if note:
         result.flags.append(note)
     result.messages = {ex: safe_text(f.message, 1000) for ex, f in feedback.items()}
-    known = {tr(text): mistake for mistake, text in MISTAKES.items()}
-    result.mistakes = {ex: known[f.message] for ex, f in feedback.items()
-                       if f.status == "wrong" and f.message in known}
+    result.mistakes = recognised_mistakes(feedback)
     result.invalid = {name.split("/")[0]: problem
                       for name, problem in answers["invalid"].items()}
     timed_out = {name for name, call in answers["calls"].items()
@@ -674,6 +698,8 @@ def _grade_into(result: Result, path: bytes, refusal: str, staged: dict,
     elif slow:
         result.stopped = {"kind": "too slow" if timed_out <= large else "timed out",
                           "functions": slow}
+        if timed_out <= large:     # finished the small cases, not the large one in time
+            result.mistakes.update(dict.fromkeys(slow.split(", "), "finite-differences"))
         result.reason = (tr("too slow on the large input of {functions}: derived, or finite "
                             "differences of the forward pass?", functions=slow)
                          if timed_out <= large else

@@ -20,7 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 from ..selfcheck import HOMEWORK, MISTAKES
-from .feedback import load, short_name
+from .feedback import OTHER_MISTAKES, load, short_name
+
+#: The recognised mistakes in words, by their id in the grader's companion.
+LABELS = {**MISTAKES, **OTHER_MISTAKES}
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#111;
@@ -145,7 +148,7 @@ def render(data: dict) -> str:
     wrong, mistakes = revisit(counts)
     items = [f"<li><b>{html.escape(short_name(hw))}.{html.escape(ex)}</b>: {k} wrong</li>"
              for hw, ex, k in wrong]
-    items += [f"<li>{html.escape(MISTAKES.get(m, m))} ({html.escape(short_name(hw))}."
+    items += [f"<li>{html.escape(LABELS.get(m, m))} ({html.escape(short_name(hw))}."
               f"{html.escape(ex)}): {k} student{'s' * (k != 1)}</li>" for hw, ex, m, k in mistakes]
     body = ["<h1>Where the class stands</h1>", "<h2>What to revisit before the next lecture</h2>",
             "<ol>" + "".join(items) + "</ol>" if items else "<p>Nothing: no wrong answers.</p>"]
@@ -159,7 +162,7 @@ def render(data: dict) -> str:
         ranked = sorted(one["mistakes"].items(), key=lambda t: (-t[1], t[0]))
         body.append("<h3>Common mistakes the checkers recognised</h3>" + (_table(
             ["mistake", "exercise", "students"],
-            [[MISTAKES.get(m, m), ex, k] for (ex, m), k in ranked],
+            [[LABELS.get(m, m), ex, k] for (ex, m), k in ranked],
             f"{short}: recognised mistakes, most common first") if ranked else
             "<p>None recognised.</p>"))
         seconds = sorted(one["seconds"])
