@@ -42,7 +42,7 @@ from pathlib import Path, PurePosixPath
 
 from .grader import MAX_BYTES, safe_cell, safe_text
 from .reference import HOMEWORK
-from .variants import _SAFE_ID, ID_COLUMNS
+from .variants import _SAFE_ID, roster_rows
 
 #: The folder in each home that nbgitpuller clones the student release into (its
 #: ``targetpath``; ``hub/links.py`` writes the links with it).
@@ -100,22 +100,14 @@ def read_mapping(roster: Path | None, column: str) -> dict[str, str] | None:
     """
     if roster is None:
         return None
-    with open(roster, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.DictReader(file))
-    if not rows:
-        raise CollectError(f"--roster {roster}: no students; it needs a header line with a "
-                           f"column {' or '.join(ID_COLUMNS)} and one line per student.")
-    id_column = next((c for c in ID_COLUMNS if c in rows[0]), None)
-    if id_column is None:
-        raise CollectError(f"--roster {roster}: no column named {', '.join(ID_COLUMNS)}; "
-                           f"found {', '.join(rows[0])}. Rename the column with the ids.")
+    try:
+        rows = roster_rows(roster)
+    except ValueError as error:
+        raise CollectError(f"--roster {error}") from None
     mapping = {}
     for row in rows:
-        student = (row[id_column] or "").strip()
-        key = (row.get(column) or "").strip() or student
-        if not _SAFE_ID.match(student):
-            raise CollectError(f"--roster {roster}: the id {student!r} is not 1-64 letters, "
-                               f"digits or . _ @ + -; fix that line.")
+        student = row["id"]
+        key = row.get(column) or student
         if key in mapping:
             raise CollectError(f"--roster {roster}: {column} {key!r} appears twice; each "
                                f"student needs their own.")

@@ -14,7 +14,6 @@ other language shows the translated name of the mistake instead.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from ...i18n import N_, get_language, set_language, tr
 from ..selfcheck import BY_PERSON, MISTAKES
 from .grader import MODEL_MISTAKES
-from .variants import _SAFE_ID, DEFAULT_ID, ID_COLUMNS
+from .variants import _SAFE_ID, DEFAULT_ID, roster_rows
 
 #: What to reconsider for the recognised mistakes that are not :data:`MISTAKES` (homework 2's
 #: model, homework 3's backward passes), by their id in the grader's companion.
@@ -184,20 +183,18 @@ def roster_languages(roster) -> dict:
     """``{student id: "en" or "ko"}`` from a roster's ``language`` column (empty without)."""
     if roster is None:
         return {}
-    with open(roster, newline="", encoding="utf-8-sig") as file:
-        rows = list(csv.DictReader(file))
-    id_column = next((c for c in ID_COLUMNS if rows and c in rows[0]), None)
-    if id_column is None:
-        raise FeedbackError(f"--roster {roster}: no column named {', '.join(ID_COLUMNS)}; "
-                            f"add one with the students' ids.")
+    try:
+        rows = roster_rows(roster)
+    except ValueError as error:
+        raise FeedbackError(f"--roster {error}") from None
     languages = {}
     for row in rows:
-        language = (row.get("language") or "").strip().lower()
+        language = row.get("language", "").lower()
         if language and language not in ("en", "ko"):
             raise FeedbackError(f"--roster {roster}: language {language!r} for "
-                                f"{row[id_column]!r}; use en or ko.")
+                                f"{row['id']!r}; use en or ko.")
         if language:
-            languages[(row[id_column] or "").strip()] = language
+            languages[row["id"]] = language
     return languages
 
 

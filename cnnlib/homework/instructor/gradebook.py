@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .feedback import load, short_name, student_of
 from .grader import safe_cell
-from .variants import ID_COLUMNS
+from .variants import roster_rows
 
 FORMATS = ("canvas", "moodle")
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -39,18 +39,11 @@ class GradebookError(ValueError):
 
 
 def read_roster(path) -> list[dict]:
-    """The roster's rows, each with ``id`` set from the first id column."""
+    """The roster's rows, each with ``id`` set (:func:`.variants.roster_rows`)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            rows = list(csv.DictReader(file))
-    except OSError as error:
-        raise GradebookError(f"--roster {path}: cannot read it ({error.strerror}).") from None
-    column = next((c for c in ID_COLUMNS if rows and c in rows[0]), None)
-    if column is None:
-        raise GradebookError(f"--roster {path}: no students, or no column named "
-                             f"{', '.join(ID_COLUMNS)}; add one with the course's ids.")
-    return [{**{k: (v or "").strip() for k, v in row.items() if k}, "id": row[column].strip()}
-            for row in rows]
+        return roster_rows(path)
+    except ValueError as error:
+        raise GradebookError(f"--roster {error}") from None
 
 
 def scores(grades, homework: str | None = None) -> tuple[str, int, dict]:
