@@ -32,6 +32,7 @@ from .generator import (
     student_source,
 )
 from .grader import Result, grade
+from .variants import RosterError
 
 __all__ = ["BEGIN", "END", "BLANK", "GenerateError", "student_source", "student_notebook",
            "generate", "generate_class", "Result", "grade", "main", "HOMEWORK_DIR"]
@@ -114,7 +115,7 @@ def run_result_command(args) -> int:
             from . import report
 
             lines = [f"report written to {report.write(args.grades, args.out)}"]
-    except (feedback.FeedbackError, gradebook.GradebookError, OSError) as error:
+    except (feedback.FeedbackError, gradebook.GradebookError, RosterError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for line in lines:
@@ -135,7 +136,7 @@ def run_collect_command(args) -> int:
                                           roster=args.roster)
         else:
             lines = collect.collect_lms(args.homework, args.lms, args.out, roster=args.roster)
-    except (collect.CollectError, OSError) as error:
+    except (collect.CollectError, RosterError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     for line in lines:

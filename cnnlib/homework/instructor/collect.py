@@ -100,10 +100,7 @@ def read_mapping(roster: Path | None, column: str) -> dict[str, str] | None:
     """
     if roster is None:
         return None
-    try:
-        rows = roster_rows(roster)
-    except ValueError as error:
-        raise CollectError(f"--roster {error}") from None
+    rows = roster_rows(roster)
     mapping = {}
     for row in rows:
         student = row["id"]

@@ -183,10 +183,7 @@ def roster_languages(roster) -> dict:
     """``{student id: "en" or "ko"}`` from a roster's ``language`` column (empty without)."""
     if roster is None:
         return {}
-    try:
-        rows = roster_rows(roster)
-    except ValueError as error:
-        raise FeedbackError(f"--roster {error}") from None
+    rows = roster_rows(roster)
     languages = {}
     for row in rows:
         language = row.get("language", "").lower()

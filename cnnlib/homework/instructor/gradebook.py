@@ -38,14 +38,6 @@ class GradebookError(ValueError):
     """Input that cannot be used; the message names the parameter and the fix."""
 
 
-def read_roster(path) -> list[dict]:
-    """The roster's rows, each with ``id`` set (:func:`.variants.roster_rows`)."""
-    try:
-        return roster_rows(path)
-    except ValueError as error:
-        raise GradebookError(f"--roster {error}") from None
-
-
 def scores(grades, homework: str | None = None) -> tuple[str, int, dict]:
     """``(homework, points possible, {student id: (points, reason)})`` of one homework; the
     best graded submission counts when a student has several."""
@@ -83,7 +75,7 @@ def rows(grades, roster, fmt: str, assignment: str | None = None,
         raise GradebookError(f"--format {fmt!r}: use canvas or moodle.")
     homework, possible, by_student = scores(grades, homework)
     name = assignment or short_name(homework)
-    students, notes = read_roster(roster), []
+    students, notes = roster_rows(roster), []
     if fmt == "canvas":
         table = [CANVAS_FIXED + [name], ["Points Possible", "", "", "", "", str(possible)]]
     else:

@@ -25,7 +25,8 @@ from ...shapes import conv_output_size, pool_output_size
 from ..selfcheck import ROWS
 from .reference import PAPER
 
-__all__ = ["draw", "salt", "read_roster", "roster_rows", "ID_COLUMNS", "DEFAULT_ID"]
+__all__ = ["draw", "salt", "read_roster", "roster_rows", "RosterError", "ID_COLUMNS",
+           "DEFAULT_ID"]
 
 #: Roster columns that may hold the student's id, in order of preference.
 ID_COLUMNS = ("id", "student_id", "login", "username", "email")
@@ -89,36 +90,43 @@ def draw(seed: int, student_id: str) -> dict:
             return spec
 
 
+class RosterError(ValueError):
+    """A roster that cannot be used; the message names the file and the fix."""
+
+
 def roster_rows(path) -> list[dict]:
     """The rows of a roster CSV file, each value stripped and the student's id under ``"id"``
     (from the first of :data:`ID_COLUMNS` the file has). Every command that takes
-    ``--roster`` reads it here. ``ValueError`` naming the file and the fix."""
+    ``--roster`` reads it here; :class:`RosterError` names the file and the fix."""
+    where = f"--roster {path}"
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             rows = list(csv.DictReader(file))
     except OSError as error:
-        raise ValueError(f"{path}: cannot read the roster ({error.strerror}).") from None
+        raise RosterError(f"{where}: cannot read the roster ({error.strerror}).") from None
     if not rows:
-        raise ValueError(f"{path}: the roster has no students; it needs a header line with a "
-                         f"column {' or '.join(ID_COLUMNS)} and one line per student.")
+        raise RosterError(f"{where}: the roster has no students; it needs a header line with a "
+                          f"column {' or '.join(ID_COLUMNS)} and one line per student.")
     column = next((c for c in ID_COLUMNS if c in rows[0]), None)
     if column is None:
-        raise ValueError(f"{path}: no column named {', '.join(ID_COLUMNS)}; found "
-                         f"{', '.join(rows[0])}. Rename the column with the student ids.")
+        raise RosterError(f"{where}: no column named {', '.join(ID_COLUMNS)}; found "
+                          f"{', '.join(rows[0])}. Rename the column with the student ids.")
     students = [{**{k: (v or "").strip() for k, v in row.items() if k},
                  "id": (row[column] or "").strip()} for row in rows]
     bad = [s["id"] for s in students if not _SAFE_ID.match(s["id"])]
     if bad:
-        raise ValueError(f"{path}: ids must be 1-64 letters, digits or . _ @ + -; fix {bad[:3]}.")
+        raise RosterError(f"{where}: ids must be 1-64 letters, digits or . _ @ + -; "
+                          f"fix {bad[:3]}.")
     return students
 
 
 def read_roster(path: Path) -> list[str]:
-    """The student ids of a roster CSV file, in its order (``ValueError`` naming the fix)."""
+    """The student ids of a roster CSV file, in its order (:class:`RosterError` names the fix)."""
     ids = [row["id"] for row in roster_rows(path)]
     if DEFAULT_ID in ids:
-        raise ValueError(f"{path}: the id {DEFAULT_ID!r} is the course's own notebook's; "
-                         f"give that student another id.")
+        raise RosterError(f"--roster {path}: the id {DEFAULT_ID!r} is the course's own "
+                          f"notebook's; give that student another id.")
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{path}: some ids appear twice; each student needs their own line.")
+        raise RosterError(f"--roster {path}: some ids appear twice; each student needs their "
+                          f"own line.")
     return ids
