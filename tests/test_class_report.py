@@ -99,3 +99,27 @@ def test_the_page(grades, tmp_path):
     assert "3 at 22" not in page and "2 at 22" in page      # alt text of hw1's scores
     assert "conv2_params: 1 correct, 3 wrong, 1 not attempted" in page
     assert "<th scope='row'>A backward pass by finite differences" in page
+
+
+def test_the_page_in_korean(grades, tmp_path):
+    """``--language ko``: the same counts, every heading, label and alternative text in Korean
+    (from the catalog), the recognised mistakes in their Korean words."""
+    from cnnlib.homework.selfcheck import MISTAKES
+    from cnnlib.i18n import catalog
+
+    out = tmp_path / "report.html"
+    assert main(["report", str(grades), "--out", str(out), "--language", "ko"]) == 0
+    page = out.read_text(encoding="utf-8")
+    ko = catalog("ko")
+    assert "<html lang='ko'>" in page and f"<h1>{ko[(None, 'Where the class stands')]}</h1>" in page
+    top = page.split("<h2>", 2)[1]
+    assert re.search(r"conv2_params</b>: 오답 3건.*total_params</b>: 오답 2건", top)
+    assert f"{ko[(None, MISTAKES['filter-bias'])]} (hw1.conv2_params): 학생 3명" in top
+    assert "22점 2건" in page and "conv2_params: 정답 1건, 오답 3건, 아직 풀지 않음 1건" in page
+    text = re.sub(r"<style>.*?</style>|<[^>]+>|data:image/png;base64,[A-Za-z0-9+/=]+", " ",
+                  page, flags=re.S)
+    english = {w for w in re.findall(r"\b[a-z]{4,}\b", text)} - {"hw1", "hw3"}
+    assert not english - set(" ".join(HOMEWORK[HW1] + HOMEWORK[HW3]).replace("_", " ").split()), \
+        f"English words on the Korean page: {sorted(english)}"
+    import cnnlib
+    assert cnnlib.get_language() == "en", "the report put the language back"

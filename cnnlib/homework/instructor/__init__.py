@@ -98,6 +98,8 @@ def add_result_commands(commands) -> None:
     rep.add_argument("grades", type=Path, help="the grader's scores.grades.json")
     rep.add_argument("--out", type=Path, default=Path("report.html"),
                      help="HTML file to write (default: %(default)s)")
+    rep.add_argument("--language", choices=["en", "ko"], default="en",
+                     help="the page's language (default: %(default)s)")
 
 
 def run_result_command(args) -> int:
@@ -114,7 +116,7 @@ def run_result_command(args) -> int:
         else:
             from . import report
 
-            lines = [f"report written to {report.write(args.grades, args.out)}"]
+            lines = [f"report written to {report.write(args.grades, args.out, args.language)}"]
     except (feedback.FeedbackError, gradebook.GradebookError, RosterError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ import io
 from collections import Counter
 from pathlib import Path
 
+from ...i18n import get_language, set_language, tr
 from ..selfcheck import HOMEWORK, MISTAKES
 from .feedback import OTHER_MISTAKES, load, short_name
 
@@ -100,18 +101,20 @@ def _plots(homework: str, one: dict) -> str:
     with plt.rc_context(MATPLOTLIB_RC):
         figure, axes = plt.subplots(figsize=(6, 2.6))
         axes.bar(points, [totals[p] for p in points], color=OKABE_ITO["blue"])
-        axes.set_xlabel("points from the grader")
+        axes.set_xlabel(tr("points from the grader"))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel("submissions")
-        axes.set_title(f"{short}: score distribution")
+        axes.set_ylabel(tr("submissions"))
+        axes.set_title(tr("{homework}: score distribution", homework=short))
         image = _png(figure)
         plt.close(figure)
-        alt = (f"Bar chart of {short}'s scores: " + ", ".join(
-            f"{totals[p]} at {p}" for p in sorted(totals)) + f" (of {one['max']} points).")
+        alt = tr("Bar chart of {homework}'s scores: {counts} (of {max} points).",
+                 homework=short, max=one["max"], counts=", ".join(
+                     tr("{n} at {points}", n=totals[p], points=p) for p in sorted(totals)))
         rows = [[p, totals[p]] for p in sorted(totals, reverse=True)]
         parts.append(f"<div class='pair'><img alt='{html.escape(alt)}' "
                      f"src='data:image/png;base64,{image}'>"
-                     + _table(["points", "submissions"], rows, f"{short}: scores") + "</div>")
+                     + _table([tr("points"), tr("submissions")], rows,
+                            tr("{homework}: scores", homework=short)) + "</div>")
 
         exercises = list(one["exercises"])
         statuses = [("correct", OKABE_ITO["bluish_green"], ""),
@@ -122,62 +125,86 @@ def _plots(homework: str, one: dict) -> str:
         left = [0] * len(exercises)
         for status, colour, hatch in statuses:
             values = [one["exercises"][ex][status] for ex in exercises]
-            axes.barh(exercises, values, left=left, color=colour, hatch=hatch, label=status,
+            axes.barh(exercises, values, left=left, color=colour, hatch=hatch, label=tr(status),
                       edgecolor="black", linewidth=0.5)
             left = [a + b for a, b in zip(left, values)]
         axes.invert_yaxis()
-        axes.set_xlabel("submissions")
-        axes.set_title(f"{short}: per exercise")
+        axes.set_xlabel(tr("submissions"))
+        axes.set_title(tr("{homework}: per exercise", homework=short))
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         image = _png(figure)
         plt.close(figure)
     rows = [[ex, *(one["exercises"][ex][s] for s, _, _ in statuses)] for ex in exercises]
-    alt = f"Stacked bars per exercise of {short}: " + "; ".join(
-        f"{r[0]}: {r[1]} correct, {r[2]} wrong, {r[3]} not attempted" for r in rows) + "."
+    alt = tr("Stacked bars per exercise of {homework}: {counts}.", homework=short,
+             counts="; ".join(tr("{exercise}: {correct} correct, {wrong} wrong, {blank} not "
+                                 "attempted", exercise=r[0], correct=r[1], wrong=r[2],
+                                 blank=r[3]) for r in rows))
     parts.append(f"<div class='pair'><img alt='{html.escape(alt)}' "
                  f"src='data:image/png;base64,{image}'>"
-                 + _table(["exercise", "correct", "wrong", "not attempted", "not run"], rows,
-                          f"{short}: right, wrong and not attempted") + "</div>")
+                 + _table([tr("exercise"), *(tr(s) for s, _, _ in statuses)], rows,
+                          tr("{homework}: right, wrong and not attempted", homework=short))
+                 + "</div>")
     return "".join(parts)
 
 
-def render(data: dict) -> str:
-    """The page for the companion ``data``."""
+def render(data: dict, language: str = "en") -> str:
+    """The page for the companion ``data``, in ``language`` ("en" or "ko")."""
+    previous = get_language()
+    set_language(language)
+    try:
+        return _render(data, language)
+    finally:
+        set_language(previous)
+
+
+def _render(data: dict, language: str) -> str:
     counts = summary(data)
     wrong, mistakes = revisit(counts)
-    items = [f"<li><b>{html.escape(short_name(hw))}.{html.escape(ex)}</b>: {k} wrong</li>"
-             for hw, ex, k in wrong]
-    items += [f"<li>{html.escape(LABELS.get(m, m))} ({html.escape(short_name(hw))}."
-              f"{html.escape(ex)}): {k} student{'s' * (k != 1)}</li>" for hw, ex, m, k in mistakes]
-    body = ["<h1>Where the class stands</h1>", "<h2>What to revisit before the next lecture</h2>",
-            "<ol>" + "".join(items) + "</ol>" if items else "<p>Nothing: no wrong answers.</p>"]
+    items = [f"<li><b>{html.escape(short_name(hw))}.{html.escape(ex)}</b>: "
+             f"{html.escape(tr('{n} wrong', n=k))}</li>" for hw, ex, k in wrong]
+    items += [f"<li>{html.escape(_label(m))} ({html.escape(short_name(hw))}."
+              f"{html.escape(ex)}): {html.escape(tr('{n} students', n=k))}</li>"
+              for hw, ex, m, k in mistakes]
+    title = tr("Where the class stands")
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f"<h2>{html.escape(tr('What to revisit before the next lecture'))}</h2>",
+            "<ol>" + "".join(items) + "</ol>" if items else
+            f"<p>{html.escape(tr('Nothing: no wrong answers.'))}</p>"]
     for homework, one in counts.items():
         short = short_name(homework)
         totals = sorted(one["totals"])
         median = totals[len(totals) // 2] if totals else 0
-        body.append(f"<h2>{html.escape(homework)}</h2><p>{one['submissions']} submissions; "
-                    f"median {median} of {one['max']} points from the grader.</p>")
+        body.append(f"<h2>{html.escape(homework)}</h2><p>" + html.escape(tr(
+            "{n} submissions; median {median} of {max} points from the grader.",
+            n=one["submissions"], median=median, max=one["max"])) + "</p>")
         body.append(_plots(homework, one))
         ranked = sorted(one["mistakes"].items(), key=lambda t: (-t[1], t[0]))
-        body.append("<h3>Common mistakes the checkers recognised</h3>" + (_table(
-            ["mistake", "exercise", "students"],
-            [[LABELS.get(m, m), ex, k] for (ex, m), k in ranked],
-            f"{short}: recognised mistakes, most common first") if ranked else
-            "<p>None recognised.</p>"))
+        body.append(f"<h3>{html.escape(tr('Common mistakes the checkers recognised'))}</h3>" + (
+            _table([tr("mistake"), tr("exercise"), tr("students")],
+                   [[_label(m), ex, k] for (ex, m), k in ranked],
+                   tr("{homework}: recognised mistakes, most common first", homework=short))
+            if ranked else f"<p>{html.escape(tr('None recognised.'))}</p>"))
         seconds = sorted(one["seconds"])
         if seconds:
-            body.append("<h3>Time</h3>" + _table(
-                ["grading seconds per submission", "value"],
-                [["median", f"{seconds[len(seconds) // 2]:.1f}"],
-                 ["longest", f"{seconds[-1]:.1f}"]], f"{short}: time"))
-    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            "<title>Where the class stands</title>"
+            body.append(f"<h3>{html.escape(tr('Time'))}</h3>" + _table(
+                [tr("grading seconds per submission"), tr("value")],
+                [[tr("median"), f"{seconds[len(seconds) // 2]:.1f}"],
+                 [tr("longest"), f"{seconds[-1]:.1f}"]],
+                tr("{homework}: time", homework=short)))
+    return (f"<!DOCTYPE html>\n<html lang='{language}'><head><meta charset='utf-8'>"
+            f"<title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head><body><main>{''.join(body)}</main></body></html>\n")
 
 
-def write(grades, out) -> Path:
-    """Write the class report of the companion ``grades`` to ``out``; return ``out``."""
+def _label(mistake: str) -> str:
+    """A recognised mistake in words (its id if the page does not know it)."""
+    return tr(LABELS[mistake]) if mistake in LABELS else mistake
+
+
+def write(grades, out, language: str = "en") -> Path:
+    """Write the class report of the companion ``grades`` to ``out`` in ``language``;
+    return ``out``."""
     out = Path(out)
-    out.write_text(render(load(grades)), encoding="utf-8")
+    out.write_text(render(load(grades), language), encoding="utf-8")
     return out
