@@ -57,10 +57,14 @@ CORE = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "pyth
 KERNEL_PACKAGES = ("micropip", "ssl", "sqlite3", "jedi", "ipython")
 #: Packages this site adds to Pyodide's lock: name -> (imports, depends).
 EXTRA_PACKAGES = {
-    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets", "polib"]),
+    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets", "polib", "anywidget"]),
     "polib": (["polib"], []),
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "comm": (["comm"], ["traitlets"]),
+    "anywidget": (["anywidget"], ["ipywidgets", "psygnal", "typing-extensions"]),
+    "psygnal": (["psygnal"], []),
+    # Pyodide's own (4.11.0) is not in the offline carrier, so the site brings PyPI's
+    "typing-extensions": (["typing_extensions"], []),
 }
 #: JupyterLab settings for the site: render every cell (the notebooks are short), so an explorer
 #: scrolled back into view keeps its live widgets.
@@ -115,6 +119,7 @@ def extra_wheels(dest: Path) -> dict:
         entries = {}
         for wheel in sorted(Path(scratch).glob("*.whl")):
             name, version = wheel.name.split("-")[:2]
+            name = canonical(name)
             imports, depends = EXTRA_PACKAGES[name]
             shutil.copy(wheel, dest / wheel.name)
             entries[name] = {

@@ -449,3 +449,44 @@ def test_every_label_fits_at_the_body_text_size(name):
         assert needed <= width, f"{control.description!r} needs {needed:.0f} px, has {width:.0f}"
         track = float(control.layout.width.removesuffix("px")) - width
         assert track >= 150, f"{control.description!r}: only {track:.0f} px for the slider"
+
+
+# --- the accessibility companion: what the live region says -----------------------------
+
+
+def test_the_live_region_says_the_new_state_and_the_refusal():
+    """After each change the companion's announcement is the explorer's new state, built from
+    the same numbers as the picture (the output size from cnnlib.shapes), or the refusal."""
+    explorer = output_size_explorer(height=7, width=7, kernel_size=3)
+    assert explorer.access.announcement == "input 7 × 7 → output 5 × 5"
+    explorer.stride.value = 2
+    out = shapes.conv_output_size(7, 3, stride=2)
+    assert explorer.access.announcement == f"input 7 × 7 → output {out} × {out}"
+    explorer.stride.value, explorer.kernel_size.value = 1, 9  # bigger than the 7 x 7 input
+    said = explorer.access.announcement
+    assert said.startswith("input 7 × 7 → output empty Not possible:"), said
+    assert "kernel spans 9 cells" in said and "<" not in said
+
+
+@pytest.mark.parametrize("make", [output_size_explorer, receptive_field_explorer,
+                                  stepper_explorer, pooling_explorer, activations_explorer,
+                                  batch_norm_explorer, layer_stack_explorer])
+def test_every_explorer_announces_a_sentence_with_numbers(make):
+    explorer = make()
+    said = explorer.access.announcement
+    assert len(said) > 15 and any(c.isdigit() for c in said), said
+    assert explorer.access in explorer.children
+
+
+def test_the_companion_speaks_korean():
+    import cnnlib
+    from cnnlib.i18n import catalog
+    from cnnlib.widgets.access import WORDS
+
+    cnnlib.set_language("ko")
+    try:
+        explorer = stepper_explorer()
+    finally:
+        cnnlib.set_language("en")
+    assert explorer.access.words == {k: catalog("ko")[(None, v)] for k, v in WORDS.items()}
+    assert "입력" in explorer.access.announcement or "스텝" in explorer.access.announcement

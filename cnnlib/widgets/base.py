@@ -22,7 +22,7 @@ import base64
 import numbers
 import re
 from dataclasses import replace
-from html import escape
+from html import escape, unescape
 
 import ipywidgets as widgets
 from traitlets import validate
@@ -30,6 +30,7 @@ from traitlets import validate
 from .._validate import SettingError, SettingTypeError
 from ..i18n import N_, explain, tr, words
 from ..viz.html import note
+from .access import Access
 
 #: Body text of a notebook (JupyterLab's --jp-content-font-size1; classic Notebook: 14px).
 #: Widget labels, read-outs and drop-downs are drawn at least this large (not ipywidgets' 13px
@@ -178,6 +179,9 @@ class Explorer(widgets.VBox):
         only sees an apology; tests raise it (``tests/test_widgets.py::sweep``).
     draws : int
         How many times the picture was drawn (coalescing tests count them).
+    access : Access
+        Names the controls for assistive technology and announces :meth:`describe` after
+        every change in a polite live region (:mod:`cnnlib.widgets.access`).
     """
 
     def __init__(self, controls: dict, view: widgets.Widget, rows=None, extra=None):
@@ -196,6 +200,7 @@ class Explorer(widgets.VBox):
         if extra:
             boxes.append(row(list(extra.values())))
         self.message = widgets.HTML()
+        self.access = Access(layout=widgets.Layout(height="0px", margin="0px"))
         self.view = view
         self.rendered = None
         self.last_bug = None
@@ -203,7 +208,7 @@ class Explorer(widgets.VBox):
         self._busy = False
         self._scheduled = False
         style = widgets.HTML(EXPLORER_CSS, layout=widgets.Layout(height="0px", margin="0px"))
-        super().__init__([style, *boxes, self.message, view],
+        super().__init__([style, *boxes, self.message, self.access, view],
                          layout=widgets.Layout(width="100%", max_width="100%"))
         self.add_class("cnnlib-explorer-widget")   # how the browser test finds the parts
         view.add_class("cnnlib-view")
@@ -263,6 +268,28 @@ class Explorer(widgets.VBox):
             self.message.value = note(tr(APOLOGY), "warning")
         finally:
             self._busy = False
+        self.access.announcement = self.describe()
+
+    def describe(self) -> str:
+        """The state in one line of plain text, for the live region: the refusal or apology
+        when there is one; else the picture's headline (``cnnlib-summary`` or
+        ``cnnlib-total``) followed by its first "Not possible" note, if any; else its first
+        note, the first line of its arithmetic, a figure's caption or its pictures' text
+        alternatives, whichever comes first."""
+        if self.message.value:
+            return _plain(self.message.value)
+        picture = self.picture_html()
+        parts = [_plain(found.group(1)) for found in (_SUMMARY.search(picture),
+                                                      _ERROR.search(picture)) if found]
+        if parts:
+            return " ".join(parts)
+        for pattern in (_NOTE, _FORMULA):
+            found = pattern.search(picture)
+            if found:
+                return _plain(found.group(1))
+        if getattr(self.rendered, "text", None):
+            return str(self.rendered.text)
+        return "; ".join(unescape(label) for label in _LABEL.findall(picture))
 
     def fit_steps(self, cells: int | None, *sliders) -> None:
         """Let the step slider(s) pick one of ``cells`` output cells (none: disabled).
@@ -309,6 +336,17 @@ class Explorer(widgets.VBox):
 
 
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_SUMMARY = re.compile(r'<div class="cnnlib-(?:summary|total)"[^>]*>(.*?)</div>', re.DOTALL)
+_NOTE = re.compile(r'<div class="cnnlib-note[^"]*"[^>]*>(.*?)</div>', re.DOTALL)
+_ERROR = re.compile(r'<div class="cnnlib-note cnnlib-error"[^>]*>(.*?)</div>', re.DOTALL)
+_FORMULA = re.compile(r'<div class="cnnlib-formula"[^>]*>(.*?)(?:<br>|</div>)', re.DOTALL)
+_LABEL = re.compile(r'<svg[^>]*?aria-label="([^"]*)"')
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _plain(markup: str) -> str:
+    """The text of an HTML fragment on one line."""
+    return " ".join(unescape(_TAG.sub(" ", markup)).split())
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)" height="([\d.]+)"[^>]*?aria-label="([^"]*)"')
 
 
