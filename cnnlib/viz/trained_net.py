@@ -32,7 +32,7 @@ from .._validate import SettingError
 from ..i18n import N_, tr
 from ..layers import BatchNorm2d, Conv2d, MaxPool2d, ReLU
 from . import svg
-from .html import note, number, panel
+from .html import number, panel
 from .style import FONT_SIZE, OKABE_ITO, TITLE_SIZE
 
 SIZE = 16                       # input resolution of the network
@@ -232,7 +232,8 @@ def _selection(net: TrainedNet, state: TrainedNetState, maps: dict, seen: np.nda
 # --- drawing --------------------------------------------------------------------------------
 
 def _hex(rgb) -> str:
-    return "#%02X%02X%02X" % tuple(int(round(v)) for v in rgb)
+    r, g, b = (int(round(v)) for v in rgb)
+    return f"#{r:02X}{g:02X}{b:02X}"
 
 
 _BLUE = np.array([0x00, 0x72, 0xB2], float)       # Okabe-Ito blue: positive
