@@ -384,12 +384,13 @@ def _maps_html(state: TrainedNetState, maps: dict) -> str:
         channels, height, _ = values.shape
         scale = float(np.abs(values).max())
         zoom = max(2, 48 // height)
+        colours = _colours(values, scale)
         cells = []
         for ch in range(channels):
             chosen = name == state.layer and ch == state.channel
             border = (f"3px solid {OKABE_ITO['orange']}" if chosen else "1px solid #999")
             alt = tr("map {channel}", channel=ch)
-            cells.append(f"<img src='{_png(_colours(values[ch], scale))}' width='{height * zoom}'"
+            cells.append(f"<img src='{_png(colours[ch])}' width='{height * zoom}'"
                          f" height='{height * zoom}' alt='{escape(alt)}' title='{escape(alt)}' "
                          f"data-layer='{name}' data-channel='{ch}' style='image-rendering:"
                          f"pixelated;border:{border};margin:1px;max-width:none'>")

@@ -157,7 +157,6 @@ class PadModel:
                         (row, col - 1, self.soft), (row, col + 1, self.soft)):
             if 0 <= r < SIZE and 0 <= c < SIZE:
                 pixels[r, c] = min(pixels[r, c], 1 - v) if erase else max(pixels[r, c], v)
-        self.cursor_row, self.cursor_col = row, col
         self.pixels = [float(v) for v in pixels.ravel()]
 
     def draw_stroke(self, points, erase: bool | None = None) -> None:
