@@ -12,7 +12,8 @@ How the pieces come together (every version is pinned in site/requirements*.txt 
 - Pyodide's core (the WebAssembly interpreter, the standard library and ``pyodide-lock.json``,
   the official list of Pyodide's packages with the sha256 of every wheel) comes from the npm
   package ``pyodide``; its tarball's sha256 is pinned below.
-- cnnlib is built from this checkout; ipywidgets, comm and polib (pure Python) come from PyPI,
+- cnnlib is built from this checkout; ipywidgets, comm, polib, anywidget (the drawing pad of
+  the trained-network explorer) and psygnal (pure Python) come from PyPI,
   hash-pinned in site/browser-requirements.txt. They are added to the site's own copy of the
   lock, so ``import cnnlib`` loads them (and numpy, matplotlib) like any Pyodide package.
 - Default (``make site``, what to publish): Pyodide's package wheels are fetched by the browser
@@ -57,10 +58,12 @@ CORE = ("pyodide.js", "pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "pyth
 KERNEL_PACKAGES = ("micropip", "ssl", "sqlite3", "jedi", "ipython")
 #: Packages this site adds to Pyodide's lock: name -> (imports, depends).
 EXTRA_PACKAGES = {
-    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets", "polib"]),
+    "cnnlib": (["cnnlib"], ["numpy", "matplotlib", "ipywidgets", "polib", "anywidget"]),
     "polib": (["polib"], []),
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "comm": (["comm"], ["traitlets"]),
+    "anywidget": (["anywidget"], ["ipywidgets", "psygnal", "typing-extensions"]),
+    "psygnal": (["psygnal"], ["typing-extensions"]),
 }
 #: JupyterLab settings for the site: render every cell (the notebooks are short), so an explorer
 #: scrolled back into view keeps its live widgets.
@@ -98,7 +101,7 @@ def pyodide_core(dest: Path) -> dict:
 
 
 def extra_wheels(dest: Path) -> dict:
-    """Build cnnlib's wheel and fetch the hash-pinned ipywidgets, comm and polib into ``dest``.
+    """Build cnnlib's wheel and fetch the hash-pinned pure-Python wheels into ``dest``.
 
     Returns their lock entries, keyed by package name.
     """
