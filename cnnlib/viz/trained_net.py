@@ -353,7 +353,7 @@ def _selection_html(state: TrainedNetState, sel: Selection) -> str:
     scale = float(np.abs(sel.filter).max())
     pieces = []
     for i in range(c_in):
-        title = tr("input") if c_in == 1 else tr("map {i}", i=i)
+        title = tr("input") if c_in == 1 else tr("map {channel}", channel=i)
         patch = _small_grid(sel.patch[i], 1.0 if c_in == 1 else float(np.abs(sel.patch).max()),
                             "patch", 24 if c_in == 1 else 11, title, c_in == 1, ink=c_in == 1)
         kernel = _small_grid(sel.filter[i], scale, "filter", 24 if c_in == 1 else 11,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from .._validate import SettingError
-from ..i18n import tr
+from ..i18n import tr, words
 from ..viz.trained_net import (
     MAP_LAYERS,
     SIZE,
@@ -16,7 +16,15 @@ from ..viz.trained_net import (
     render_trained_net,
     shipped_net,
 )
-from .base import Explorer, checkbox, dropdown, int_slider
+from .base import (
+    DESCRIPTION_STYLE,
+    Choice,
+    Explorer,
+    checkbox,
+    control_layout,
+    int_slider,
+    refuse_choice,
+)
 from .pad import canvas_pad_class, keyboard_pad_class
 
 DRAWING = -1          # the "input" drop-down's value for the pad's own drawing
@@ -138,6 +146,14 @@ class TrainedNetExplorer(Explorer):
         return (8 if block == 1 else 16), size
 
 
+def _choice(description: str, options: list, value, name: str) -> Choice:
+    """A drop-down whose option labels are already translated (made with :func:`tr`)."""
+    if value not in [o[1] for o in options]:
+        raise refuse_choice(name, value, options)
+    return Choice(options=options, value=value, description=words(description),
+                  style=DESCRIPTION_STYLE, layout=control_layout())
+
+
 def trained_net_explorer(image: int | None = 0, layer: str = "0", model=None,
                          pad: str = "auto") -> TrainedNetExplorer:
     """Follow a digit through every layer of the trained network of notebook 11.
@@ -172,12 +188,13 @@ def trained_net_explorer(image: int | None = 0, layer: str = "0", model=None,
                            "(or use pad='keyboard').")
     keyboard = canvas is None
     pad_widget = (keyboard_pad_class() if keyboard else canvas)()
-    options = _input_options(net)
     start = DRAWING if image is None else image
     controls = {
-        "digit": dropdown("input", options, start, "image"),
-        "layer": dropdown("layer", [(f"{name}: {tr(kind)} {block}", name) for name, (block, kind)
-                                    in MAP_LAYERS.items()], layer, "layer"),
+        "digit": _choice("input", _input_options(net), start, "image"),
+        "layer": _choice("layer", [(tr("{layer}: {kind}, block {block}", layer=name,
+                                       kind=tr(kind), block=block), name)
+                                    for name, (block, kind) in MAP_LAYERS.items()], layer,
+                         "layer"),
         "channel": int_slider("map", 0, 0, 7, "channel"),
         "row": int_slider("cell row", 8, 0, SIZE - 1, "row"),
         "col": int_slider("cell column", 8, 0, SIZE - 1, "col"),
