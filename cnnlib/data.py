@@ -42,7 +42,8 @@ __all__ = ["DATA_FILES", "data_file", "load_digits", "load_photo", "resize_bilin
            "train_test_split", "batches", "lecture_example"]
 
 #: The files that ship inside the package (sources and licences: the repository's data/README.md).
-DATA_FILES = ("digits.csv.gz", "grace_hopper.jpg", "NanumGothic.ttf", "NanumGothic-OFL.txt")
+DATA_FILES = ("digits.csv.gz", "grace_hopper.jpg", "NanumGothic.ttf", "NanumGothic-OFL.txt",
+              "digits_lenet.npz")
 
 
 def data_file(name: str) -> Traversable:

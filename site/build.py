@@ -12,7 +12,8 @@ How the pieces come together (every version is pinned in site/requirements*.txt 
 - Pyodide's core (the WebAssembly interpreter, the standard library and ``pyodide-lock.json``,
   the official list of Pyodide's packages with the sha256 of every wheel) comes from the npm
   package ``pyodide``; its tarball's sha256 is pinned below.
-- cnnlib is built from this checkout; ipywidgets, comm and polib (pure Python) come from PyPI,
+- cnnlib is built from this checkout; ipywidgets, comm, polib, anywidget (the drawing pad of
+  the trained-network explorer) and psygnal (pure Python) come from PyPI,
   hash-pinned in site/browser-requirements.txt. They are added to the site's own copy of the
   lock, so ``import cnnlib`` loads them (and numpy, matplotlib) like any Pyodide package.
 - Default (``make site``, what to publish): Pyodide's package wheels are fetched by the browser
@@ -62,7 +63,7 @@ EXTRA_PACKAGES = {
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "comm": (["comm"], ["traitlets"]),
     "anywidget": (["anywidget"], ["ipywidgets", "psygnal", "typing-extensions"]),
-    "psygnal": (["psygnal"], []),
+    "psygnal": (["psygnal"], ["typing-extensions"]),
     # Pyodide's own (4.11.0) is not in the offline carrier, so the site brings PyPI's
     "typing-extensions": (["typing_extensions"], []),
 }
@@ -102,7 +103,7 @@ def pyodide_core(dest: Path) -> dict:
 
 
 def extra_wheels(dest: Path) -> dict:
-    """Build cnnlib's wheel and fetch the hash-pinned ipywidgets, comm and polib into ``dest``.
+    """Build cnnlib's wheel and fetch the hash-pinned pure-Python wheels into ``dest``.
 
     Returns their lock entries, keyed by package name.
     """

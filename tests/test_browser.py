@@ -77,9 +77,9 @@ def _accept_kernel_dialog(page, timeout_ms: int = 10_000) -> None:
     accept.click()
 
 
-EXPLORERS = 7                     # explorer cells in explorers.ipynb, in this order
+EXPLORERS = 8                     # explorer cells in explorers.ipynb, in this order
 NAMES = ["output size", "receptive field", "stepper", "pooling", "activations", "batch norm",
-         "layer stack"]
+         "layer stack", "trained network"]
 PRESSES = 8                       # key presses per explorer for the latency figures
 
 #: Runs in the page: time from a key press on a slider to the next change of the picture.
@@ -158,7 +158,7 @@ def _measure_latency(page, index: int) -> list[float]:
 
 
 def _shown_total(page) -> int:
-    explorer = _explorers(page).nth(EXPLORERS - 1)
+    explorer = _explorers(page).nth(NAMES.index("layer stack"))
     _show(page, explorer)
     text = explorer.locator(".cnnlib-total").first.text_content()
     return int(re.sub(r"[^0-9]", "", text))

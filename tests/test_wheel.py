@@ -64,6 +64,7 @@ def test_wheel_holds_the_package_its_data_and_licence(wheel):
     for required in ("cnnlib/__init__.py", "cnnlib/_data/digits.csv.gz",
                      "cnnlib/_data/grace_hopper.jpg", "cnnlib/viz/pooling.py",
                      "cnnlib/_data/NanumGothic.ttf", "cnnlib/_data/NanumGothic-OFL.txt",
+                     "cnnlib/_data/digits_lenet.npz",
                      "cnnlib/_locale/ko.po"):
         assert required in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names

@@ -15,8 +15,10 @@ from .output_size import output_size_explorer
 from .pooling import pooling_explorer
 from .receptive_field import receptive_field_explorer
 from .stepper import stepper_explorer
+from .trained_net import trained_net_explorer
 
 __all__ = [
     "Explorer", "output_size_explorer", "receptive_field_explorer", "stepper_explorer",
     "pooling_explorer", "activations_explorer", "batch_norm_explorer", "layer_stack_explorer",
+    "trained_net_explorer",
 ]
