@@ -1,0 +1,170 @@
+"""Accessibility of the explorers in JupyterLab: axe-core and a keyboard, in headless Chromium.
+
+On notebooks/explorers.ipynb after Run All:
+
+1. axe-core 4.12 (axe-playwright-python) with the WCAG 2.0/2.1 A and AA rules, on what the
+   course puts on the page (cell outputs and rendered markdown): no critical or serious
+   violation. What axe finds in JupyterLab's own interface is printed, not failed (it is not
+   the course's to fix).
+2. Keyboard only: Tab walks through every explorer; every stop has an accessible name that
+   says what it sets, no disabled control is a stop, and Tab leaves each explorer (no trap);
+   a slider moves with the arrow keys and the live region says the new state; a drop-down
+   changes with ArrowDown and keeps the focus (JupyterLab's command mode does not take the
+   key).
+
+Skipped locally when chromium, playwright or axe-playwright-python is missing; a failure under
+CI (tests/servers.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from servers import missing
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    _accept_kernel_dialog,
+    _explorers,
+)
+from test_browser import jupyterlab as jupyterlab  # noqa: F401 (the fixture, used by name)
+
+pytestmark = pytest.mark.browser
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+#: What the course puts on a JupyterLab page (the rest is JupyterLab's own interface).
+COURSE = [[".jp-OutputArea-output"], [".jp-MarkdownOutput"]]
+FAILING = ("critical", "serious")
+
+#: The accessible name of the focused element, as a screen reader would compute it for the
+#: elements the explorers use (aria-label, aria-labelledby, <label>, a button's text, title).
+FOCUSED_JS = """
+() => {
+  const el = document.activeElement;
+  const byId = (ids) => ids.split(/\\s+/).map(i => document.getElementById(i))
+                           .filter(Boolean).map(e => e.textContent.trim()).join(' ');
+  let name = el.getAttribute('aria-label') || '';
+  if (!name && el.getAttribute('aria-labelledby')) name = byId(el.getAttribute('aria-labelledby'));
+  if (!name && el.labels && el.labels.length) name = el.labels[0].textContent.trim();
+  if (!name && ['BUTTON', 'SUMMARY', 'A'].includes(el.tagName)) name = el.textContent.trim();
+  if (!name) name = el.getAttribute('title') || '';
+  const explorer = el.closest('.cnnlib-explorer-widget');
+  const all = [...document.querySelectorAll('.cnnlib-explorer-widget')];
+  return {tag: el.tagName.toLowerCase(), role: el.getAttribute('role') || '', name,
+          disabled: el.disabled === true || el.getAttribute('aria-disabled') === 'true'
+                    || !!el.closest('[disabled]'),
+          explorer: explorer ? all.indexOf(explorer) : -1,
+          value: el.getAttribute('aria-valuenow') || el.value || ''};
+}
+"""
+
+
+def _axe(page, context=None):
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, context=context,
+                       options={"runOnly": {"type": "tag", "values": WCAG}})
+    return result.response["violations"]
+
+
+def _summary(violations) -> str:
+    return ", ".join(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes)"
+                     for v in violations) or "none"
+
+
+def test_explorers_with_axe_and_a_keyboard(jupyterlab):
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        missing("playwright is not installed (pip install playwright)")
+    try:
+        import axe_playwright_python  # noqa: F401
+    except ImportError:
+        missing("axe-playwright-python is not installed (pip install axe-playwright-python)")
+    base, token = jupyterlab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        try:
+            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
+            page.wait_for_selector(".jp-Notebook")
+            _accept_kernel_dialog(page)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            page.click("li.lm-MenuBar-item:has-text('Run')")
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            explorers = _explorers(page)
+            expect(explorers.first).to_be_visible()
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            count = explorers.count()
+            assert count >= 7
+            for i in range(count):                 # JupyterLab renders what is scrolled to
+                explorers.nth(i).scroll_into_view_if_needed()
+                expect(explorers.nth(i).locator(".cnnlib-live")).to_have_count(1)
+            page.wait_for_timeout(500)
+
+            # 1. axe: the course's output fails on critical/serious; JupyterLab's is reported
+            course = _axe(page, {"include": COURSE})
+            whole = _axe(page)
+            ours = {(v["id"]) for v in course}
+            print(f"\naxe, course output: {_summary(course)}"
+                  f"\naxe, JupyterLab's own interface: "
+                  f"{_summary([v for v in whole if v['id'] not in ours])}")
+            failing = [v for v in course if v["impact"] in FAILING]
+            assert not failing, "axe: " + "; ".join(
+                f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+                for v in failing)
+
+            # 2. keyboard only: Tab through each explorer from its first control
+            stops_per_explorer = []
+            for i in range(count):
+                explorer = explorers.nth(i)
+                explorer.scroll_into_view_if_needed()
+                first = explorer.locator("[tabindex='0'], select, button, input").first
+                first.focus()
+                stops, seen = [], 0
+                while True:
+                    info = page.evaluate(FOCUSED_JS)
+                    if info["explorer"] != i:
+                        break                                  # Tab left the explorer
+                    assert not info["disabled"], f"explorer {i}: a disabled stop {info}"
+                    assert info["name"].strip(), f"explorer {i}: a stop without a name {info}"
+                    stops.append(info)
+                    seen += 1
+                    assert seen < 60, f"explorer {i}: Tab does not leave it (a trap?)"
+                    page.keyboard.press("Tab")
+                stops_per_explorer.append(stops)
+                assert stops, f"explorer {i}: nothing to reach with Tab"
+            print("keyboard stops per explorer: "
+                  + ", ".join(str(len(s)) for s in stops_per_explorer))
+
+            # a slider: ArrowRight moves it and the live region says the new state
+            explorer = explorers.first
+            explorer.scroll_into_view_if_needed()
+            live = explorer.locator(".cnnlib-live")
+            before = live.text_content()
+            handle = explorer.locator(".noUi-handle").first
+            handle.focus()
+            page.keyboard.press("ArrowRight")
+            expect(live).not_to_have_text(before)
+            assert "input 8 × 7" in live.text_content()
+
+            # a drop-down: ArrowDown changes the choice and the focus stays on it
+            select = page.locator(".cnnlib-explorer-widget .widget-dropdown select").first
+            select.scroll_into_view_if_needed()
+            select.focus()
+            old = select.input_value()
+            page.keyboard.press("ArrowDown")
+            expect(select).not_to_have_value(old)
+            assert page.evaluate("document.activeElement.tagName") == "SELECT"
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "accessibility-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
