@@ -13,10 +13,12 @@ from .batch_norm import batch_norm_explorer
 from .layer_stack import layer_stack_explorer
 from .output_size import output_size_explorer
 from .pooling import pooling_explorer
+from .progress import TrainingProgress
 from .receptive_field import receptive_field_explorer
 from .stepper import stepper_explorer
 
 __all__ = [
     "Explorer", "output_size_explorer", "receptive_field_explorer", "stepper_explorer",
     "pooling_explorer", "activations_explorer", "batch_norm_explorer", "layer_stack_explorer",
+    "TrainingProgress",
 ]
