@@ -576,3 +576,9 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
     assert "application/vnd.jupyter.widget-view+json" not in text
     print(f"\nstatic export of {NOTEBOOK.name}: {page.stat().st_size / 1e6:.1f} MB page, "
           f"{len(checked)} local files referenced, none remote")
+
+
+def test_korean_slides_use_the_same_type_sizes():
+    """RISE loads rise.css from the notebook's own folder: notebooks/ko/ has the same file."""
+    assert (NOTEBOOKS_DIR / "ko" / "rise.css").read_bytes() == \
+        (NOTEBOOKS_DIR / "rise.css").read_bytes()
