@@ -40,8 +40,17 @@ $(LAB_SETTINGS): $(STAMP)
 	mkdir -p $(dir $@)
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $@
 
+# The course's Jupyter server settings, kept inside .venv too: a saved notebook keeps the static
+# picture of each widget, not a widget view that would show "model not found" when it is opened
+# again (cnnlib/notebook_outputs.py).
+LAB_SERVER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.d/cnn-basics.json
+
+$(LAB_SERVER_CONFIG): lab/jupyter_server_config.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp lab/jupyter_server_config.json $@
+
 # Opens on the course map, whose first line links the Korean edition (and back).
-lab: $(STAMP) $(LAB_SETTINGS)
+lab: $(STAMP) $(LAB_SETTINGS) $(LAB_SERVER_CONFIG)
 	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_index.ipynb
 
 lint: $(STAMP)

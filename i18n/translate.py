@@ -281,12 +281,16 @@ def state(target: Path, expected) -> str:
 
 
 def execute(nb, folder: Path):
-    """Run ``nb`` as nbval will, from ``folder``, storing no widget state."""
+    """Run ``nb`` as nbval will, from ``folder``, storing no widget state and so no widget
+    views either (they could not render: cnnlib.notebook_outputs)."""
     from nbclient import NotebookClient
+
+    from cnnlib.notebook_outputs import drop_widget_views
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     NotebookClient(nb, timeout=900, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(folder)}}).execute()
+    drop_widget_views(nb)
     return nb
 
 

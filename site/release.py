@@ -3,11 +3,12 @@
 The student release is what Binder, Colab links and nbgitpuller links point at, never at the
 instructor's repository (which holds the solutions, the grader and its tests). It holds one
 commit's (default ``HEAD``) README files, licence, environment files (``environment.yml``,
-``postBuild``, ``pyproject.toml``, ``Makefile`` and the lock, so ``make lab`` works in a clone of
-it), ``data/``, the ``cnnlib`` package without :data:`INSTRUCTOR_ONLY`, and the notebooks that
-:func:`student_notebooks` chooses (each edition's course notebooks and student homework), at the
-paths they have here, so the course map's links work unchanged. It never holds the solution
-notebooks, the sample submissions, ``tests/``, ``i18n/``, ``lecture/``, ``site/`` or ``.ci/``.
+``postBuild``, ``pyproject.toml``, ``Makefile``, ``lab/`` and the lock, so ``make lab`` works in a
+clone of it), ``data/``, the ``cnnlib`` package without :data:`INSTRUCTOR_ONLY`, and the
+notebooks that :func:`student_notebooks` chooses (each edition's course notebooks and student
+homework), at the paths they have here, so the course map's links work unchanged. It never holds
+the solution notebooks, the sample submissions, ``tests/``, ``i18n/``, ``lecture/``, ``site/``
+or ``.ci/``.
 
 Files come from git (committed content only, read with ``git ls-tree`` / ``git cat-file``), so
 nothing untracked or uncommitted can slip in. Outputs:
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = "notebooks"
 #: The files and folders of the release besides the notebooks (folders minus INSTRUCTOR_ONLY).
 RELEASE = ("README.md", "README.ko.md", "LICENSE", ".gitignore", "environment.yml", "postBuild",
-           "pyproject.toml", "Makefile", "requirements", "data", "cnnlib")
+           "pyproject.toml", "Makefile", "lab", "requirements", "data", "cnnlib")
 #: Instructor-only code inside RELEASE's folders: never in anything students receive. The one
 #: list: the release leaves these out (a folder ends with "/").
 INSTRUCTOR_ONLY = ("cnnlib/homework/instructor/",)

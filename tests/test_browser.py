@@ -2,14 +2,18 @@
 
 One JupyterLab, one browser, notebooks/explorers.ipynb:
 
-1. opened *before* anything runs: every explorer output shows a picture (SVG or image) and
-   no Python repr;
+1. opened *before* anything runs, trusted (as a notebook you saved yourself is): every
+   explorer output shows its static picture (SVG or image), no Python repr and no "Error
+   displaying widget: model not found"; notebook 11's training progress bar shows as a
+   finished bar, not ``IntProgress(...)``;
 2. Run All at 1366x768 with the file browser open, then at 1024x768 and 150 % zoom (a CSS
    viewport of 683x512 at device scale 1.5, which is what browser zoom does): every slider
    track has a width and every control lies inside the viewport;
 3. each explorer's first slider moved with the keyboard: the picture changes, and the time
    from key press to new picture is printed (reported, never asserted);
-4. the layer-stack table's total equals ``cnnlib.summary`` of ``cnnlib.models.alexnet``.
+4. the layer-stack table's total equals ``cnnlib.summary`` of ``cnnlib.models.alexnet``;
+5. saved (Ctrl+S) after the run, with the course's server settings (lab/): the file keeps every
+   explorer's static picture and no widget view, so it opens again as in 1.
 
 Skipped locally when chromium or playwright is missing; under CI (``CI`` set) that is a
 failure instead, so a skipped test never passes as green there. Screenshots of both screen
@@ -18,12 +22,15 @@ sizes (and of a failure) go to ``test-artifacts/`` (ignored by git).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +38,8 @@ from servers import free_port, missing, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explorers.ipynb"
+TRAINING = ROOT / "notebooks" / "11_training.ipynb"      # the training progress bar
+SERVER_CONFIG = ROOT / "lab" / "jupyter_server_config.json"    # what `make lab` installs
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -43,18 +52,26 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """A JupyterLab server on a free loopback port, serving a copy of the notebook."""
+    """A JupyterLab server on a free loopback port with the course's server settings, serving
+    trusted copies of the notebooks (trusted: JupyterLab then prefers a widget view to the
+    static HTML beside it, as it does in a notebook the user saved)."""
     root = tmp_path / "root"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    for notebook in (NOTEBOOK, TRAINING):
+        shutil.copy(notebook, root / notebook.name)
+    (tmp_path / "config").mkdir()
+    shutil.copy(SERVER_CONFIG, tmp_path / "config" / SERVER_CONFIG.name)
     token, port = secrets.token_hex(16), free_port()
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)            # no "Jupyter news?" toast over the explorers
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
            "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTER_DATA_DIR": str(tmp_path / "data"),          # the trust database
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", *sorted(map(str, root.iterdir()))],
+                   env=env, check=True, capture_output=True)
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", "--ServerApp.port_retries=0",
                "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}",
@@ -64,7 +81,7 @@ def jupyterlab(tmp_path):
     base = f"http://127.0.0.1:{port}"
     with serving(command, env, tmp_path / "jupyterlab.log", f"{base}/api/status?token={token}",
                  "JupyterLab", 40):
-        yield base, token
+        yield base, token, root
 
 
 def _accept_kernel_dialog(page, timeout_ms: int = 10_000) -> None:
@@ -157,6 +174,23 @@ def _measure_latency(page, index: int) -> list[float]:
     return page.evaluate("window.__latency.stop()")
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _widget_outputs_once_saved(path: Path, written_before: int, timeout: float) -> list[dict]:
+    """The ``data`` of every output in the notebook file ``path`` that shows a widget (a
+    widget view, or an explorer's static picture), once a save has rewritten the file (its
+    modification time is no longer ``written_before``, in ns)."""
+    deadline = time.monotonic() + timeout
+    while path.stat().st_mtime_ns == written_before:
+        assert time.monotonic() < deadline, f"{path.name} was not saved within {timeout} s"
+        time.sleep(0.2)
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return [o["data"] for c in notebook["cells"] for o in c.get("outputs", [])
+            if WIDGET_VIEW in o.get("data", {})
+            or "cnnlib-static" in "".join(o.get("data", {}).get("text/html", ""))]
+
+
 def _shown_total(page) -> int:
     explorer = _explorers(page).nth(NAMES.index("layer stack"))
     _show(page, explorer)
@@ -174,7 +208,7 @@ def test_explorers_in_jupyterlab(jupyterlab):
     from cnnlib.models import alexnet
     from cnnlib.summary import summary
 
-    base, token = jupyterlab
+    base, token, root = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -193,7 +227,7 @@ def test_explorers_in_jupyterlab(jupyterlab):
                 expect(output.locator("svg, img").first).to_be_visible()
                 text = output.inner_text()
                 assert "children=" not in text and "Explorer(" not in text, text[:200]
-                assert "Error displaying widget" not in text
+                assert "Error displaying widget" not in text and "model not found" not in text
             _show(page, outputs.first)
             page.screenshot(path=str(ARTIFACTS / "explorers-before-run-1366x768.png"))
 
@@ -253,6 +287,28 @@ def test_explorers_in_jupyterlab(jupyterlab):
             _check_layout(page, "1024x768 at 150 %")
             _show(page, _explorers(page).first)
             page.screenshot(path=str(ARTIFACTS / "explorers-1024x768-zoom150.png"))
+
+            # 6. save: the file keeps the static pictures and no widget view
+            written = (root / NOTEBOOK.name).stat().st_mtime_ns
+            page.click("li.lm-MenuBar-item:has-text('File')")
+            page.click("li.lm-Menu-item[data-command='docmanager:save']")
+            saved = _widget_outputs_once_saved(root / NOTEBOOK.name, written, timeout=20)
+            assert len(saved) == EXPLORERS and all(
+                WIDGET_VIEW not in data and "cnnlib-static" in "".join(data["text/html"])
+                for data in saved), [sorted(data) for data in saved]
+
+            # 7. notebook 11 before anything runs: the finished training bar
+            page.goto(f"{base}/lab/tree/{TRAINING.name}?token={token}&reset")
+            page.wait_for_selector(".jp-Notebook")
+            bar = page.locator(".jp-OutputArea-output .cnnlib-progress").first
+            _show(page, bar)
+            expect(bar).to_be_visible()
+            line = bar.inner_text()
+            assert re.fullmatch(r"\s*epoch (\d+)/\1, (\d+)/\2 steps\s*", line), line
+            output = page.locator(".jp-OutputArea-output:has(.cnnlib-progress)").first
+            assert "IntProgress(" not in output.inner_text()
+            assert page.locator("text=model not found").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "training-before-run-1366x768.png"))
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True)
             raise

@@ -7,8 +7,11 @@ Starts the lecture server exactly as ``make lecture`` does (classic Notebook + R
 headless Chromium at 1024x768 (a projector), runs all cells from the Cell menu, enters the
 slideshow (Alt+R) and advances slide by slide. In a notebook whose slides show an explorer it
 stops at the first such slide, drags that explorer's first slider with the mouse (what a
-lecturer does) and checks that the picture changes while the slideshow stays on that slide;
-in the others it goes on to the last slide. Every request
+lecturer does) and checks that the picture changes while the slideshow stays on that slide,
+then goes to every other explorer's slide and drags it too; in the others it goes on to the
+last slide. Then every slide (all fragments shown) must fit 1024 x 768 without scrolling,
+except the slides listed in ``TOO_TALL_SLIDES``; the Korean lectures are checked the same way
+with their stored outputs, and for Hangul drawn without a glyph (fonts-nanum). Every request
 the page makes is recorded; any that leaves 127.0.0.1 fails the test (RISE's default theme, for
 one, fetches web fonts: the environment selects "white", whose fonts are local).
 
@@ -111,6 +114,95 @@ ERRORS_JS = """
 #: The slide on screen (the innermost present section: a vertical stack is present too).
 PRESENT = ".reveal .slides section.present:not(.stack)"
 
+#: Every slide (fragments all shown), one by one: its content height and the room it has on
+#: the screen. A slide fits when nothing scrolls: its section's scrollHeight is within the
+#: height RISE gives it (RISE's "scroll" makes a taller section scroll) and the window's.
+FIT_JS = """
+async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const out = [];
+  for (const slide of Reveal.getSlides()) {
+    const i = Reveal.getIndices(slide);
+    Reveal.slide(i.h, i.v, 1e6);
+    await frame();
+    const section = document.querySelector('.reveal .slides section.present:not(.stack)');
+    const room = Math.min(section.clientHeight, window.innerHeight);
+    out.push({slide: `${i.h}.${i.v}`, height: section.scrollHeight, room: room});
+  }
+  Reveal.slide(0, 0);
+  return out;
+}
+"""
+
+#: The Hangul syllables on the slides that the slides' own fonts draw as the "missing glyph"
+#: box: each is drawn on a canvas in the font of each kind of cell (text, code, output) and
+#: compared pixel by pixel with an unassigned code point (U+0378), which no font has.
+GLYPHS_JS = """
+() => {
+  const slides = document.querySelector('.reveal .slides');
+  const chars = [...new Set(slides.textContent.match(/[\\uac00-\\ud7a3]/g) || [])];
+  const fonts = new Set();
+  for (const el of slides.querySelectorAll('.text_cell_render, .CodeMirror, .output_area')) {
+    const style = getComputedStyle(el);
+    fonts.add(`${style.fontStyle} ${style.fontWeight} 32px ${style.fontFamily}`);
+  }
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 48;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const draw = (font, ch) => {
+    ctx.clearRect(0, 0, 48, 48);
+    ctx.font = font;
+    ctx.fillText(ch, 4, 38);
+    return ctx.getImageData(0, 0, 48, 48).data;
+  };
+  const same = (a, b) => a.every((x, k) => x === b[k]);
+  const missing = new Set();
+  for (const font of fonts) {
+    const box = draw(font, '\\u0378');
+    for (const ch of chars) if (same(draw(font, ch), box)) missing.add(ch);
+  }
+  return {chars: chars.length, fonts: [...fonts], missing: [...missing].join('')};
+}
+"""
+
+#: Slides known to be taller than 1024 x 768 at notebooks/rise.css's type sizes (issue 25: still
+#: to split or shrink), per lecture as RISE's slide numbers "h.v" (English and ko/03 measured
+#: after Run All, the other Korean lectures with their stored outputs). A slide not listed that
+#: is more than TOLERANCE_PX too tall fails the test, and so does a listed slide that fits with
+#: TOLERANCE_PX to spare (then remove it here): the list only shrinks.
+TOO_TALL_SLIDES = {
+    "00_index.ipynb": "0.0 1.0",
+    "01_images_as_tensors.ipynb": "3.2 5.1 5.3",
+    "02_convolution.ipynb": "3.2 3.4 5.2 7.2",
+    "03_padding_and_stride.ipynb": "1.0 3.1 5.1 7.0 8.0 9.0",
+    "04_receptive_fields.ipynb": "1.0 2.1 2.2 4.1 4.3 5.0 6.2 7.0",
+    "05_pooling.ipynb": "3.0 4.1 5.1 6.0 8.0 8.1 9.0 10.0 10.2",
+    "06_activations_and_initialisation.ipynb": "1.2 2.1 2.3 4.0 4.1 4.2 4.3 5.0",
+    "07_batch_norm_and_dropout.ipynb": "1.4 1.6 1.7 2.0 2.2",
+    "08_fast_convolution.ipynb": "1.1 2.2 4.3 6.0",
+    "09_counting_parameters.ipynb": "4.1 5.0 6.2 6.3 6.4 8.1 9.0 10.0",
+    "10_alexnet.ipynb": "1.0 1.2 3.1 4.1 4.3 6.4 7.0 7.1",
+    "11_training.ipynb": "2.1 3.3 4.1 5.1 6.3 6.4",
+    "12_uses_and_limits.ipynb": "1.1 3.0 5.1 6.1 7.0",
+    "ko/00_index.ipynb": "0.0 1.0",
+    "ko/01_images_as_tensors.ipynb": "3.2 5.1 5.3",
+    "ko/02_convolution.ipynb": "3.4 7.2",
+    "ko/03_padding_and_stride.ipynb": "1.0 3.1 5.1 7.0 8.0 9.0",
+    "ko/04_receptive_fields.ipynb": "1.0 2.1 4.1 4.3 5.0 6.2 7.0",
+    "ko/05_pooling.ipynb": "4.1 5.1 6.0 8.0 8.1 10.0 10.2",
+    "ko/06_activations_and_initialisation.ipynb": "1.2 2.1 2.3 4.1 4.2 4.3 5.0",
+    "ko/07_batch_norm_and_dropout.ipynb": "1.4 1.6 1.7 2.0 2.2",
+    "ko/08_fast_convolution.ipynb": "1.1 2.2 4.3 6.0",
+    "ko/09_counting_parameters.ipynb": "6.3 6.4 8.1 9.0 10.0",
+    "ko/10_alexnet.ipynb": "1.0 1.2 3.1 4.1 4.3 6.4 7.0 7.1",
+    "ko/11_training.ipynb": "2.1 3.3 4.1 5.1 6.3 6.4",
+    "ko/12_uses_and_limits.ipynb": "1.1 5.1 6.1 7.0",
+}
+TOO_TALL = {f"{lecture}: {slide}" for lecture, slides in TOO_TALL_SLIDES.items()
+            for slide in slides.split()}
+#: Font rendering may differ by a few pixels between machines.
+TOLERANCE_PX = 8
+
 
 def _foreign(urls: list[str]) -> list[str]:
     """The URLs that would reach another machine than this one's loopback address."""
@@ -159,6 +251,64 @@ def _open_menu(page, menu: str, item: str, tries: int = 3) -> None:
         except PlaywrightTimeout:
             if attempt == tries - 1:
                 raise
+
+
+#: Per explorer in the slideshow (document order): [h, v] of the slide it is on.
+EXPLORER_SLIDES_JS = """
+() => [...document.querySelectorAll('.reveal .slides .cnnlib-explorer-widget')].map(el => {
+  const section = el.closest('section');
+  if (!section) return null;
+  const i = Reveal.getIndices(section);
+  return [i.h, i.v || 0];
+})
+"""
+
+
+def _drag_first_slider(page, explorer) -> None:
+    """Drag the explorer's first slider with the mouse, 60 px towards its longer side (right
+    unless the handle is in the right half): the picture changes within 20 s, on screen."""
+    view = explorer.locator(".cnnlib-view").first
+    handle = explorer.locator(".noUi-handle").first
+    track = explorer.locator(".noUi-base, .noUi-target").first
+    handle.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    before = view.inner_html()
+    box, rail = handle.bounding_box(), track.bounding_box()
+    assert box and 0 <= box["x"] and box["x"] + box["width"] <= 1024, box
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    step = -60 if rail and x > rail["x"] + rail["width"] / 2 else 60
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + step, y, steps=6)
+    page.mouse.up()
+    page.wait_for_function("([el, old]) => el.innerHTML !== old",
+                           arg=[view.element_handle(), before], timeout=20_000)
+
+
+def _check_fit(page, lecture: str) -> str:
+    """Every slide of the slideshow on ``page`` fits the window, except those listed in
+    :data:`TOO_TALL`; returns a one-line account."""
+    sizes = page.evaluate(FIT_JS)
+    tall = {f"{lecture}: {s['slide']}": s for s in sizes if s["height"] > s["room"] + 1}
+    new = sorted(k for k in set(tall) - TOO_TALL
+                 if tall[k]["height"] > tall[k]["room"] + TOLERANCE_PX)
+    fitting = {f"{lecture}: {s['slide']}" for s in sizes
+               if s["height"] <= s["room"] - TOLERANCE_PX}
+    fixed = sorted(TOO_TALL & fitting)
+    assert not new, "slides taller than 1024 x 768 (split them or shrink a picture): " + "; ".join(
+        f"{k} is {tall[k]['height']} px, room {tall[k]['room']} px" for k in new)
+    assert not fixed, f"these slides fit now; remove them from TOO_TALL: {fixed}"
+    return f"{len(sizes) - len(tall)} of {len(sizes)} slides fit 1024 x 768"
+
+
+def _check_glyphs(page, lecture: str) -> None:
+    """The Korean slides draw every Hangul syllable they use (a Hangul font is installed:
+    fonts-nanum, .ci/run)."""
+    glyphs = page.evaluate(GLYPHS_JS)
+    assert glyphs["chars"] > 0, f"{lecture}: no Hangul on the slides"
+    assert not glyphs["missing"], (
+        f"{lecture}: {len(glyphs['missing'])} of {glyphs['chars']} Hangul syllables have no "
+        f"glyph in {glyphs['fonts']}: {glyphs['missing'][:40]} (apt-get install fonts-nanum)")
 
 
 @pytest.mark.parametrize("lecture", LECTURES)
@@ -247,22 +397,35 @@ def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
                 assert advanced >= 2, f"the explorer is on the first slides already: {seen}"
 
                 # 4. drag the first slider of the explorer: the picture changes, the slide stays
-                view = explorer.locator(".cnnlib-view").first
-                handle = explorer.locator(".noUi-handle").first
-                handle.scroll_into_view_if_needed()
-                page.wait_for_timeout(300)
-                before = view.inner_html()
-                box = handle.bounding_box()
-                assert box and 0 <= box["x"] and box["x"] + box["width"] <= 1024, box
-                x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-                page.mouse.move(x, y)
-                page.mouse.down()
-                page.mouse.move(x + 60, y, steps=6)
-                page.mouse.up()
-                page.wait_for_function("([el, old]) => el.innerHTML !== old",
-                                       arg=[view.element_handle(), before], timeout=20_000)
+                _drag_first_slider(page, explorer)
                 assert page.evaluate("() => Reveal.getIndices()") == on_slide
                 page.screenshot(path=str(ARTIFACTS / f"slides-{name}-explorer-1024x768.png"))
+
+                # 4b. every other explorer on a slide: go to its slide, drag its first slider
+                every = page.locator(".reveal .slides .cnnlib-explorer-widget")
+                places = page.evaluate(EXPLORER_SLIDES_JS)
+                first = page.evaluate("el => [...document.querySelectorAll("
+                                      "'.reveal .slides .cnnlib-explorer-widget')].indexOf(el)",
+                                      explorer.element_handle())
+                dragged = 1
+                for k, place in enumerate(places):
+                    if k == first or place is None:
+                        continue
+                    page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", place)
+                    page.wait_for_timeout(300)
+                    if not every.nth(k).is_visible():      # a skipped (reading) cell
+                        continue
+                    _drag_first_slider(page, every.nth(k))
+                    assert page.evaluate("() => Reveal.getIndices()")["h"] == place[0]
+                    dragged += 1
+                assert dragged == _explorers_on_slides(notebook), (
+                    f"dragged {dragged} explorers on slides, the slide plan counts "
+                    f"{_explorers_on_slides(notebook)}")
+
+            # 5. every slide fits the 1024 x 768 projector (the cells have run: live explorers)
+            fit = _check_fit(page, lecture)
+            if lecture.startswith("ko/"):
+                _check_glyphs(page, lecture)
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / f"slides-{name}-failure.png"), full_page=True)
             raise
@@ -273,9 +436,60 @@ def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
     print(f"\nlecture slides: kernel ready {kernel_ready:.1f} s, all cells run {ran:.1f} s "
           f"after opening; {slides} slides; "
           f"{'explorer reached' if with_explorer else 'last slide reached'} after "
-          f"{len(seen) - 1} steps at {on_slide}; {len(requests)} requests, {len(foreign)} to "
-          "another host")
+          f"{len(seen) - 1} steps at {on_slide}; "
+          f"{f'{dragged} explorers dragged; ' if with_explorer else ''}{fit}; "
+          f"{len(requests)} requests, {len(foreign)} to another host")
     assert not foreign, f"requests that left 127.0.0.1: {foreign}"
+
+
+#: Every Korean lecture but the one run live above, as a path under notebooks/.
+KOREAN_LECTURES = [p.relative_to(NOTEBOOKS_DIR).as_posix()
+                   for p in sorted((NOTEBOOKS_DIR / "ko").glob("[01][0-9]_*.ipynb"))
+                   if p.relative_to(NOTEBOOKS_DIR).as_posix() not in LECTURES]
+
+
+def test_korean_slides_fit_with_every_glyph(lecture_server):
+    """Every Korean lecture but ko/03 (run live above) as RISE slides with its stored outputs
+    (no cell runs: the explorers show their still pictures): every slide fits 1024 x 768 (or
+    is listed in TOO_TALL) and every Hangul syllable on it has a glyph. One browser page opens
+    the lectures in turn."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright is not installed (pip install playwright)")
+    assert len(KOREAN_LECTURES) == len(LECTURES) - 2, KOREAN_LECTURES
+
+    base, token = lecture_server
+    ARTIFACTS.mkdir(exist_ok=True)
+    report = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        page.set_default_timeout(TIMEOUT_MS)
+        lecture = KOREAN_LECTURES[0]
+        try:
+            for lecture in KOREAN_LECTURES:
+                page.goto(f"{base}/notebooks/{lecture}?token={token}")
+                page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
+                                       "Jupyter.notebook._fully_loaded && "
+                                       "Jupyter.notebook.kernel && "
+                                       "Jupyter.notebook.kernel.is_connected()")
+                page.evaluate("() => { Jupyter.notebook.select(0); "
+                              "Jupyter.notebook.command_mode(); }")
+                page.keyboard.press("Alt+r")
+                page.wait_for_selector(PRESENT)
+                report.append(f"{lecture}: {_check_fit(page, lecture)}")
+                _check_glyphs(page, lecture)
+                page.goto("about:blank")       # leave before the next (no "leave page?")
+        except BaseException:
+            name = lecture.replace("/", "-").removesuffix(".ipynb")
+            page.screenshot(path=str(ARTIFACTS / f"slides-{name}-failure.png"))
+            raise
+        finally:
+            browser.close()
+    print("\nKorean slides (stored outputs):\n  " + "\n  ".join(report))
 
 
 # --- the static export (make slides-html) -------------------------------------------------
@@ -365,3 +579,9 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
     assert "application/vnd.jupyter.widget-view+json" not in text
     print(f"\nstatic export of {NOTEBOOK.name}: {page.stat().st_size / 1e6:.1f} MB page, "
           f"{len(checked)} local files referenced, none remote")
+
+
+def test_korean_slides_use_the_same_type_sizes():
+    """RISE loads rise.css from the notebook's own folder: notebooks/ko/ has the same file."""
+    assert (NOTEBOOKS_DIR / "ko" / "rise.css").read_bytes() == \
+        (NOTEBOOKS_DIR / "rise.css").read_bytes()

@@ -299,7 +299,8 @@ def built_release(tmp_path_factory) -> Path:
 def test_release_holds_what_students_need(built_release):
     files = set(_tree(built_release))
     for required in ("README.md", "README.ko.md", "LICENSE", "environment.yml", "postBuild",
-                     "pyproject.toml", "Makefile", "requirements/ci-constraints.txt",
+                     "pyproject.toml", "Makefile", "lab/jupyter_server_config.json",
+                     "requirements/ci-constraints.txt",
                      "data/README.md", "cnnlib/__init__.py", "cnnlib/_data/digits.csv.gz",
                      "cnnlib/_locale/ko.po", release.MARKER):
         assert required in files

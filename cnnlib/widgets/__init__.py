@@ -13,6 +13,7 @@ from .batch_norm import batch_norm_explorer
 from .layer_stack import layer_stack_explorer
 from .output_size import output_size_explorer
 from .pooling import pooling_explorer
+from .progress import TrainingProgress
 from .receptive_field import receptive_field_explorer
 from .stepper import stepper_explorer
 from .trained_net import trained_net_explorer
@@ -21,4 +22,5 @@ __all__ = [
     "Explorer", "output_size_explorer", "receptive_field_explorer", "stepper_explorer",
     "pooling_explorer", "activations_explorer", "batch_norm_explorer", "layer_stack_explorer",
     "trained_net_explorer",
+    "TrainingProgress",
 ]
