@@ -827,3 +827,38 @@ def test_matplotlib_style_is_legible_on_a_1024_slide():
         for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
                     "legend.fontsize"):
             assert plt.rcParams[key] * dpi / 72 >= 14, key    # px on the screen
+
+
+# --- contrast (WCAG 2.1) ---------------------------------------------------------------------
+
+
+def test_contrast_ratio_matches_published_values():
+    """WebAIM's contrast checker: black/white 21:1, #767676 on white 4.54:1 (the lightest grey
+    text that passes AA), #808080 on white 3.95:1, #AAAAAA on white 2.32:1."""
+    from cnnlib.viz.style import contrast_ratio
+
+    assert contrast_ratio("#000000", "#FFFFFF") == pytest.approx(21.0)
+    assert contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.005)
+    assert contrast_ratio("#FFFFFF", "#808080") == pytest.approx(3.95, abs=0.005)
+    assert contrast_ratio("#AAAAAA", "#FFFFFF") == pytest.approx(2.32, abs=0.005)
+    assert contrast_ratio(128, "#808080") == pytest.approx(1.0)
+
+
+def test_every_cell_outline_stands_out_from_the_page():
+    """WCAG 1.4.11: a cell's outline (what tells an inserted zero from an input cell) has at
+    least 3:1 against the white page."""
+    from cnnlib.viz.style import CELL_STYLES, contrast_ratio
+
+    weak = {kind: round(contrast_ratio(style[1], "#FFFFFF"), 2)
+            for kind, style in CELL_STYLES.items() if contrast_ratio(style[1], "#FFFFFF") < 3}
+    assert not weak, f"outlines below 3:1 on white: {weak}"
+
+
+def test_ink_on_every_grey_reads_at_aa():
+    """A pixel's value written on the pixel (notebook 01): at least 4.5:1 on every grey."""
+    from cnnlib.viz.style import contrast_ratio, ink_on
+
+    worst = min(contrast_ratio({"black": "#000000", "white": "#FFFFFF"}[ink_on(v)], v)
+                for v in range(256))
+    assert worst >= 4.5, worst
+    assert ink_on(117) == "white" and ink_on(118) == "black" and ink_on(128) == "black"

@@ -56,7 +56,45 @@ CELL_STYLES = {
     "current": (OKABE_ITO["orange"], OKABE_ITO["black"], 3, None, "current output"),
     "seen": (OKABE_ITO["sky_blue"], OKABE_ITO["blue"], 1, None, "seen by the chosen cell"),
     "winner": (OKABE_ITO["yellow"], OKABE_ITO["black"], 3, None, "won the max (*)"),
-    "zero": ("#FFFFFF", "#AAAAAA", 1, "dots", "inserted zero"),
+    "zero": ("#FFFFFF", "#7F7F7F", 1, "dots", "inserted zero"),
     "kernel": ("#E4D1F0", "#555555", 1, None, "kernel weight"),
     "product": ("#FFF6C2", "#555555", 1, None, "product"),
 }
+
+
+# --- contrast (WCAG 2.1): text needs 4.5:1, outlines and other graphics 3:1 ------------------
+
+
+def _channels(colour) -> tuple[float, float, float]:
+    """``colour`` ("#RRGGBB", an (r, g, b) tuple of 0-255, or one 0-255 grey value) as three
+    fractions of 1."""
+    if isinstance(colour, str):
+        text = colour.lstrip("#")
+        if len(text) != 6:
+            raise ValueError(f"colour={colour!r} is not #RRGGBB: write it with six hex digits.")
+        return tuple(int(text[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    if isinstance(colour, (int, float)):
+        return (colour / 255,) * 3
+    return tuple(c / 255 for c in colour)
+
+
+def relative_luminance(colour) -> float:
+    """WCAG 2.1's relative luminance of ``colour``: 0 (black) to 1 (white)."""
+    def linear(c):
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in _channels(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2.1's contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink_on(background) -> str:
+    """"black" or "white": the text colour that contrasts more with ``background`` (e.g. a
+    pixel's grey value written on the pixel). Black from grey 118 up, not from 129: white on grey
+    118-128 would fall below 4.5:1."""
+    on_black = contrast_ratio("#000000", background)
+    return "black" if on_black >= contrast_ratio("#FFFFFF", background) else "white"
