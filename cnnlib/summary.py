@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from ._validate import SettingError, SettingTypeError, check_int
 from .i18n import N_, explain, tr, words
 from .layers import Container, Module, ShapeError
-from .text import display_width, pad, table
+from .text import display_width, table
 
 __all__ = ["Row", "Summary", "summary"]
 

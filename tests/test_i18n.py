@@ -465,8 +465,8 @@ def _columns_taken(line: str) -> int:
 
 @pytest.mark.parametrize("width", [72, 50])
 def test_compact_summary_explains_its_shape_error_in_korean(korean, width):
-    """The table stays English (torchinfo's headers); the shape error under it is Korean and,
-    wrapped by the columns Hangul takes, stays within ``width``."""
+    """Headers, totals and the shape error under the table are Korean; wrapped and padded by the
+    columns Hangul takes, the table stays within ``width`` and its columns line up."""
     from cnnlib.layers import Conv2d, Flatten, Linear, Sequential
     from cnnlib.summary import summary
 
@@ -474,7 +474,10 @@ def test_compact_summary_explains_its_shape_error_in_korean(korean, width):
                   Sequential(Conv2d(3, 4, 3), Conv2d(5, 4, 3))):
         table = summary(model, (3, 8, 8), width=width)
         text = str(table)
-        assert "Layer (type:depth-idx)" in text and "Total params" in text
+        assert "계층 (종류:깊이-번호)" in text and "전체 파라미터:" in text
+        assert "Layer" not in text and "Total params" not in text
+        header, first = text.splitlines()[1], text.splitlines()[4]     # first: Conv2d's row
+        assert _columns_taken(header[:header.index("출력 모양")]) == first.index("[1,")
         error = text.split("=\n")[3]                       # the lines between two dividers
         assert error.startswith("모양 오류:") and not PROSE.search(error), error
         limit = max(width, len(text.splitlines()[0]))     # a table too wide for width: its own
