@@ -29,7 +29,7 @@ class SettingError(ValueError):
     """
 
     def __str__(self) -> str:
-        from .i18n import explain     # cnnlib.i18n imports this module
+        from .i18n import explain  # cnnlib.i18n imports this module
 
         return explain(super().__str__())
 

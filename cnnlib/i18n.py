@@ -15,8 +15,8 @@ as the code passes it to :func:`tr`, with ``{placeholders}`` filled in afterward
 
 Entries with msgctxt ``error`` translate the messages of :class:`~cnnlib._validate.SettingError`
 at display time (:func:`explain`, called by ``str(error)``): their msgid is the English message
-with its variable parts written as ``{placeholders}`` (each name once). ``tests/test_i18n.py`` fails when a text used in code has no
-Korean translation.
+with its variable parts written as ``{placeholders}`` (each name once). ``tests/test_i18n.py``
+fails when a text used in code has no Korean translation.
 """
 
 from __future__ import annotations
