@@ -127,10 +127,15 @@ def ragged_columns(english: str, korean: str) -> list[str]:
     problems = []
     for i, j, column, how in _aligned_columns(english):
         rows = [_fields(line) for line in korean[i:j]]
-        if len({len(r) for r in rows}) != 1 or len(rows[0]) <= column:
+        if len({len(r) for r in rows}) != 1:
             continue
-        side = 0 if how == "start" else 1
-        if len({r[column][side] for r in rows}) > 1:
+        if len(rows[0]) == len(_fields(english[i])):       # the same columns: align the same way
+            side = 0 if how == "start" else 1
+            ragged = len({r[column][side] for r in rows}) > 1
+        else:          # a Korean cell split in two: each column must still start or end together
+            ragged = any(len({r[c][0] for r in rows}) > 1 and len({r[c][1] for r in rows}) > 1
+                         for c in range(1, len(rows[0])))
+        if ragged:
             problems.append(f"lines {i + 1}-{j}, column {column + 1} (aligned {how}s in English):\n"
                             + "\n".join(korean[i:j]))
     return problems
