@@ -316,7 +316,7 @@ class _Walk:
         except ShapeError as error:
             output, problem = None, error
         if depth == 0 and problem is not None:
-            self.model_problem = str(problem)
+            self.model_problem = problem.args[0]   # English: shown translated
         is_leaf = not isinstance(module, Container)
         position = len(self.rows)
         self.rows.append(self._row(module, name, depth, input_shape, output, is_leaf))

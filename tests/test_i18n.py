@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import polib
 import pytest
 
@@ -523,3 +524,27 @@ def test_korean_labels_fit_their_controls(korean, name):
             for label in control._options_labels:
                 assert _label_width_px(label, size) <= box, (label, box)
     assert not i18n.missing, i18n.missing
+
+
+# --- the errors cnnlib raises (cnnlib._validate.SettingError) ------------------------------------
+
+
+@pytest.mark.parametrize("call, kind, names", [
+    (lambda: cnnlib.conv2d(np.zeros((1, 3, 5, 5), np.uint8), np.ones((1, 3, 3, 3))), TypeError,
+     ["x", "dtype", "uint8", "x.astype(np.float32)"]),
+    (lambda: cnnlib.conv2d(np.zeros((1, 3, 5, 5)), np.ones((1, 1, 3, 3))), ValueError,
+     ["weight.shape[1] * groups", "(1, 3, 3, 3)"]),
+    (lambda: cnnlib.conv2d(np.zeros((3, 5, 5)), np.ones((1, 3, 3, 3))), ValueError,
+     ["x", "(3, 5, 5)", "x[None]"]),
+    (lambda: cnnlib.shapes.resolve_padding("same", 3, stride=2), ValueError,
+     ["padding='same'", "stride=1", "stride=2"]),
+])
+def test_raised_errors_speak_korean_and_keep_types_and_names(korean, call, kind, names):
+    with pytest.raises(kind) as caught:
+        call()
+    text = str(caught.value)
+    assert HANGUL.search(text) and not PROSE.search(text), text
+    assert all(name in text for name in names), (names, text)
+    assert caught.value.args[0] != text               # the English message is kept in args
+    cnnlib.set_language("en")
+    assert str(caught.value) == caught.value.args[0]  # and shown again in English
