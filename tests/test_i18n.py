@@ -548,3 +548,65 @@ def test_raised_errors_speak_korean_and_keep_types_and_names(korean, call, kind,
     assert caught.value.args[0] != text               # the English message is kept in args
     cnnlib.set_language("en")
     assert str(caught.value) == caught.value.args[0]  # and shown again in English
+
+
+def _message_parts(node) -> list[str] | None:
+    """The literal parts of an error message written as an f-string (or a sum of them), split
+    where a value goes; None for a message computed otherwise."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        parts = [""]
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts[-1] += value.value
+            else:
+                parts.append("")
+        return parts
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _message_parts(node.left), _message_parts(node.right)
+        if left is not None and right is not None:
+            return [*left[:-1], left[-1] + right[0], *right[1:]]
+    return None
+
+
+def raised_messages_without_translation() -> list[str]:
+    """``file:line`` of each ``raise SettingError(...)`` / ``SettingTypeError`` in cnnlib whose
+    message, with a sample value in each field, no ``error`` template of the catalog matches."""
+    templates = [re.compile("".join(re.escape(p) if i % 2 == 0 else ".*?" for i, p in
+                                    enumerate(re.split(r"\{\w+\}", msgid))) + r"\Z", re.DOTALL)
+                 for (context, msgid) in i18n.catalog("ko") if context == "error"]
+    missing = []
+    for path in sorted((ROOT / "cnnlib").rglob("*.py")):
+        if "homework" in path.parts:            # the instructor's tools speak English
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and getattr(node.exc.func, "id", None) in ("SettingError", "SettingTypeError")
+                    and node.exc.args):
+                parts = _message_parts(node.exc.args[0])
+                if parts == ["", " must be ", ", got ", "."]:    # check_number: tested below
+                    continue
+                if parts is not None and not any(t.match("7".join(parts)) for t in templates):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {parts[0][:60]}...")
+    return missing
+
+
+def test_every_error_cnnlib_raises_has_a_korean_template():
+    """Messages computed in a variable first (three checks in _validate.py) are matched when
+    shown; every message written where it is raised must have an ``error`` entry."""
+    missing = raised_messages_without_translation()
+    assert not missing, "no msgctxt 'error' entry in cnnlib/_locale/ko.po for:\n" + "\n".join(
+        missing)
+
+
+@pytest.mark.parametrize("low_inclusive, high", [(True, np.inf), (False, np.inf), (True, 1.0),
+                                                 (False, 1.0)])
+@pytest.mark.parametrize("high_inclusive", [True, False])
+def test_range_errors_speak_korean(korean, low_inclusive, high, high_inclusive):
+    """check_number's message has its bounds as one computed part: each form has a template."""
+    from cnnlib._validate import check_number
+
+    with pytest.raises(SettingError) as caught:
+        check_number(-1.0, "momentum", 0.0, high, low_inclusive, high_inclusive)
+    assert HANGUL.search(str(caught.value)) and "momentum" in str(caught.value), caught.value
