@@ -573,8 +573,8 @@ def _message_parts(node) -> list[str] | None:
 def raised_messages_without_translation() -> list[str]:
     """``file:line`` of each ``raise SettingError(...)`` / ``SettingTypeError`` in cnnlib whose
     message, with a sample value in each field, no ``error`` template of the catalog matches."""
-    templates = [re.compile("".join(re.escape(p) if i % 2 == 0 else ".*?" for i, p in
-                                    enumerate(re.split(r"\{\w+\}", msgid))) + r"\Z", re.DOTALL)
+    templates = [re.compile(".*?".join(map(re.escape, re.split(r"\{\w+\}", msgid))) + r"\Z",
+                            re.DOTALL)
                  for (context, msgid) in i18n.catalog("ko") if context == "error"]
     missing = []
     for path in sorted((ROOT / "cnnlib").rglob("*.py")):
