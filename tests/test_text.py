@@ -106,7 +106,7 @@ def _aligned_columns(lines: list[str]):
         j = i
         while j < len(fields) and len(fields[j]) == len(fields[i]):
             j += 1
-        if len(fields[i]) >= 2 and j - i >= 3:
+        if len(fields[i]) >= 2 and j - i >= 2:
             for column in range(1, len(fields[i])):
                 for side, how in ((0, "start"), (1, "end")):
                     if len({f[column][side] for f in fields[i:j]}) == 1:
