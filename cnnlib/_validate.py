@@ -22,7 +22,16 @@ class SettingError(ValueError):
     Every check in cnnlib raises this type (or :class:`SettingTypeError`), with a message a
     student can act on, so that an explorer can show the message in place and treat any *other*
     exception as a bug. It subclasses ``ValueError``, so ``except ValueError`` still catches it.
+
+    The message is kept in English (``error.args[0]``) and shown in the language of
+    :func:`cnnlib.set_language`: ``str(error)``, and so the traceback, is Korean after
+    ``set_language("ko")`` when cnnlib's catalog has the message (:func:`cnnlib.i18n.explain`).
     """
+
+    def __str__(self) -> str:
+        from .i18n import explain  # cnnlib.i18n imports this module
+
+        return explain(super().__str__())
 
 
 class SettingTypeError(SettingError, TypeError):

@@ -1,11 +1,11 @@
 """The language of what cnnlib shows: English (the default) or Korean (한국어).
 
 Call ``cnnlib.set_language("ko")`` once, at the top of a notebook, and from then on cnnlib's
-checker feedback, the explorers' labels, captions, legends and "not possible" explanations, and
-the titles, axis labels and legends of its figures are Korean; figures also get a font with
-Hangul glyphs (NanumGothic, shipped in ``cnnlib/_data/``). ``cnnlib.set_language("en")``
-goes back to English. Errors that cnnlib *raises* stay English (they are read next to a
-traceback, like numpy's); an explorer that shows a refused setting in place shows it in Korean.
+checker feedback, the explorers' labels, captions, legends and "not possible" explanations, the
+titles, axis labels and legends of its figures, its printed tables, and the messages of the errors
+it raises (:class:`~cnnlib._validate.SettingError`: the exception type and the parameter names
+stay as they are) are Korean; figures also get a font with Hangul glyphs (NanumGothic, shipped
+in ``cnnlib/_data/``). ``cnnlib.set_language("en")`` goes back to English.
 
 The Korean texts live in one gettext catalog, ``cnnlib/_locale/ko.po`` (read with ``polib``,
 like the notebooks' catalogs in ``i18n/ko/``). Each entry's msgid is the English text exactly
@@ -14,9 +14,9 @@ as the code passes it to :func:`tr`, with ``{placeholders}`` filled in afterward
     tr("{n} weights", n=9)       # "9 weights", or "가중치 9개" after set_language("ko")
 
 Entries with msgctxt ``error`` translate the messages of :class:`~cnnlib._validate.SettingError`
-at display time (:func:`explain`): their msgid is the English message with its variable parts
-written as ``{placeholders}``. ``tests/test_i18n.py`` fails when a text used in code has no
-Korean translation.
+at display time (:func:`explain`, called by ``str(error)``): their msgid is the English message
+with its variable parts written as ``{placeholders}`` (each name once). ``tests/test_i18n.py``
+fails when a text used in code has no Korean translation.
 """
 
 from __future__ import annotations

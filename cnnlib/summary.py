@@ -30,9 +30,10 @@ their contents, numbers right-aligned, and mult-adds in K / M / G units (as in t
 total); if that is still too wide, the Mult-Adds column is left out. ``table.to_text()`` is
 always the full table.
 
-The table is English in both editions (its headers are torchinfo's); the shape error under a
-compact or HTML table is a message to the student, shown in the language of
-:func:`cnnlib.set_language` (the full text table stays torchinfo's, all English).
+Headers, totals and the shape error are shown in the language of :func:`cnnlib.set_language`
+(torchinfo's English by default; Korean after ``set_language("ko")``, with the English header
+kept where the glossary keeps it). Columns are padded by display width
+(:mod:`cnnlib.text`), so Korean headers line up too.
 """
 
 from __future__ import annotations
@@ -42,16 +43,17 @@ import html
 import math
 import textwrap
 from dataclasses import dataclass
-from unicodedata import east_asian_width
 
 from ._validate import SettingError, SettingTypeError, check_int
-from .i18n import explain, tr
+from .i18n import N_, explain, tr, words
 from .layers import Container, Module, ShapeError
+from .text import display_width, table
 
 __all__ = ["Row", "Summary", "summary"]
 
 _NAME_WIDTH, _COLUMN_WIDTH = 40, 25  # torchinfo's defaults
-_COLUMNS = ("Output Shape", "Param #", "Mult-Adds")
+_FIRST_COLUMN = N_("Layer (type:depth-idx)")
+_COLUMNS = (N_("Output Shape"), N_("Param #"), N_("Mult-Adds"))
 COMPACT_WIDTH = 72  # characters: a slide at 1024x768 with the notebook's body text size
 
 
@@ -182,7 +184,7 @@ class Summary:
     def _cells(self, row: Row, compact: bool = False) -> tuple[str, str, str]:
         shape = "--" if row.output_shape is None else str(list(row.output_shape))
         if row.error:
-            shape = "shape error (below)"
+            shape = words("shape error (below)")
         macs = _with_unit(row.macs) if compact else f"{row.macs:,}"
         return (shape, f"{row.params:,}" if row.params else "--", macs if row.macs else "--")
 
@@ -191,15 +193,15 @@ class Summary:
         unit, scale = next(((u, s) for u, s in (("G", 1e9), ("M", 1e6), ("K", 1e3))
                             if macs >= s), ("", 1))
         return [
-            ("Total params", f"{self.total_params:,}"),
-            ("Trainable params", f"{self.trainable_params:,}"),
-            ("Non-trainable params", f"{self.non_trainable_params:,}"),
-            (f"Total mult-adds{f' ({unit})' if unit else ''}",
+            (words("Total params"), f"{self.total_params:,}"),
+            (words("Trainable params"), f"{self.trainable_params:,}"),
+            (words("Non-trainable params"), f"{self.non_trainable_params:,}"),
+            (words("Total mult-adds") + (f" ({unit})" if unit else ""),
              f"{macs / scale:.2f}" if unit else f"{macs:,}"),
-            ("Input size (MB)", f"{self.input_size_mb:.2f}"),
-            ("Forward/backward pass size (MB)", f"{self.forward_backward_size_mb:.2f}"),
-            ("Params size (MB)", f"{self.params_size_mb:.2f}"),
-            ("Estimated Total Size (MB)", f"{self.total_size_mb:.2f}"),
+            (words("Input size (MB)"), f"{self.input_size_mb:.2f}"),
+            (words("Forward/backward pass size (MB)"), f"{self.forward_backward_size_mb:.2f}"),
+            (words("Params size (MB)"), f"{self.params_size_mb:.2f}"),
+            (words("Estimated Total Size (MB)"), f"{self.total_size_mb:.2f}"),
         ]
 
     def __str__(self) -> str:
@@ -220,7 +222,7 @@ class Summary:
         width = check_int(width, "width", 40)
         for columns in (3, 2):
             text = self._compact_text(columns, width)
-            if max(map(len, text.splitlines())) <= width:
+            if max(map(display_width, text.splitlines())) <= width:
                 return text
         return text
 
@@ -228,18 +230,13 @@ class Summary:
         """Compact layout: indent 2, columns as wide as their contents, numbers right-aligned."""
         names = [("│ " * (row.depth - 1) + "└─" if row.depth > 1 else
                   "├─" if row.depth == 1 else "") + row.label for row in self.rows]
-        table = [("Layer (type:depth-idx)", *_COLUMNS[:columns]),
+        cells = [(words(_FIRST_COLUMN), *map(words, _COLUMNS[:columns])),
                  *((name, *self._cells(row, compact=True)[:columns])
                    for name, row in zip(names, self.rows))]
-        widths = [max(len(cells[i]) for cells in table) for i in range(columns + 1)]
-
-        def line(cells):
-            return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-        divider = "=" * (sum(widths) + 2 * columns)
+        head, *body = table(cells, align="<<>>").splitlines()
+        divider = "=" * max(map(display_width, [head, *body]))
         footer = [f"{key}: {value}" for key, value in self._footer()]
-        lines = [divider, line(table[0]), divider, *map(line, table[1:]), divider]
+        lines = [divider, head, divider, *body, divider]
         if self.error:
             lines += [*_wrap(self._error_line(), max(width, len(divider))), divider]
         lines += [*footer[:4], divider, *footer[4:], divider]
@@ -252,20 +249,20 @@ class Summary:
     def _full_text(self) -> str:
         names = [("│    " * (row.depth - 1) + "└─" if row.depth > 1 else
                   "├─" if row.depth == 1 else "") + row.label for row in self.rows]
-        width = max([_NAME_WIDTH] + [math.ceil((len(row.label) + 5 * row.depth + 1) / 5) * 5
-                                     for row in self.rows])
+        width = max([_NAME_WIDTH] + [math.ceil((display_width(row.label) + 5 * row.depth + 1)
+                                               / 5) * 5 for row in self.rows])
         divider = "=" * (width + _COLUMN_WIDTH * len(_COLUMNS))
 
         def line(first, cells):
-            return (f"{first:<{width}} " + "".join(f"{c:<{_COLUMN_WIDTH}} " for c in cells)
-                    ).rstrip()
+            return table([(first, *cells)], sep=" ",
+                         widths=[width, *[_COLUMN_WIDTH] * len(cells)])
 
         footer = [f"{key}: {value}" for key, value in self._footer()]
-        lines = [divider, line("Layer (type:depth-idx)", _COLUMNS), divider,
+        lines = [divider, line(words(_FIRST_COLUMN), [words(c) for c in _COLUMNS]), divider,
                  *(line(name, self._cells(row)) for name, row in zip(names, self.rows)),
                  divider]
         if self.error:
-            lines += [f"Shape error: {self.error}", divider]
+            lines += [self._error_line(), divider]
         lines += [*footer[:4], divider, *footer[4:], divider]
         return "\n".join(lines)
 
@@ -279,7 +276,7 @@ class Summary:
         """
         cell = "padding:4px 12px;border-bottom:1px solid #ddd;"
         head = "".join(f'<th style="{cell}text-align:{"left" if i < 2 else "right"}">{title}</th>'
-                       for i, title in enumerate(("Layer", *_COLUMNS)))
+                       for i, title in enumerate((words("Layer"), *map(words, _COLUMNS))))
         body = []
         for row in self.rows:
             shape, params, macs = (html.escape(c) for c in
@@ -319,7 +316,7 @@ class _Walk:
         except ShapeError as error:
             output, problem = None, error
         if depth == 0 and problem is not None:
-            self.model_problem = str(problem)
+            self.model_problem = problem.args[0]   # English: shown translated
         is_leaf = not isinstance(module, Container)
         position = len(self.rows)
         self.rows.append(self._row(module, name, depth, input_shape, output, is_leaf))
@@ -344,20 +341,14 @@ class _Walk:
             kernel_size=getattr(module, "kernel_size", None), is_leaf=is_leaf, error=error)
 
 
-def _display_width(text: str) -> int:
-    """Columns ``text`` takes in a monospace font: a Hangul syllable (or another wide East Asian
-    character) takes two."""
-    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _wrap(text: str, width: int) -> list[str]:
     """``textwrap.wrap(text, width)``, counting a wide character as two columns."""
-    if _display_width(text) == len(text):
+    if display_width(text) == len(text):
         return textwrap.wrap(text, width)
     lines, line = [], ""
     for word in text.split():
         longer = f"{line} {word}" if line else word
-        if line and _display_width(longer) > width:
+        if line and display_width(longer) > width:
             lines.append(line)
             longer = word
         line = longer

@@ -22,6 +22,7 @@ import numpy as np
 
 from ._validate import SettingError, check_array, check_int
 from .data import batches
+from .i18n import tr
 from .loss import cross_entropy, cross_entropy_backward
 
 __all__ = ["accuracy", "train_step", "evaluate", "train", "text_progress"]
@@ -166,8 +167,10 @@ def text_progress(total_steps: int, width: int = 30, file=None):
     def show(epoch: int, step: int, history: dict) -> None:
         filled = width * step // total_steps
         bar = "#" * filled + "-" * (width - filled)
-        line = (f"\repoch {epoch + 1}  [{bar}]  {step}/{total_steps}  "
-                f"loss {history['loss'][-1]:.3f}  accuracy {history['accuracy'][-1]:.3f}")
+        line = "\r" + tr("epoch {epoch}  [{bar}]  {step}/{total}  loss {loss:.3f}  "
+                         "accuracy {accuracy:.3f}", epoch=epoch + 1, bar=bar, step=step,
+                         total=total_steps, loss=history["loss"][-1],
+                         accuracy=history["accuracy"][-1])
         out = sys.stdout if file is None else file
         out.write(line + ("\n" if step >= total_steps else ""))
         out.flush()

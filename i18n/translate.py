@@ -63,7 +63,7 @@ LANGUAGE_CELL = ('import cnnlib\n\n'
 #: inside ``print(...)``, ``set_title(...)``, ... and the value of ``label=``, ``title=``, ...
 LABELLING = {"set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel", "ylabel",
              "text", "annotate", "print", "label", "set_label", "legend", "description",
-             "Markdown", "HTML", "caption", "desc"}
+             "Markdown", "HTML", "caption", "desc", "table", "pad"}
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NOT_PROSE = re.compile(r"\{[^{}]*\}|\\[ntr]")     # f-string fields and escapes are not words
 #: Comments that are instructions to a tool, not to a reader (the homework generator's marks too).
@@ -102,18 +102,52 @@ def _reader_facing(text: str, labelled: bool) -> bool:
     return bool(words) and (labelled or (len(words) >= 2 and bool(re.search(r"\s", prose))))
 
 
+def _body(token: tokenize.TokenInfo) -> str:
+    """A string token without its prefix (``f"..."`` -> ``"..."``)."""
+    return token.string[token.string.find(token.string[-1]):]
+
+
+def _label_keys(tokens: list[tokenize.TokenInfo]) -> set[int]:
+    """Positions of the string keys of dict literals used as tables of labels.
+
+    A key with a space in it is a label (a name in code has none), and so is every other key of
+    the same dict that has a letter: in ``{"red stripe": ..., "background": ...}`` both are
+    printed, while ``{"conv1": ..., "fc6": ...}`` is a dict of names.
+    """
+    code = [i for i, t in enumerate(tokens) if t.type not in (
+        tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)]
+    opened, keys = [], {}           # opened: (bracket, its position); keys: dict -> key positions
+    for n, i in enumerate(code):
+        token = tokens[i]
+        if token.type == tokenize.OP and token.string in "([{":
+            opened.append((token.string, i))
+        elif token.type == tokenize.OP and token.string in ")]}" and opened:
+            opened.pop()
+        elif (token.type == tokenize.STRING and opened and opened[-1][0] == "{"
+              and n + 1 < len(code) and tokens[code[n + 1]].string == ":"
+              and tokens[code[n - 1]].string in "{,"):
+            keys.setdefault(opened[-1][1], []).append(i)
+    labels = set()
+    for positions in keys.values():
+        bodies = [_NOT_PROSE.sub(" ", _body(tokens[i]))[1:-1] for i in positions]
+        if any(" " in body.strip() and re.search(r"[^\W\d_]", body) for body in bodies):
+            labels |= {i for i, body in zip(positions, bodies) if re.search(r"[^\W\d_]", body)}
+    return labels
+
+
 def _translatable_tokens(source: str):
     """Yield (msgctxt, token) for the comments and reader-facing strings of a code cell."""
     significant = []        # the tokens before this one, without comments and line breaks
     calls = []              # for each open bracket: is it a labelling call's?
-    for token in _tokens(source):
+    tokens = _tokens(source)
+    label_keys = _label_keys(tokens)
+    for position, token in enumerate(tokens):
         before = [t.string for t in significant[-2:]]
         if token.type == tokenize.COMMENT and not _KEEP_COMMENT.match(token.string):
             yield "comment", token
         elif token.type == tokenize.STRING:
             keyword = len(before) == 2 and before[0] in LABELLING and before[1] == "="
-            body = token.string[token.string.find(token.string[-1]):]   # without the prefix
-            if _reader_facing(body, keyword or any(calls)):
+            if position in label_keys or _reader_facing(_body(token), keyword or any(calls)):
                 yield "string", token
         elif token.type == tokenize.OP and token.string in "([{":
             calls.append(token.string == "(" and bool(before) and before[-1] in LABELLING)

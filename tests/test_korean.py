@@ -197,6 +197,17 @@ def test_extract_finds_markdown_comments_and_reader_facing_strings(course):
                      ("string", '"padding"')}      # "n" and "x" are code, not prose
 
 
+def test_labels_in_dicts_and_tables_are_extracted():
+    """A dict whose keys are labels (one has a space) gives every key; a dict of names gives none;
+    the headers of a table printed with cnnlib.text.table are labels."""
+    source = ('patches = {"red stripe": 1, "background": 2}\n'
+              'by_hand = {"conv1": 1, "fc6": 2}\n'
+              'print(table([("layer", "size"), *rows]))\n'
+              'rows = [("conv1", 3)]\n')
+    found = [token.string for _, token in translate._translatable_tokens(source)]
+    assert found == ['"red stripe"', '"background"', '"layer"', '"size"']
+
+
 def test_korean_notebook_translates_text_and_keeps_code(course):
     _translate_all(course, KOREAN)
     ko = translate.korean_notebook(course)

@@ -302,4 +302,4 @@ def _spatial(layer, shape, compute) -> tuple[int, int]:
     except SettingError as error:
         minimum = _minimum_input(layer)
         expected = f"(C, H, W) with H >= {minimum[0]} and W >= {minimum[1]}"
-        raise ShapeError(layer, shape, expected, str(error)) from None
+        raise ShapeError(layer, shape, expected, error.args[0]) from None   # English

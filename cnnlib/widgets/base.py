@@ -359,9 +359,13 @@ def _svg_as_img(match: re.Match) -> str:
 
 
 def _shown(control) -> str:
+    """A control's value as a reader sees it: a dropdown's label; a tick box's True / False,
+    in Korean 켬 / 끔."""
     value = control.value
     if isinstance(control, widgets.Dropdown) and control.label is not None:
         return str(control.label)
+    if isinstance(value, bool):
+        return words("True", "value") if value else words("False", "value")
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

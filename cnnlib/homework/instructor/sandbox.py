@@ -71,7 +71,7 @@ def __getattr__(name):
 '''
 #: cnnlib modules homework 2 may import in the sandbox (layers and their summary).
 CNNLIB_FOR_MODELS = ("_validate", "activations", "conv", "linear", "norm", "pool", "shapes",
-                     "layers", "summary", "i18n")
+                     "layers", "summary", "text", "i18n")
 #: The sandbox's ``cnnlib/__init__.py``. The Korean edition's notebooks start with
 #: ``cnnlib.set_language("ko")``; in the sandbox it does nothing (the grader, outside, writes
 #: the feedback, in the language of ``grade --language``).
