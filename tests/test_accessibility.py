@@ -85,7 +85,7 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
         import axe_playwright_python  # noqa: F401
     except ImportError:
         missing("axe-playwright-python is not installed (pip install axe-playwright-python)")
-    base, token = jupyterlab
+    base, token, _ = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
