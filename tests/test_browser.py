@@ -162,8 +162,8 @@ def _measure_latency(page, index: int) -> list[float]:
     explorer = _explorers(page).nth(index)
     explorer.scroll_into_view_if_needed()
     view = explorer.locator(".cnnlib-view").first
-    if view.locator("img").count():                 # a matplotlib explorer: its image
-        view = view.locator("img").first
+    if view.locator("img.widget-image").count():    # a matplotlib explorer: its image widget
+        view = view.locator("img.widget-image").first
     handle = explorer.locator(".noUi-handle").first
     page.evaluate(LATENCY_JS, view.element_handle())
     handle.focus()
