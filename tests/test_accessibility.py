@@ -168,3 +168,67 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
             raise
         finally:
             browser.close()
+
+
+# --- the pages an instructor hands out: feedback and the class report ----------------------
+
+
+def _hw1_entry(name: str, wrong=(), missing=(), mistakes=None) -> dict:
+    from cnnlib.homework.selfcheck import HOMEWORK, HW1
+
+    mistakes = mistakes or {}
+    exercises = {ex: {"status": "wrong" if ex in wrong else "not attempted" if ex in missing
+                      else "correct", "points": 0 if ex in wrong or ex in missing else 1,
+                      "max": 1, "message": "Each filter also has one bias." if ex in wrong
+                      else "", "mistake": mistakes.get(ex, "")}
+                 for ex in HOMEWORK[HW1]}
+    return {"submission": f"{name}/hw1.ipynb", "student": name, "homework": HW1,
+            "exercises": exercises, "total": sum(e["points"] for e in exercises.values()),
+            "max": 25, "seconds": 1.5, "by_person": {"looking_back": 3}}
+
+
+def test_feedback_pages_and_the_class_report_pass_axe(tmp_path):
+    """Every part of these pages is the course's: no axe violation of any impact, in English
+    and in Korean; and they reflow in a 320 px wide window (WCAG 1.4.10) without sideways
+    scrolling of the page."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright is not installed (pip install playwright)")
+    try:
+        import axe_playwright_python  # noqa: F401
+    except ImportError:
+        missing("axe-playwright-python is not installed (pip install axe-playwright-python)")
+    from cnnlib.homework.instructor import feedback, report
+
+    entries = [_hw1_entry("a"),
+               _hw1_entry("b", wrong=("conv2_params",), missing=("fc8_shape",),
+                          mistakes={"conv2_params": "filter-bias"}),
+               _hw1_entry("c", missing=("conv1_shape", "conv1_params"))]
+    pages = {}
+    for language in ("en", "ko"):
+        pages[f"feedback-{language}.html"] = feedback.page(entries[1], language)
+        pages[f"report-{language}.html"] = report.render({"submissions": entries}, language)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            found = {}
+            for name, html in pages.items():
+                path = tmp_path / name
+                path.write_text(html, encoding="utf-8")
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(path.as_uri())
+                found[name] = _axe(page)
+                page.set_viewport_size({"width": 320, "height": 640})
+                page.wait_for_timeout(100)
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                page.close()
+                assert overflow <= 1, f"{name}: the page scrolls sideways at 320 px ({overflow} px)"
+            print("\naxe on the handed-out pages: "
+                  + "; ".join(f"{name}: {_summary(v)}" for name, v in found.items()))
+            assert not any(found.values()), {n: _summary(v) for n, v in found.items() if v}
+        finally:
+            browser.close()

@@ -86,6 +86,7 @@ table{border-collapse:collapse;width:100%}th,td{border:1px solid #767676;padding
 text-align:left;vertical-align:top}thead th{background:#eee}
 td.status{border-left-width:6px;white-space:nowrap}.note{border-left:6px solid #E69F00;
 padding:.3em .8em;background:#fff8e6}code{background:#f3f3f3;padding:0 .2em}
+.scroll{overflow-x:auto}.scroll:focus{outline:2px solid #0072B2}
 """
 
 
@@ -172,9 +173,12 @@ def _page(entry: dict, language: str, same_language: bool) -> str:
         f"<h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(tr(INTRO))}</p>"
         + (f"<p class='note' role='note'>{stopped}</p>" if stopped else "")
-        + f"<h2>{html.escape(tr('Exercises'))}</h2><table><thead><tr>"
+        + f"<h2>{html.escape(tr('Exercises'))}</h2>"
+        # a narrow window scrolls the table in its own box, never the page (WCAG 1.4.10)
+        f"<div class='scroll' role='region' tabindex='0' "
+        f"aria-label='{html.escape(tr('Exercises'))}'><table><thead><tr>"
         + "".join(f"<th scope='col'>{html.escape(h)}</th>" for h in head)
-        + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
         f"<h2>{html.escape(tr('Total'))}</h2><p>{html.escape(total)}</p>"
         "</main></body></html>\n")
 

@@ -28,9 +28,10 @@ LABELS = {**MISTAKES, **OTHER_MISTAKES}
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#111;
-background:#fff;line-height:1.45}table{border-collapse:collapse;margin:.5em 0}
+background:#fff;line-height:1.45;overflow-wrap:anywhere}table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #767676;padding:.2em .5em;text-align:left}thead th{background:#eee}
 .pair{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}img{max-width:100%}
+.scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #0072B2}
 """
 
 
@@ -77,13 +78,15 @@ def _png(figure) -> str:
 
 
 def _table(head: list, rows: list, caption: str) -> str:
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>"
+    # a narrow window scrolls the table in its own box, never the page (WCAG 1.4.10)
+    return (f"<div class='scroll' role='region' tabindex='0' aria-label='{html.escape(caption)}'>"
+            f"<table><caption>{html.escape(caption)}</caption><thead><tr>"
             + "".join(f"<th scope='col'>{html.escape(str(h))}</th>" for h in head)
             + "</tr></thead><tbody>"
             + "".join("<tr>" + "".join(
                 (f"<th scope='row'>{html.escape(str(c))}</th>" if i == 0 else
                  f"<td>{html.escape(str(c))}</td>") for i, c in enumerate(row)) + "</tr>"
-                for row in rows) + "</tbody></table>")
+                for row in rows) + "</tbody></table></div>")
 
 
 def _plots(homework: str, one: dict) -> str:
