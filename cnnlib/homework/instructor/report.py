@@ -28,7 +28,8 @@ LABELS = {**MISTAKES, **OTHER_MISTAKES}
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60em;margin:1em auto;padding:0 1em;color:#111;
-background:#fff;line-height:1.45;overflow-wrap:anywhere}table{border-collapse:collapse;margin:.5em 0}
+background:#fff;line-height:1.45;overflow-wrap:anywhere}
+table{border-collapse:collapse;margin:.5em 0}
 th,td{border:1px solid #767676;padding:.2em .5em;text-align:left}thead th{background:#eee}
 .pair{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}img{max-width:100%}
 .scroll{overflow-x:auto;max-width:100%}.scroll:focus{outline:2px solid #0072B2}
