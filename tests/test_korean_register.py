@@ -190,3 +190,22 @@ def test_notes_check():
 ])
 def test_particle_check(text, bad):
     assert bool(particle_errors(text)) == bad
+
+
+# ---- what students see below the cells: library messages fill numbers into Korean templates ---
+
+KOREAN_NOTEBOOKS = sorted((ROOT / "notebooks" / "ko").rglob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", KOREAN_NOTEBOOKS,
+                         ids=[p.relative_to(ROOT).as_posix() for p in KOREAN_NOTEBOOKS])
+def test_particles_after_numbers_in_stored_outputs(notebook):
+    """A template such as ``스트라이드 {stride}로는`` prints 3로는: write such templates so the
+    particle does not follow the number (스트라이드가 {stride}이면, padding을 {n} 이하로)."""
+    import nbformat
+    from test_korean_outputs import shown_texts
+
+    nb = nbformat.read(notebook, as_version=4)
+    problems = [f"cell {cell}: {error}" for cell, text in shown_texts(nb)
+                for error in particle_errors(text)]
+    assert not problems, f"{notebook.name}: " + "; ".join(sorted(set(problems)))
