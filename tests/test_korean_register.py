@@ -209,3 +209,22 @@ def test_particles_after_numbers_in_stored_outputs(notebook):
     problems = [f"cell {cell}: {error}" for cell, text in shown_texts(nb)
                 for error in particle_errors(text)]
     assert not problems, f"{notebook.name}: " + "; ".join(sorted(set(problems)))
+
+
+def notebook_number_errors(english: str, korean: str) -> list[str]:
+    """``노트북 N`` in a translation where the English names no N (a slip such as 09 -> 08)."""
+    numbers = {int(n) for n in re.findall(r"\d+", english)}
+    return [f"노트북 {n}: the English names no {n}"
+            for n in sorted({int(n) for n in re.findall(r"노트북 ?(\d+)", korean)} - numbers)]
+
+
+@pytest.mark.parametrize("path,entry", ENTRIES, ids=_ids(ENTRIES))
+def test_notebook_numbers_are_the_english_ones(path, entry):
+    problems = notebook_number_errors(entry.msgid, entry.msgstr)
+    assert not problems, f"{path}, {entry.comment}: " + "; ".join(problems)
+
+
+def test_notebook_number_check():
+    assert notebook_number_errors("notebook 09 counts what that saves", "노트북 08에서 셉니다")
+    assert not notebook_number_errors("notebook 09 counts what that saves", "노트북 09에서 셉니다")
+    assert not notebook_number_errors("notebook 9 counts it", "노트북 09에서 셉니다")
