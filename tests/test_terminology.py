@@ -19,22 +19,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TERMINOLOGY = ROOT / "i18n" / "ko" / "terminology.tsv"
-COLUMNS = ["english", "korean", "rejected", "definition"]
+COLUMNS = ["english", "korean", "rejected", "definition", "also_seen"]
+ALSO_SEEN = re.compile(r"다른 교재: [^.|]*\.")   # the Korean glossary's "also seen" clause
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def load_terms(path: Path = TERMINOLOGY) -> list[dict]:
-    """The rows of the terminology file; ``rejected`` as a list (``"; "``-separated)."""
+    """The rows of the terminology file; ``rejected`` and ``also_seen`` as lists (``"; "``)."""
     lines = [line for line in path.read_text(encoding="utf-8").splitlines()
              if line and not line.startswith("#")]
     assert lines[0].split("\t") == COLUMNS, f"{path.name}: the header must be {COLUMNS}"
     terms = []
     for number, line in enumerate(lines[1:], start=2):
         cells = line.split("\t")
-        assert len(cells) == 4, f"{path.name}, row {number}: 4 tab-separated cells, got {cells}"
-        english, korean, rejected, definition = (c.strip() for c in cells)
+        assert len(cells) == 5, f"{path.name}, row {number}: 5 tab-separated cells, got {cells}"
+        english, korean, rejected, definition, also = (c.strip() for c in cells)
         terms.append({"english": english, "korean": korean, "definition": definition,
-                      "rejected": [v.strip() for v in rejected.split(";") if v.strip()]})
+                      "rejected": [v.strip() for v in rejected.split(";") if v.strip()],
+                      "also_seen": [v.strip() for v in also.split(";") if v.strip()]})
     return terms
 
 
@@ -47,9 +49,11 @@ def korean_texts() -> list[tuple[str, str, str]]:
             if entry.msgstr and not entry.obsolete:
                 where = (entry.comment or "").strip() or f"line {entry.linenum}"
                 first = entry.msgid.strip().splitlines()[0][:60] if entry.msgid.strip() else ""
+                text = entry.msgstr
+                if path.name == "glossary.po":     # "다른 교재: 매개변수." names what others say
+                    text = ALSO_SEEN.sub("", text)
                 texts.append((path.relative_to(ROOT).as_posix(),
-                              f"{where}, msgctxt {entry.msgctxt!r}, msgid {first!r}...",
-                              entry.msgstr))
+                              f"{where}, msgctxt {entry.msgctxt!r}, msgid {first!r}...", text))
     english = [p for p in sorted((ROOT / "notebooks").rglob("*.ipynb"))
                if "ko" not in p.relative_to(ROOT / "notebooks").parts[:1]]
     for path in english:    # the Korean glosses of the English edition, e.g. "(스트라이드)"
@@ -68,7 +72,7 @@ def rejected_uses(texts, terms) -> list[str]:
     problems = []
     for where, entry, text in texts:
         for term in terms:
-            for variant in term["rejected"]:
+            for variant in term["rejected"] + term["also_seen"]:
                 at = text.find(variant)
                 if at >= 0:
                     context = text[max(0, at - 15):at + len(variant) + 15].replace("\n", " ")
@@ -85,7 +89,7 @@ def test_the_terminology_file_is_consistent():
     accepted = " ".join(f"{t['korean']} {t['definition']}" for t in terms)
     for term in terms:
         assert term["korean"] and HANGUL.search(term["definition"]), term["english"]
-        for variant in term["rejected"]:
+        for variant in term["rejected"] + term["also_seen"]:
             # a rejected variant inside an accepted text would make the scan refuse it
             assert variant not in accepted, (
                 f"{variant!r} (rejected for {term['english']!r}) occurs in an accepted term or "
@@ -158,3 +162,50 @@ def test_a_glossary_disagreement_is_seen(english):
     terms = {t["english"]: t["korean"] for t in load_terms()}
     rows = dict(_glossary_rows(), **{english: "보폭"})
     assert [e for e, k in rows.items() if terms.get(e) != k] == [english]
+
+
+def _korean_glossary_rows() -> dict:
+    """``{English term: the Korean glossary's meaning cell}``, from i18n/ko/glossary.po."""
+    rows = {}
+    for entry in polib.pofile(str(ROOT / "i18n" / "ko" / "glossary.po")):
+        for line in entry.msgstr.splitlines():
+            if line.startswith("| **") and not entry.obsolete:
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                rows[cells[1]] = cells[2]
+    return rows
+
+
+def also_seen_missing(terms, rows) -> list[str]:
+    """Terms whose "also seen" renderings the Korean glossary does not list in their row."""
+    missing = []
+    for term in terms:
+        if not term["also_seen"]:
+            continue
+        clause = ALSO_SEEN.search(rows.get(term["english"], ""))
+        listed = [] if clause is None else [
+            v.strip() for v in clause.group(0).removeprefix("다른 교재:").rstrip(".").split(",")]
+        if listed != term["also_seen"]:
+            missing.append(f"{term['english']}: terminology.tsv also_seen {term['also_seen']}, "
+                           f"Korean glossary lists {listed}")
+    return missing
+
+
+def test_the_korean_glossary_lists_what_other_textbooks_say():
+    """매개변수 for 파라미터, 확장 합성곱 for 팽창 합성곱: not written in the course, but a student
+    who meets them elsewhere finds them in the glossary (i18n/ko/glossary.po), as "다른 교재: ..."."""
+    terms = load_terms()
+    assert sum(bool(t["also_seen"]) for t in terms) >= 10
+    by_english = {t["english"]: t for t in terms}
+    assert "매개변수" in by_english["parameter"]["also_seen"]
+    assert "확장 합성곱" in by_english["dilation / dilated convolution"]["also_seen"]
+    problems = also_seen_missing(terms, _korean_glossary_rows())
+    assert not problems, "\n".join(problems)
+
+
+def test_an_also_seen_term_is_still_not_written_in_the_course():
+    terms = load_terms()
+    texts = [("i18n/ko/x.po", "cell abc", "합성곱 계층의 매개변수는 가중치와 편향입니다.")]
+    assert [p for p in rejected_uses(texts, terms) if "'매개변수'" in p]
+    rows = _korean_glossary_rows()
+    rows["parameter"] = ALSO_SEEN.sub("", rows["parameter"])
+    assert [p for p in also_seen_missing(terms, rows) if p.startswith("parameter:")]
