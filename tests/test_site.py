@@ -204,10 +204,9 @@ def _korean_on_the_page_and_in_figures(page, notebook: str) -> None:
 
 
 def _move_slider_and_see_the_picture_change(page) -> None:
-    """Notebook 03's output-size explorer: dragging "input height" up redraws its picture.
-
-    (The arrow keys do not move ipywidgets sliders in this JupyterLite; the mouse does.)
-    """
+    """Notebook 03's output-size explorer: the arrow key on "input height" and then a drag
+    redraw its picture (the explorers' companion keeps JupyterLite's shortcuts off the handle's
+    arrow keys)."""
     from playwright.sync_api import expect
 
     explorer = page.locator(".jp-OutputArea-output:has(.widget-html-content .cnnlib-summary)")
@@ -217,13 +216,16 @@ def _move_slider_and_see_the_picture_change(page) -> None:
     handle = explorer.locator(".noUi-handle").first         # "input height", 7 of 1..24
     handle.evaluate("node => node.scrollIntoView({block: 'center'})")
     expect(summary).to_contain_text("input 7 × 7")
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    expect(summary).to_contain_text("input 8 × 7", timeout=60_000)
     before = picture.evaluate("node => node.outerHTML")
     box = handle.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2 + 30, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
-    expect(summary).not_to_contain_text("input 7 × 7", timeout=60_000)
+    expect(summary).not_to_contain_text("input 8 × 7", timeout=60_000)
     expect(summary).to_contain_text("× 7 → output")
     after = picture.evaluate("node => node.outerHTML")
     assert after != before, "the explorer's picture did not change with the slider"

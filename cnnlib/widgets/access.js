@@ -26,6 +26,7 @@ function nameControls(root, words) {
       setAttr(handle, "aria-label", name);
       setAttr(handle, "tabindex", disabled ? "-1" : "0");
       setAttr(handle, "aria-disabled", disabled ? "true" : "false");
+      setAttr(handle, "data-lm-suppress-shortcuts", "true");   // arrows move the slider
     }
     const readout = slider.querySelector(".widget-readout");
     if (readout) {
