@@ -33,12 +33,14 @@ QUESTION_ALLOWED = re.compile(r"(까요|[은는]|왜)\?$")
 NOTES_FORBIDDEN = re.compile(r"[가-힣]*(세요|ㅂ시다|봅시다|합시다|겠습니다)[.!)]?(?=\s|$)")
 QUOTED = re.compile(r'"[^"\n]*(?:\n[^"\n]*)*?"|“[^”]*”')
 
-# Digits read with a final consonant (일 삼 육 칠 팔 십 백 천: 1 3 6 7 8 0) or not (이 사 오 구: 2 4 5 9).
+# Digits read with a final consonant (일 삼 육 칠 팔 십 백 천: 1 3 6 7 8 0) or not
+# (이 사 오 구: 2 4 5 9).
 # 로 follows a vowel or ㄹ (1 7 8 and 2 4 5 9); 으로 follows other consonants (0 3 6).
 _CONSONANT = {"0": True, "1": True, "2": False, "3": True, "4": False, "5": False, "6": True,
               "7": True, "8": True, "9": False}
 _RIEUL = {"1", "7", "8"}
-# A number followed directly by a particle (then a word boundary, or 로 then 는/서/써/도/만/부터), not
+# A number followed directly by a particle (then a word boundary, or 로 then
+# 는/서/써/도/만/부터), not
 # by a counter (3개, 3층). Decimals and 1,000-style numbers are skipped, and so are names read in
 # English (conv3는, fc6로): a number after a letter counts only in a size such as 6x6.
 PARTICLE = re.compile(r"(?<![\d.,])(\d+)(으로|로|은|는|이|가|을|를)"
@@ -156,7 +158,8 @@ def test_korean_register(path, entry):
 # ---- the checks themselves, on known good and bad text -------------------------------------
 
 @pytest.mark.parametrize("heading,bad", [
-    ("1. 흑백 이미지는 행렬이다", False), ("요약", False), ("4. 왜 완전 연결 계층이 아닌가?", False),
+    ("1. 흑백 이미지는 행렬이다", False), ("요약", False),
+    ("4. 왜 완전 연결 계층이 아닌가?", False),
     ("5. 맞아떨어지지 않는 스트라이드", False), ("10.3 224냐 227이냐 수수께끼", False),
     ("6.1 왜 비선형성이 필요할까요?", True), ("8.4 완전 연결 계층은 합성곱입니다", True),
     ("모든 것이 제자리에 있나요?", True), ("왜 추측 수준에 머물까?", True),
@@ -175,16 +178,21 @@ def test_question_check(question, bad):
 
 
 def test_notes_check():
-    assert notes_register_errors('실행하기 전에 물어봅니다. "출력은 어떻게 될까요?" 답을 듣습니다.') == []
-    assert notes_register_errors("먼저 예측해 봅시다. 출력은 어떻게 될까요?")  # 봅시다 and a bare question
+    assert notes_register_errors(
+        '실행하기 전에 물어봅니다. "출력은 어떻게 될까요?" 답을 듣습니다.') == []
+    # 봅시다 and a bare question
+    assert notes_register_errors("먼저 예측해 봅시다. 출력은 어떻게 될까요?")
     assert notes_register_errors("로그 스케일이라는 점에 주의하세요.")
 
 
 @pytest.mark.parametrize("text,bad", [
-    ("스트라이드 3으로는", False), ("스트라이드 3로는", True), ("6로 나눈다", True), ("6으로 나눈다", False),
+    ("스트라이드 3으로는", False), ("스트라이드 3로는", True), ("6로 나눈다", True),
+    ("6으로 나눈다", False),
     ("2로 놓으면", False), ("2으로", True), ("1로", False), ("7로", False), ("8로", False),
-    ("3은 홀수", False), ("2은 짝수", True), ("2는 짝수", False), ("5가 나온다", False), ("5이 나온다", True),
-    ("3을 더한다", False), ("3를 더한다", True), ("10으로", False), ("10로", True), ("100으로", False),
+    ("3은 홀수", False), ("2은 짝수", True), ("2는 짝수", False), ("5가 나온다", False),
+    ("5이 나온다", True),
+    ("3을 더한다", False), ("3를 더한다", True), ("10으로", False), ("10로", True),
+    ("100으로", False),
     ("3개로", False), ("0.5로", False), ("conv3는", False), ("6x6로", True),
     ("6x6으로", False), ("3로서", True),
 ])

@@ -192,7 +192,8 @@ def also_seen_missing(terms, rows) -> list[str]:
 
 def test_the_korean_glossary_lists_what_other_textbooks_say():
     """매개변수 for 파라미터, 확장 합성곱 for 팽창 합성곱: not written in the course, but a student
-    who meets them elsewhere finds them in the glossary (i18n/ko/glossary.po), as "다른 교재: ..."."""
+    who meets them elsewhere finds them in the glossary (i18n/ko/glossary.po), as
+    "다른 교재: ..."."""
     terms = load_terms()
     assert sum(bool(t["also_seen"]) for t in terms) >= 10
     by_english = {t["english"]: t for t in terms}
