@@ -156,6 +156,31 @@ def _check_layout(page, label: str) -> None:
     assert not problems, f"{label}: " + "; ".join(problems)
 
 
+TEXT_BLOCKS = (".cnnlib-summary, .cnnlib-formula, .cnnlib-note, .cnnlib-total, "
+               ".cnnlib-prediction")
+
+
+def _text_overflow(page) -> dict:
+    """The widest text block of every explorer and those that reach past the notebook's
+    column (each explorer scrolled into view first: JupyterLab renders what is shown)."""
+    panel = page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
+    right = min(page.viewport_size["width"], panel["x"] + panel["width"])
+    widest, outside = 0.0, []
+    for i in range(EXPLORERS):
+        explorer = _explorers(page).nth(i)
+        explorer.scroll_into_view_if_needed()
+        blocks = explorer.locator(TEXT_BLOCKS)
+        for j in range(blocks.count()):
+            width = blocks.nth(j).evaluate("el => el.scrollWidth")
+            box = blocks.nth(j).bounding_box()
+            if box is None or box["width"] == 0:
+                continue
+            widest = max(widest, width)
+            if box["x"] + max(width, box["width"]) > right + 1:
+                outside.append(f"{NAMES[i]}: block {j} {width} px")
+    return {"width": widest, "column": right - panel["x"], "outside": outside}
+
+
 def _measure_latency(page, index: int) -> list[float]:
     """Press ArrowRight / ArrowLeft on the explorer's first slider; ms until the picture
     changed, per press (a press that changes nothing is not counted)."""
@@ -287,6 +312,18 @@ def test_explorers_in_jupyterlab(jupyterlab):
             _check_layout(page, "1024x768 at 150 %")
             _show(page, _explorers(page).first)
             page.screenshot(path=str(ARTIFACTS / "explorers-1024x768-zoom150.png"))
+
+            # 5b. 1280x720 at 200 % zoom (a CSS viewport of 640x360): controls still inside,
+            # and every text block (summary, formula, notes) reflows within the notebook's
+            # column; only pictures and wide tables scroll, in their own boxes
+            page.set_viewport_size({"width": 640, "height": 360})
+            page.wait_for_timeout(500)
+            _check_layout(page, "1280x720 at 200 %")
+            widest = _text_overflow(page)
+            print(f"200 % zoom: widest explorer text block {widest['width']:.0f} px in a "
+                  f"{widest['column']:.0f} px column")
+            assert not widest["outside"], f"text wider than the column: {widest['outside']}"
+            page.set_viewport_size({"width": 683, "height": 512})
 
             # 6. save: the file keeps the static pictures and no widget view
             written = (root / NOTEBOOK.name).stat().st_mtime_ns

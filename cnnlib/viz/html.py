@@ -50,8 +50,9 @@ def note(message, kind: str = "info") -> str:
 def formula(lines) -> str:
     """Lines of arithmetic in a monospace block."""
     body = "<br>".join(escape(line) for line in lines)
+    # long lines wrap (at 200 % zoom or in a narrow column) instead of scrolling sideways
     return (f'<div class="cnnlib-formula" style="font-family:monospace;font-size:17px;'
-            f'margin:4px 0">{body}</div>')
+            f'margin:4px 0;overflow-wrap:anywhere">{body}</div>')
 
 
 def table(header, rows, highlight: int | None = None) -> str:
@@ -64,8 +65,14 @@ def table(header, rows, highlight: int | None = None) -> str:
         cells = "".join(f"<td style='padding:2px 8px;text-align:right'>{escape(str(v))}</td>"
                         for v in row)
         body.append(f"<tr style='{style}'><td>{mark}</td>{cells}</tr>")
-    return (f"<table class='cnnlib-table' style='font-size:15px;border-collapse:collapse'>"
-            f"<tr><th></th>{head}</tr>{''.join(body)}</table>")
+    return scroll_box(f"<table class='cnnlib-table' style='font-size:15px;"
+                      f"border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(body)}</table>")
+
+
+def scroll_box(markup: str) -> str:
+    """A wide table in its own sideways-scrolling box, so that the text around it still
+    reflows in a narrow column (WCAG 1.4.10 lets a data table scroll)."""
+    return f'<div class="cnnlib-scroll" style="max-width:100%;overflow-x:auto">{markup}</div>'
 
 
 def panel(*parts: str) -> str:

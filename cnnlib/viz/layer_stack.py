@@ -26,7 +26,7 @@ from ..summary import Summary, summary
 from . import svg
 from ._layers import leaves
 from .figure import COLORS
-from .html import note, panel
+from .html import note, panel, scroll_box
 
 
 @dataclass(frozen=True)
@@ -175,5 +175,5 @@ def render_layer_stack(state: LayerStackState) -> LayerStackView:
     total = ('<div class="cnnlib-total" style="font-size:18px;font-weight:bold">'
              + tr("{n} parameters in total", n=f"{table.total_params:,}") + "</div>")
     parts += [total, svg.document(_parameter_bar(table), "parameters per layer"),
-              f'<div style="overflow-x:auto;max-width:100%">{table._repr_html_()}</div>']
+              scroll_box(table._repr_html_())]
     return LayerStackView(state, table, error, panel(*parts))

@@ -44,9 +44,14 @@ DESCRIPTION_STYLE = {"description_width": "140px"}
 #: so a slider track is never squeezed to 0 px (1024 px projector at 150 % zoom included).
 CONTROL_WIDTH = "340px"
 #: One rule for every explorer: the widgets inside inherit the body text size.
+#: The HTML widget's content is a flex item, which never shrinks below its content's width:
+#: "min-width: 0" lets the text reflow in a narrow column while a wide picture scrolls in its
+#: own box (200 % zoom, a 640 px window; WCAG 1.4.10).
 EXPLORER_CSS = ("<style>.cnnlib-explorer-widget {"
                 f"--jp-widgets-font-size: var(--jp-content-font-size1, {BODY_FONT_PX}px);"
-                "--jp-widgets-inline-height: 32px;}</style>")
+                "--jp-widgets-inline-height: 32px;}"
+                ".cnnlib-explorer-widget .widget-html-content,"
+                ".cnnlib-explorer-widget .jupyter-widget-html-content {min-width: 0;}</style>")
 APOLOGY = N_("Sorry, the explorer hit a bug while drawing this setting (not your mistake). "
              "Move the control back, or re-run the cell; please tell your instructor.")
 
