@@ -7,8 +7,11 @@ renderers' own numbers.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from html import unescape
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,3 +232,106 @@ def test_every_picture_speaks_korean(korean):
                              text.replace("output[", "["))   # code notation stays as it is
         assert not english, (english, text)
     assert texts[0].startswith("입력 6 × 6, 커널 3 × 3, 스트라이드 2, 패딩 0: 출력 2 × 2")
+
+
+# --- matplotlib figures in notebooks ------------------------------------------------------------
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+IMAGES = ("image/png", "image/jpeg")
+IMG_ALT = re.compile(r'<img [^>]*\balt="([^"]+)"')
+
+
+def image_outputs(path: Path):
+    """(cell index, output) of every stored output of a notebook that holds a raster image."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for index, cell in enumerate(notebook["cells"]):
+        for output in cell.get("outputs", []):
+            if any(kind in output.get("data", {}) for kind in IMAGES):
+                yield index, output
+
+
+def text_alternative(output) -> str | None:
+    """The alt a reader of the output gets: the ``<img alt>`` of its HTML (what JupyterLab
+    shows instead of the bare PNG), which its ``text/plain`` must repeat."""
+    data = output["data"]
+    html = "".join(data.get("text/html", ""))
+    found = IMG_ALT.search(html)
+    if not found:
+        return None
+    alt = unescape(found.group(1))
+    return alt if "".join(data.get("text/plain", "")) == alt else None
+
+
+def test_described_figure_bundle_and_sanitised_html():
+    import configparser
+
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from cnnlib.viz.figure import DescribedFigure
+
+    matplotlib.use("Agg")
+    fig = Figure(figsize=(2, 1), dpi=50)
+    fig.subplots().bar(["a", "b"], [1, 2])
+    data, metadata = DescribedFigure(fig, 'bars "a" 1 < b 2')._repr_mimebundle_()
+    assert data["text/plain"] == 'bars "a" 1 < b 2' == metadata["image/png"]["alt"]
+    assert text_alternative({"data": data}) == 'bars "a" 1 < b 2'
+    assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG")
+    # nbval compares text/html after tests/nbval_sanitize.cfg: no PNG byte is left in it
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parent / "nbval_sanitize.cfg")
+    html = data["text/html"]
+    for section in config.sections():
+        html = re.sub(config[section]["regex"], config[section]["replace"], html)
+    assert html == ('<img src="data:image/png;base64,PNG" alt="bars &quot;a&quot; 1 &lt; b 2" '
+                    'style="max-width:100%;height:auto">')
+
+
+@pytest.mark.parametrize("alt", ["", "   ", None])
+def test_a_figure_without_alt_is_refused(alt):
+    from matplotlib.figure import Figure
+
+    from cnnlib._validate import SettingError
+    from cnnlib.viz.figure import DescribedFigure
+
+    with pytest.raises(SettingError, match="alt="):
+        DescribedFigure(Figure(), alt)
+    with pytest.raises(SettingError, match="figure must be a matplotlib Figure"):
+        DescribedFigure("plot.png", "a plot")
+
+
+def test_show_figure_closes_the_pyplot_figure(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from cnnlib.viz import figure
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    fig, ax = plt.subplots()
+    figure.show_figure(fig, "an empty plot")
+    assert [d.alt for d in shown] == ["an empty plot"]
+    assert not plt.fignum_exists(fig.number)   # the inline backend will not show it again
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(
+    (NOTEBOOKS / "ko").glob("*.ipynb")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_stored_image_has_a_text_alternative(path):
+    korean = path.parent.name == "ko"
+    for index, output in image_outputs(path):
+        alt = text_alternative(output)
+        assert alt, (f"{path.name} cell {index}: an image without a text alternative: show it "
+                     f"with cnnlib.viz.figure.show_figure(fig, alt) instead of plt.show()")
+        assert len(alt.split()) >= 5, f"{path.name} cell {index}: alt {alt!r} says too little"
+        if korean:
+            assert HANGUL.search(alt), f"{path.name} cell {index}: alt {alt!r} is not Korean"
+
+
+def test_the_stored_image_check_finds_a_bare_png(tmp_path):
+    """The check above fails on what plt.show() stores: image/png and '<Figure ...>'."""
+    bare = {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure size 640x480 with 1 Axes>"}}
+    notebook = {"cells": [{"cell_type": "code", "outputs": [bare]}]}
+    path = tmp_path / "bare.ipynb"
+    path.write_text(json.dumps(notebook))
+    [(_, output)] = image_outputs(path)
+    assert text_alternative(output) is None
