@@ -6,17 +6,24 @@ existing bars) on top of it, then encodes a PNG. The PNG goes into an ``ipywidge
 the explorers work the same with or without ipympl (``%matplotlib widget``) and nothing is
 shown twice by the inline backend. On the course machine an update takes ~20 ms instead of
 ~100 ms for a full redraw.
+
+:func:`show_figure` shows a notebook's figure with a text alternative: JupyterLab gives an
+``image/png`` output no ``alt``, so the figure goes out as an HTML ``<img alt="...">`` too.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import sys
+from html import escape
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .._validate import SettingError, SettingTypeError
 from .style import MATPLOTLIB_RC, OKABE_ITO
 
 COLORS = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "vermillion",
@@ -118,3 +125,77 @@ def tile(images: np.ndarray, columns: int, fill: float = np.nan) -> np.ndarray:
         row, column = divmod(i, columns)
         grid[row * (h + 1):row * (h + 1) + h, column * (w + 1):column * (w + 1) + w] = image
     return grid
+
+
+class DescribedFigure:
+    """A matplotlib figure with its text alternative, for IPython's ``display``.
+
+    Its output bundle holds ``text/html`` (an ``<img>`` with ``alt``: what JupyterLab, the
+    classic Notebook and JupyterLite show, so a screen reader reads the alt), ``image/png``
+    (the same picture, for tools that only read PNG) and ``text/plain`` (the alt itself). The
+    PNG is drawn as the inline backend draws it (the figure's dpi, a tight bounding box).
+    nbval compares the alt (``text/plain`` and the ``<img>``'s ``alt``); the PNG bytes, which
+    depend on the machine, it skips (``image/png``) or sanitises (the ``data:`` URL, see
+    ``tests/nbval_sanitize.cfg``).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure, drawn anew on every display (a live figure's update shows its new state).
+    alt : str
+        What the figure shows, in the notebook's words and language: its title, what is
+        plotted, and the numbers it shows. Must not be empty.
+    """
+
+    def __init__(self, figure, alt: str):
+        if not hasattr(figure, "savefig"):
+            raise SettingTypeError(f"figure must be a matplotlib Figure, got "
+                                   f"{type(figure).__name__}; pass the fig of "
+                                   f"fig, ax = plt.subplots().")
+        if not isinstance(alt, str) or not alt.strip():
+            raise SettingError(f"alt={alt!r} must be a sentence that says what the figure "
+                               f"shows (a screen reader reads it instead of the picture).")
+        self.figure, self.alt = figure, alt.strip()
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes, as the inline backend draws it."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", bbox_inches="tight",
+                            facecolor=self.figure.get_facecolor())
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        encoded = base64.b64encode(self.png()).decode("ascii")
+        alt = escape(self.alt)
+        html = (f'<img src="data:image/png;base64,{encoded}" alt="{alt}" '
+                f'style="max-width:100%;height:auto">')
+        return {"text/html": html, "image/png": encoded, "text/plain": self.alt}, {
+            "image/png": {"alt": self.alt}}
+
+
+def show_figure(figure, alt: str) -> None:
+    """Show a figure in a notebook with its text alternative, instead of ``plt.show()``.
+
+    The figure is closed afterwards (in pyplot), so the inline backend does not show it a
+    second time without its alt.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure to show (``fig`` of ``fig, ax = plt.subplots()``; ``plt.gcf()`` otherwise).
+    alt : str
+        What the figure shows, see :class:`DescribedFigure`.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()                                   # doctest: +SKIP
+    >>> ax.bar(["conv", "fc"], [1792, 4097000])                    # doctest: +SKIP
+    >>> show_figure(fig, "bars: conv 1,792 parameters, fc 4,097,000")  # doctest: +SKIP
+    """
+    from IPython.display import display
+
+    described = DescribedFigure(figure, alt)
+    display(described)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(figure)

@@ -167,6 +167,17 @@ def _parameter_bar(table: Summary) -> svg.Piece:
     return svg.Piece(title + "".join(svgs), width, 80)
 
 
+def describe(table) -> str:
+    """The parameter bar's text alternative: every layer with parameters, its count and its
+    share of the total, in the current language."""
+    parts = [(row.name, row.type, row.params) for row in table.rows if row.params]
+    total = sum(p for *_, p in parts)
+    if not total:
+        return tr("no layer has parameters")
+    return tr("where the {total} parameters live: {parts}", total=f"{total:,}", parts="; ".join(
+        f"{name} {kind} {params:,} ({100 * params / total:.0f}%)" for name, kind, params in parts))
+
+
 def render_layer_stack(state: LayerStackState) -> LayerStackView:
     """Summary table and parameter bar; a stack whose shapes break is explained."""
     model, error = build(state)
@@ -174,6 +185,6 @@ def render_layer_stack(state: LayerStackState) -> LayerStackView:
     parts = [note(error, "error")] if error else []
     total = ('<div class="cnnlib-total" style="font-size:18px;font-weight:bold">'
              + tr("{n} parameters in total", n=f"{table.total_params:,}") + "</div>")
-    parts += [total, svg.document(_parameter_bar(table), "parameters per layer"),
+    parts += [total, svg.document(_parameter_bar(table), describe(table)),
               scroll_box(table._repr_html_())]
     return LayerStackView(state, table, error, panel(*parts))

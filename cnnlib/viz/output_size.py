@@ -196,7 +196,9 @@ def render_output_size(state: OutputSizeState) -> OutputSizeView:
                                                  w=state.width))
         notes = (("error", explain(error)),)
         html = panel(_summary(state, None), note(explain(error), "error"),
-                     svg.document(blank, "input grid"))
+                     svg.document(blank, tr("{h} × {w} input; this setting is not possible: "
+                                            "{reason}", h=state.height, w=state.width,
+                                            reason=explain(error))))
         return OutputSizeView(state, (), None, None, notes, html)
 
     notes = [n for a in axes for n in _axis_notes(a, state)]
@@ -218,11 +220,46 @@ def render_output_size(state: OutputSizeState) -> OutputSizeView:
         notes += more_notes
     kinds = ["input", "pad", "window", "uncovered", "output", "current"]
     picture = svg.vstack([svg.hstack(pieces), extra, svg.legend(kinds)])
-    description = f"convolution output size {shape}" if shape else "empty convolution output"
+    description = describe(state, axes, shape, window)
+    if extra is not None:
+        back = [shapes.transposed_conv_output_size(a.output, state.kernel_size, state.stride,
+                                                   a.padding[0], a.uncovered, state.dilation)
+                for a in axes]
+        description += tr("; below it, the transposed convolution maps the output back to "
+                          "{h} × {w}", h=back[0], w=back[1])
     html = panel(_summary(state, shape), formula(lines),
                  *(note(text, kind) for kind, text in notes),
                  svg.document(picture, description))
     return OutputSizeView(state, axes, shape, window, tuple(notes), html)
+
+
+def describe(state: OutputSizeState, axes, shape, window) -> str:
+    """The picture's text alternative: the setting, the output size, where the highlighted
+    window is and what no window reaches, in the current language.
+
+    For example ``"5 × 5 input, 3 × 3 kernel, stride 2, padding 1: output 3 × 3; the
+    highlighted window covers rows 2-4, columns 0-2 of the padded input"``.
+    """
+    (top, bottom), (left, right) = axes[0].padding, axes[1].padding
+    padding = (str(top) if top == bottom == left == right else
+               tr("{top} top, {bottom} bottom, {left} left, {right} right", top=top,
+                  bottom=bottom, left=left, right=right))
+    text = tr("{h} × {w} input, {k} × {k} kernel, stride {s}, padding {p}", h=state.height,
+              w=state.width, k=state.kernel_size, s=state.stride, p=padding)
+    if state.dilation != 1:
+        text += tr(", dilation {d}", d=state.dilation)
+    if shape is None:
+        return text + tr(": no window fits, the output is empty")
+    text += tr(": output {h} × {w}", h=shape[0], w=shape[1])
+    taps = state.dilation * np.arange(state.kernel_size)
+    text += tr("; the highlighted window covers rows {rows}, columns {cols} of the padded input",
+               rows=svg.span_text(window[0] + taps), cols=svg.span_text(window[1] + taps))
+    missed = ([plural(axes[0].uncovered, "row")] if axes[0].uncovered else []) + (
+        [plural(axes[1].uncovered, "column")] if axes[1].uncovered else [])
+    if missed:
+        cells = missed[0] if len(missed) == 1 else tr("{a} and {b}", a=missed[0], b=missed[1])
+        text += tr("; the last {cells} are never covered (x)", cells=cells)
+    return text
 
 
 def _summary(state: OutputSizeState, shape) -> str:

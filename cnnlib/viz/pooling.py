@@ -110,6 +110,25 @@ def _grid_picture(x, output, winners, state: PoolingState) -> svg.Piece:
                    else ["pad", "window", "current"])])
 
 
+def describe(state: PoolingState, input_shape, output: np.ndarray, winners) -> str:
+    """The grid picture's text alternative: the setting, the pooled values row by row, where
+    the highlighted window is and how many cells won a max, in the current language."""
+    (h, w), (oh, ow) = input_shape, output.shape
+    k, s, p = state.kernel_size, state.stride, state.padding
+    step = min(max(state.step, 0), oh * ow - 1)
+    r, c = divmod(step, ow)
+    text = tr("{pool} of the {h} × {w} input, {k} × {k} window, stride {s}, padding {p}: "
+              "output {oh} × {ow}, row by row: {values}", pool=tr(_POOL[state.mode]), h=h,
+              w=w, k=k, s=s, p=p, oh=oh, ow=ow,
+              values=svg.rows_text([[f"{v:.3g}" for v in row] for row in output]))
+    text += tr("; the highlighted window covers rows {r0}-{r1}, columns {c0}-{c1} of the "
+               "padded input and gives {value}", r0=r * s, r1=r * s + k - 1, c0=c * s,
+               c1=c * s + k - 1, value=f"{output[r, c]:.3g}")
+    if winners is not None:
+        text += tr("; {n} input cells won a max (marked *)", n=len(np.unique(winners)))
+    return text
+
+
 def _image_html(x, output, state: PoolingState) -> str:
     """The photograph ``x`` (from :func:`photo`) and its pooled ``output`` side by side
     (``output=None``: an empty frame of the same size in its place)."""
@@ -142,7 +161,9 @@ def _refused(x: np.ndarray, state: PoolingState, message: str) -> str:
         labels = [[f"{v:g}" for v in row] for row in x]
         body = svg.document(svg.grid(kinds, labels, role="input",
                                      title=tr("input {h} × {w}", h=x.shape[0], w=x.shape[1])),
-                            "pooling input")
+                            tr("{h} × {w} input, row by row: {values}; no output: this "
+                               "setting is not possible", h=x.shape[0], w=x.shape[1],
+                               values=svg.rows_text(labels)))
     else:
         body = _image_html(x, None, state)
     return panel(_summary(x.shape, tr("none")), note(message, "error"), body)
@@ -168,7 +189,8 @@ def render_pooling(state: PoolingState) -> PoolingView:
         notes.append(note(tr("kernel < stride: some input cells are skipped entirely."),
                           "warning"))
     if state.source == "grid":
-        body = svg.document(_grid_picture(x, output, winners, state), "pooling")
+        body = svg.document(_grid_picture(x, output, winners, state),
+                            describe(state, x.shape, output, winners))
         if winners is not None:
             notes.append(note(tr("Cells marked * won a max: only they receive a gradient."),
                               "info"))

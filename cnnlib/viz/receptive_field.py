@@ -185,6 +185,20 @@ def _rows_of(pieces, width: float = 760, gap: float = 20) -> svg.Piece:
     return svg.vstack(rows, gap)
 
 
+def describe(label: str, stack: StackView, state: ReceptiveFieldState) -> str:
+    """A stack picture's text alternative: the chosen cell, its receptive field and the cells
+    it depends on in every layer (input first), in the current language."""
+    top = stack.fields[-1]
+    text = tr("{label}: cell ({row}, {col}) of the last layer ({size} × {size}) has a {rf} × "
+              "{rf} receptive field; the cells it depends on", label=tr(label), row=state.row,
+              col=state.col, size=top.size, rf=top.rf)
+    layers = [tr("{layer}: rows {rows}, columns {cols}",
+                 layer=words(field.name, record=False) + f" {field.size}×{field.size}",
+                 rows=svg.span_text(rows), cols=svg.span_text(cols))
+              for field, (rows, cols) in zip(stack.fields, stack.seen)]
+    return text + ": " + "; ".join(layers)
+
+
 def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState) -> str:
     header = [tr("layer"), "k", "s", "p", "d", tr("size"), "rf", tr("jump"), tr("start"),
               tr("params")]
@@ -206,9 +220,7 @@ def _stack_html(label: str, layers, stack: StackView, state: ReceptiveFieldState
     else:
         grids = [_layer_grid(f, s, i == len(stack.fields) - 1)
                  for i, (f, s) in enumerate(zip(stack.fields, stack.seen))]
-        parts.append(svg.document(_rows_of(grids),
-                                  tr("{label}: receptive field of one output cell",
-                                     label=tr(label))))
+        parts.append(svg.document(_rows_of(grids), describe(label, stack, state)))
     return "".join(parts)
 
 
@@ -229,5 +241,6 @@ def render_receptive_field(state: ReceptiveFieldState) -> ReceptiveFieldView:
             if same else
             tr("Stack A sees {a} × {a} cells, stack B {b} × {b}.", a=a.fields[-1].rf,
                b=b.fields[-1].rf), "info"))
-    legend = svg.document(svg.legend(["current", "seen", "input"]), "legend")
+    kinds = ["current", "seen", "input"]
+    legend = svg.document(svg.legend(kinds), svg.legend_text(kinds))
     return ReceptiveFieldView(state, views, panel(*parts, legend))

@@ -65,6 +65,30 @@ def _labels(a: np.ndarray) -> np.ndarray:
     return np.vectorize(lambda v: f"{v:g}", otypes=[object])(a)
 
 
+def describe(state: StepperState, output: np.ndarray, step: int) -> str:
+    """The picture's text alternative: the setting, where the window is, the sum it gives and
+    the output cells computed so far, in the current language."""
+    c, h, w = np.shape(state.image)
+    k, p, s = np.shape(state.kernel)[-1], state.padding, state.stride
+    oh, ow = output.shape
+    r, col = divmod(step, ow)
+    size = (tr("{h} × {w} input", h=h, w=w) if c == 1 else
+            tr("{c}-channel {h} × {w} input", c=c, h=h, w=w))
+    text = tr("{size}, {k} × {k} kernel, stride {s}, padding {p}: output {oh} × {ow}",
+              size=size, k=k, s=s, p=p, oh=oh, ow=ow)
+    text += tr("; step {step}: the window at rows {r0}-{r1}, columns {c0}-{c1} of the padded "
+               "input gives output[{r}, {c}] = {value}", step=step, r0=r * s, r1=r * s + k - 1,
+               c0=col * s, c1=col * s + k - 1, r=r, c=col, value=f"{output[r, col]:g}")
+    if c == 1:
+        padded = np.pad(np.asarray(state.image[0]), p)
+        text += tr("; the window holds, row by row, {window}; the kernel {kernel}",
+                   window=svg.rows_text(_labels(padded[r * s:r * s + k, col * s:col * s + k])),
+                   kernel=svg.rows_text(_labels(np.asarray(state.kernel[0]))))
+    done = _labels(output).ravel()[:step + 1]
+    return text + tr("; output so far, row by row: {values}",
+                     values=svg.rows_text([done[i:i + ow] for i in range(0, step + 1, ow)]))
+
+
 def render_stepper(state: StepperState) -> StepperView:
     """Draw the window of output cell ``step``, its products and their sum."""
     image, kernel = np.array(state.image), np.array(state.kernel)
@@ -125,5 +149,5 @@ def render_stepper(state: StepperState) -> StepperView:
                              "window at rows {r0}..{r1}, columns {c0}..{c1} of the padded "
                              "input", step=step, r=r, c=col, last=oh * ow - 1, r0=r0,
                              r1=r0 + k - 1, c0=c0, c1=c0 + k - 1)] + lines),
-                 *notes, svg.document(svg.vstack(rows), "convolution step"))
+                 *notes, svg.document(svg.vstack(rows), describe(state, output, step)))
     return StepperView(state, output, (r0, c0), products, output[r, col].item(), html)

@@ -17,7 +17,7 @@ from unicodedata import east_asian_width
 
 import numpy as np
 
-from ..i18n import words
+from ..i18n import tr, words
 from .style import CELL, CELL_STYLES, FONT_FAMILY, FONT_SIZE, OKABE_ITO, TITLE_SIZE
 
 #: Grids with more cells than this along an axis are drawn as blocks, without labels.
@@ -150,6 +150,28 @@ def legend(kinds) -> Piece:
         parts.append(_text(x + 26, 12, label, FONT_SIZE - 1, "start"))
         x += 26 + 0.6 * (FONT_SIZE - 1) * columns(label) + 18
     return Piece("".join(parts), x, 24)
+
+
+def legend_text(kinds) -> str:
+    """What a :func:`legend` of these kinds says, as one sentence (its pictures' text
+    alternative): ``"legend: padding, under the kernel, current output"``."""
+    return tr("legend: {entries}", entries=", ".join(words(CELL_STYLES[kind][4], "legend")
+                                                     for kind in kinds))
+
+
+def span_text(cells) -> str:
+    """Row or column indices as a text alternative says them: ``"2-4"`` for a run, ``"0, 2,
+    4"`` otherwise (a dilated kernel), ``"2"`` for one."""
+    cells = sorted(int(c) for c in cells)
+    if len(cells) > 1 and cells == list(range(cells[0], cells[-1] + 1)):
+        return f"{cells[0]}-{cells[-1]}"
+    return ", ".join(map(str, cells))
+
+
+def rows_text(labels) -> str:
+    """The values of a grid row by row, as a text alternative reads them out: rows separated
+    by ``" / "``, the values of a row by ``", "`` (``"1, 2 / 3, 4"``)."""
+    return " / ".join(", ".join(str(v) for v in row) for row in labels)
 
 
 def _place(piece: Piece, x: float, y: float) -> str:

@@ -372,7 +372,11 @@ def _selection_html(state: TrainedNetState, sel: Selection) -> str:
                 "cell ({row}, {col}) of the convolution: the sum of filter × patch is {sum}.",
                 channel=state.channel, conv=conv, row=sel.conv_cell[0], col=sel.conv_cell[1],
                 sum=number(products))]
-    description = tr("the filter that made the chosen cell beside the patch it multiplies")
+    description = tr("filter {channel} of convolution {conv} ({c_in} × {k} × {k}) beside the "
+                     "patch it multiplies at cell ({row}, {col}); the sum of filter × patch is "
+                     "{sum}", channel=state.channel, conv=conv, c_in=c_in,
+                     k=sel.filter.shape[-1], row=sel.conv_cell[0], col=sel.conv_cell[1],
+                     sum=number(products))
     return ("<div style='margin-top:8px'>" + "<br>".join(lines) + "</div>"
             + svg.document(svg.vstack(rows, 12), description))
 
