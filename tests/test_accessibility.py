@@ -297,3 +297,64 @@ def test_feedback_pages_and_the_class_report_pass_axe(tmp_path):
             assert not any(found.values()), {n: _summary(v) for n, v in found.items() if v}
         finally:
             browser.close()
+
+
+# --- the trained-network explorer's drawing pad: mouse and keyboard -------------------------
+
+
+def test_the_drawing_pad_with_the_mouse_and_the_keyboard(jupyterlab):
+    """In JupyterLab after Run All: clear the pad, draw a vertical stroke with the mouse, and
+    the prediction changes; then paint with the arrow keys and Space only, and it changes
+    again (the kernel's pad holds the painted cells)."""
+    _need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token, _ = jupyterlab
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        try:
+            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
+            page.wait_for_selector(".jp-Notebook")
+            _accept_kernel_dialog(page)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            page.click("li.lm-MenuBar-item:has-text('Run')")
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            pad = page.locator(".cnnlib-explorer-widget canvas.cnnlib-pad").first
+            pad.wait_for()
+            explorer = page.locator(".cnnlib-explorer-widget:has(canvas.cnnlib-pad)").first
+            prediction = explorer.locator(".cnnlib-prediction").first
+            pad.scroll_into_view_if_needed()
+            explorer.get_by_role("button", name="clear").click()
+            expect(prediction).to_be_visible()
+            cleared = prediction.inner_text()
+
+            box = pad.bounding_box()                  # a vertical stroke down the middle
+            x = box["x"] + box["width"] / 2
+            page.mouse.move(x, box["y"] + box["height"] * 0.15)
+            page.mouse.down()
+            page.mouse.move(x, box["y"] + box["height"] * 0.85, steps=12)
+            page.mouse.up()
+            expect(prediction).not_to_have_text(cleared)
+            stroked = prediction.inner_text()
+
+            explorer.get_by_role("button", name="clear").click()
+            expect(prediction).to_have_text(cleared)
+            pad.focus()                               # keyboard only: a horizontal bar
+            for _ in range(5):
+                page.keyboard.press("ArrowLeft")
+            for _ in range(10):
+                page.keyboard.press("Space")
+                page.keyboard.press("ArrowRight")
+            expect(prediction).not_to_have_text(cleared)
+            assert page.evaluate("document.activeElement.classList.contains('cnnlib-pad')"), \
+                "the arrow keys moved the focus out of the pad"
+            print(f"\npad: cleared {cleared!r}; mouse stroke {stroked!r}; "
+                  f"keyboard bar {prediction.inner_text()!r}")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "pad-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
