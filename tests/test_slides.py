@@ -480,6 +480,8 @@ def test_korean_slides_fit_with_every_glyph(lecture_server):
                               "Jupyter.notebook.command_mode(); }")
                 page.keyboard.press("Alt+r")
                 page.wait_for_selector(PRESENT)
+                # stored figures decode after the slides appear: measure once they have
+                page.wait_for_function("() => [...document.images].every(i => i.complete)")
                 report.append(f"{lecture}: {_check_fit(page, lecture)}")
                 _check_glyphs(page, lecture)
                 page.goto("about:blank")       # leave before the next (no "leave page?")
