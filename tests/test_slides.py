@@ -190,7 +190,7 @@ TOO_TALL_SLIDES = {
     "ko/03_padding_and_stride.ipynb": "1.0 3.1 5.1 7.0 8.0 9.0",
     "ko/04_receptive_fields.ipynb": "1.0 2.1 4.1 4.3 5.0 6.2 7.0",
     "ko/05_pooling.ipynb": "4.1 5.1 6.0 8.0 8.1 10.0 10.2",
-    "ko/06_activations_and_initialisation.ipynb": "1.2 2.1 2.3 4.1 4.2 4.3 5.0",
+    "ko/06_activations_and_initialisation.ipynb": "1.2 2.1 2.3 4.0 4.1 4.2 4.3 5.0",
     "ko/07_batch_norm_and_dropout.ipynb": "1.4 1.6 1.7 2.0 2.2",
     "ko/08_fast_convolution.ipynb": "1.1 2.2 4.3 6.0",
     "ko/09_counting_parameters.ipynb": "6.3 6.4 8.1 9.0 10.0",
