@@ -53,6 +53,10 @@ def _release():
     return _load("release")
 
 
+#: The file that marks a folder as a student release (site/release.py's); not committed.
+MARKER: str = _release().MARKER
+
+
 def notebooks() -> list[str]:
     """The release's notebooks, as paths relative to the checkout (``notebooks/...``)."""
     here = [p.relative_to(ROOT / "notebooks").as_posix()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import numbers
 import re
 from dataclasses import replace
@@ -252,6 +253,16 @@ class Explorer(widgets.VBox):
         self._scheduled = False
         self.redraw()
 
+    @contextlib.contextmanager
+    def quietly(self):
+        """Inside ``with explorer.quietly():`` changing a control does not redraw (the caller
+        draws once afterwards, with every change made)."""
+        busy, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = busy
+
     def redraw(self) -> None:
         """Draw the current state; show refused settings as a message, never raise them."""
         self._run(self.draw)
@@ -453,13 +464,10 @@ class StackExplorer(Explorer):
         self.draw()
 
     def _select(self, index: int) -> None:
-        busy, self._busy = self._busy, True
-        try:
+        with self.quietly():
             self.layer.options = [(f"{i + 1}: {words(layer.kind, 'option')}", i)
                                   for i, layer in enumerate(self.layers)]
             self.layer.value = index
-        finally:
-            self._busy = busy
         self._editing = None
 
     def draw(self) -> None:

@@ -80,11 +80,9 @@ class TrainedNetExplorer(Explorer):
                                                   self.cursor_col.value)]))
 
     def _edit(self, action):
-        busy, self._busy = self._busy, True
-        try:
+        """Change the pad with ``action``, then draw once."""
+        with self.quietly():
             action()
-        finally:
-            self._busy = busy
         self.draw()
 
     def _cursor_moved(self, change):
@@ -96,22 +94,17 @@ class TrainedNetExplorer(Explorer):
         still shows unchanged."""
         index = self.digit.value
         if index != DRAWING and (self._loaded is None or self._loaded[0] != index):
-            self._edit_quietly(lambda: self.pad.load(self.net.x_test[index, 0]))
+            with self.quietly():
+                self.pad.load(self.net.x_test[index, 0])
             self._loaded = (index, list(self.pad.pixels))
         if self._loaded is not None and self._loaded[1] != list(self.pad.pixels):
             self._loaded = None                          # drawn on: now the student's drawing
             self._set_quietly(self.digit, DRAWING)
         return self._loaded[0] if self._loaded else None
 
-    def _edit_quietly(self, action):
-        busy, self._busy = self._busy, True
-        try:
-            action()
-        finally:
-            self._busy = busy
-
     def _set_quietly(self, control, value):
-        self._edit_quietly(lambda: setattr(control, "value", value))
+        with self.quietly():
+            control.value = value
 
     def draw(self) -> None:
         self.pad.eraser = self.eraser.value
