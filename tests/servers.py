@@ -23,6 +23,29 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+#: Debian's chromium, and how every browser test starts it (no sandbox as root in CI; no
+#: background requests, which this machine's closed network refuses).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+def need_browser(axe: bool = False) -> None:
+    """Skip (fail under CI) unless Debian's chromium and Playwright-Python are here, and, with
+    ``axe``, axe-playwright-python too."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    packages = {"playwright": "playwright"}                 # module: what pip installs
+    if axe:
+        packages["axe_playwright_python"] = "axe-playwright-python"
+    for module, package in packages.items():
+        try:
+            __import__(module)
+        except ImportError:
+            missing(f"{module} is not installed (pip install {package})")
+
+
 def free_port() -> int:
     """A TCP port of 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:

@@ -23,20 +23,21 @@ CI (tests/servers.py).
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
-from servers import missing
+from servers import CHROMIUM, need_browser
 from test_browser import (
     ARTIFACTS,
-    CHROMIUM,
     CHROMIUM_ARGS,
+    IDLE,
     ROOT,
     TIMEOUT_MS,
-    _accept_kernel_dialog,
     _explorers,
+    _new_page,
+    _open_and_run_all,
 )
 from test_browser import jupyterlab as jupyterlab  # noqa: F401 (the fixture, used by name)
+from test_class_report import hw1  # a graded homework 1, as the grader's companion has it
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -75,39 +76,31 @@ def _axe(page, context=None):
     return result.response["violations"]
 
 
+def _assert_nothing_serious(violations) -> None:
+    failing = [v for v in violations if v["impact"] in FAILING]
+    assert not failing, "axe: " + "; ".join(
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in failing)
+
+
 def _summary(violations) -> str:
     return ", ".join(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes)"
                      for v in violations) or "none"
 
 
 def test_explorers_with_axe_and_a_keyboard(jupyterlab):
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
-    try:
-        import axe_playwright_python  # noqa: F401
-    except ImportError:
-        missing("axe-playwright-python is not installed (pip install axe-playwright-python)")
+    need_browser(axe=True)
+    from playwright.sync_api import expect, sync_playwright
+
     base, token, _ = jupyterlab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
+        page = _new_page(browser)
         try:
-            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
-            page.wait_for_selector(".jp-Notebook")
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _open_and_run_all(page, base, token, "explorers.ipynb")
             explorers = _explorers(page)
             expect(explorers.first).to_be_visible()
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            page.wait_for_selector(IDLE)
             count = explorers.count()
             assert count >= 7
             for i in range(count):                 # JupyterLab renders what is scrolled to
@@ -122,10 +115,7 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
             print(f"\naxe, course output: {_summary(course)}"
                   f"\naxe, JupyterLab's own interface: "
                   f"{_summary([v for v in whole if v['id'] not in ours])}")
-            failing = [v for v in course if v["impact"] in FAILING]
-            assert not failing, "axe: " + "; ".join(
-                f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-                for v in failing)
+            _assert_nothing_serious(course)
 
             # 2. keyboard only: Tab through each explorer from its first control
             stops_per_explorer = []
@@ -176,39 +166,21 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
             browser.close()
 
 
-def _need_browser():
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        import axe_playwright_python  # noqa: F401
-        import playwright  # noqa: F401
-    except ImportError:
-        missing("playwright and axe-playwright-python are needed "
-                "(pip install playwright axe-playwright-python)")
-
-
 @pytest.mark.parametrize("name", ["03_padding_and_stride.ipynb", "04_receptive_fields.ipynb"])
 def test_course_notebook_with_axe(jupyterlab, name):
     """A course notebook after Run All: every figure and picture in the course's output has a
     text alternative, and axe finds no critical or serious violation there."""
-    _need_browser()
-    from playwright.sync_api import expect, sync_playwright
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
 
     base, token, root = jupyterlab
     shutil.copy(ROOT / "notebooks" / name, root / name)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
+        page = _new_page(browser)
         try:
-            page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
-            page.wait_for_selector(".jp-Notebook")
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _open_and_run_all(page, base, token, name)
             page.wait_for_timeout(1000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
                                    timeout=4 * TIMEOUT_MS)
@@ -224,10 +196,7 @@ def test_course_notebook_with_axe(jupyterlab, name):
             violations = _axe(page, {"include": COURSE})
             print(f"\n{name}: {len(pictures)} pictures with a text alternative; axe, course "
                   f"output: {_summary(violations)}")
-            failing = [v for v in violations if v["impact"] in FAILING]
-            assert not failing, "axe: " + "; ".join(
-                f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-                for v in failing)
+            _assert_nothing_serious(violations)
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / f"accessibility-{name}.png"), full_page=True)
             raise
@@ -238,40 +207,19 @@ def test_course_notebook_with_axe(jupyterlab, name):
 # --- the pages an instructor hands out: feedback and the class report ----------------------
 
 
-def _hw1_entry(name: str, wrong=(), missing=(), mistakes=None) -> dict:
-    from cnnlib.homework.selfcheck import HOMEWORK, HW1
-
-    mistakes = mistakes or {}
-    exercises = {ex: {"status": "wrong" if ex in wrong else "not attempted" if ex in missing
-                      else "correct", "points": 0 if ex in wrong or ex in missing else 1,
-                      "max": 1, "message": "Each filter also has one bias." if ex in wrong
-                      else "", "mistake": mistakes.get(ex, "")}
-                 for ex in HOMEWORK[HW1]}
-    return {"submission": f"{name}/hw1.ipynb", "student": name, "homework": HW1,
-            "exercises": exercises, "total": sum(e["points"] for e in exercises.values()),
-            "max": 25, "seconds": 1.5, "by_person": {"looking_back": 3}}
-
-
 def test_feedback_pages_and_the_class_report_pass_axe(tmp_path):
     """Every part of these pages is the course's: no axe violation of any impact, in English
     and in Korean; and they reflow in a 320 px wide window (WCAG 1.4.10) without sideways
     scrolling of the page."""
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
-    try:
-        import axe_playwright_python  # noqa: F401
-    except ImportError:
-        missing("axe-playwright-python is not installed (pip install axe-playwright-python)")
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+
     from cnnlib.homework.instructor import feedback, report
 
-    entries = [_hw1_entry("a"),
-               _hw1_entry("b", wrong=("conv2_params",), missing=("fc8_shape",),
+    entries = [hw1("a"),
+               hw1("b", wrong=("conv2_params",), missing=("fc8_shape",),
                           mistakes={"conv2_params": "filter-bias"}),
-               _hw1_entry("c", missing=("conv1_shape", "conv1_params"))]
+               hw1("c", missing=("conv1_shape", "conv1_params"))]
     pages = {}
     for language in ("en", "ko"):
         pages[f"feedback-{language}.html"] = feedback.page(entries[1], language)
@@ -306,29 +254,23 @@ def test_the_drawing_pad_with_the_mouse_and_the_keyboard(jupyterlab):
     """In JupyterLab after Run All: clear the pad, draw a vertical stroke with the mouse, and
     the prediction changes; then paint with the arrow keys and Space only, and it changes
     again (the kernel's pad holds the painted cells)."""
-    _need_browser()
+    need_browser(axe=True)
     from playwright.sync_api import expect, sync_playwright
 
     base, token, _ = jupyterlab
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
+        page = _new_page(browser, 1366, 900)
         try:
-            page.goto(f"{base}/lab/tree/explorers.ipynb?token={token}&reset")
-            page.wait_for_selector(".jp-Notebook")
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _open_and_run_all(page, base, token, "explorers.ipynb")
             pad = page.locator(".cnnlib-explorer-widget canvas.cnnlib-pad").first
             pad.wait_for()
             explorer = page.locator(".cnnlib-explorer-widget:has(canvas.cnnlib-pad)").first
             prediction = explorer.locator(".cnnlib-prediction").first
             pad.scroll_into_view_if_needed()
+            expect(prediction).to_contain_text("True label")     # a test digit, at first
             explorer.get_by_role("button", name="clear").click()
-            expect(prediction).to_be_visible()
+            expect(prediction).not_to_contain_text("True label")  # now the student's drawing
             cleared = prediction.inner_text()
 
             box = pad.bounding_box()                  # a vertical stroke down the middle

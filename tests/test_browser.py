@@ -34,17 +34,13 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import free_port, missing, serving
+from servers import CHROMIUM, CHROMIUM_ARGS, free_port, need_browser, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "explorers.ipynb"
 TRAINING = ROOT / "notebooks" / "11_training.ipynb"      # the training progress bar
 SERVER_CONFIG = ROOT / "lab" / "jupyter_server_config.json"    # what `make lab` installs
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 TIMEOUT_MS = 45_000
 
 pytestmark = pytest.mark.browser
@@ -92,6 +88,34 @@ def _accept_kernel_dialog(page, timeout_ms: int = 10_000) -> None:
     except Exception:  # no dialog: the kernel started by itself
         return
     accept.click()
+
+
+IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+
+
+def _new_page(browser, width: int = 1366, height: int = 768):
+    """A page of ``width`` x ``height`` CSS pixels with the suite's timeouts."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    return page
+
+
+def _run_all_cells(page) -> None:
+    """Once the kernel is idle (its dialog accepted if it asks), Run > Run All Cells."""
+    _accept_kernel_dialog(page)
+    page.wait_for_selector(IDLE)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def _open_and_run_all(page, base: str, token: str, notebook: str) -> None:
+    """Open ``notebook`` in JupyterLab (no saved layout) and run all its cells."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
+    page.wait_for_selector(".jp-Notebook")
+    _run_all_cells(page)
 
 
 EXPLORERS = 8                     # explorer cells in explorers.ipynb, in this order
@@ -224,12 +248,9 @@ def _shown_total(page) -> int:
 
 
 def test_explorers_in_jupyterlab(jupyterlab):
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
+    need_browser()
+    from playwright.sync_api import expect, sync_playwright
+
     from cnnlib.models import alexnet
     from cnnlib.summary import summary
 
@@ -237,9 +258,7 @@ def test_explorers_in_jupyterlab(jupyterlab):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
-        expect.set_options(timeout=TIMEOUT_MS)
+        page = _new_page(browser)
         try:
             # 1. before anything runs: a picture in every explorer output, no Python repr
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}&reset")
@@ -257,17 +276,14 @@ def test_explorers_in_jupyterlab(jupyterlab):
             page.screenshot(path=str(ARTIFACTS / "explorers-before-run-1366x768.png"))
 
             # 2. run everything at 1366x768 with the file browser open
-            _accept_kernel_dialog(page)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
             if not page.locator("#filebrowser").is_visible():
                 page.click("li.lm-TabBar-tab[data-id='filebrowser']")
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            _run_all_cells(page)
             expect(_explorers(page)).to_have_count(EXPLORERS)
             summary_line = page.locator(".cnnlib-summary").first
             summary_line.scroll_into_view_if_needed()
             expect(summary_line).to_contain_text("input 7 × 7 → output 5 × 5")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            page.wait_for_selector(IDLE)
             _check_layout(page, "1366x768, file browser open")
             _show(page, _explorers(page).nth(2))
             page.screenshot(path=str(ARTIFACTS / "explorers-1366x768-filebrowser.png"))

@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 import pytest
-from servers import free_port, missing, serving
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _accept_kernel_dialog
+from servers import CHROMIUM, free_port, missing, need_browser, serving
+from test_browser import ARTIFACTS, CHROMIUM_ARGS, IDLE, _run_all_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "hub" / "demo"))
@@ -68,8 +68,7 @@ def _run(*args: str, cwd: Path) -> str:
 def hub(tmp_path):
     if not demo.PROXY.exists():
         missing(f"{demo.PROXY} not found (make hub, or npm ci --prefix hub)")
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    need_browser()
     if not shutil.which("git"):
         missing("git not found")
     started = time.monotonic()
@@ -99,11 +98,8 @@ def _open_link(page, hub, path: str) -> None:
     page.wait_for_selector(".jp-Notebook")
 
 
-def _run_03_and_move_a_slider(page, expect) -> None:
-    _accept_kernel_dialog(page)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+def _run_03_and_move_a_slider(page) -> None:
+    _run_all_cells(page)
     explorer = page.locator(".cnnlib-explorer-widget").first
     explorer.wait_for()
     explorer.scroll_into_view_if_needed()
@@ -113,7 +109,7 @@ def _run_03_and_move_a_slider(page, expect) -> None:
     page.keyboard.press("ArrowRight")
     page.wait_for_function("([el, old]) => el.innerHTML !== old",
                            arg=[view.element_handle(), before])
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    page.wait_for_selector(IDLE)
 
 
 def _fill_homework(page, answers) -> None:
@@ -138,10 +134,8 @@ def _saved_answers(hub, login: str) -> str:
 
 
 def test_a_class_on_the_hub(hub, tmp_path):
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
+    from playwright.sync_api import expect, sync_playwright  # need_browser() in the fixture
+
     expect.set_options(timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     answers = _answers()
@@ -163,7 +157,7 @@ def test_a_class_on_the_hub(hub, tmp_path):
                     timings[f"{login}: nbgitpuller link (clone) to notebook"] = \
                         time.monotonic() - mark
                     mark = time.monotonic()
-                    _run_03_and_move_a_slider(page, expect)
+                    _run_03_and_move_a_slider(page)
                     timings[f"{login}: run notebook 03 + move a slider"] = time.monotonic() - mark
                     mark = time.monotonic()
                     _open_link(page, hub, HW1)

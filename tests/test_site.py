@@ -27,15 +27,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from servers import missing
+from servers import CHROMIUM, CHROMIUM_ARGS, missing, need_browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_site-offline"
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 KERNEL_TIMEOUT_MS = 180_000      # Pyodide starts in 10-50 s here; generous for a loaded box
 RUN_TIMEOUT_MS = 240_000         # notebook 11 trains a small CNN
 NOTEBOOKS = ["00_index.ipynb", "02_convolution.ipynb", "03_padding_and_stride.ipynb",
@@ -78,12 +74,9 @@ def site_url():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from servers import free_port, missing, serving
+from servers import CHROMIUM, CHROMIUM_ARGS, free_port, missing, need_browser, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -46,10 +46,6 @@ LECTURES = [p.relative_to(NOTEBOOKS_DIR).as_posix()
 LECTURE_VENV = ROOT / ".venv-lecture"
 CACHE = ROOT / "build" / "slides-cache"          # lecture/export_slides.py's npm tarballs
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 TIMEOUT_MS = 60_000
 MAX_STEPS = 120                   # Space presses before giving up finding an explorer's slide
 LOCAL_SCHEMES = {"data", "blob", "about"}   # never leave the page
@@ -313,12 +309,9 @@ def _check_glyphs(page, lecture: str) -> None:
 
 @pytest.mark.parametrize("lecture", LECTURES)
 def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
 
     notebook = NOTEBOOKS_DIR / lecture
     name = lecture.replace("/", "-").removesuffix(".ipynb")
@@ -453,12 +446,9 @@ def test_korean_slides_fit_with_every_glyph(lecture_server):
     (no cell runs: the explorers show their still pictures): every slide fits 1024 x 768 (or
     is listed in TOO_TALL) and every Hangul syllable on it has a glyph. One browser page opens
     the lectures in turn."""
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed (pip install playwright)")
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
     assert len(KOREAN_LECTURES) == len(LECTURES) - 2, KOREAN_LECTURES
 
     base, token = lecture_server
