@@ -12,7 +12,8 @@ Notebook with RISE and the JupyterLite site (``tests/test_latency.py``):
    sent after it; the last message received before the picture changed; the picture's change
    (a DOM mutation under the explorer's view); the end of the next frame (the picture painted).
    After every press it checks that the picture differs from the one before;
-3. :data:`KERNEL_TIMER` (run in the kernel through the front end's own ``execute``) times every
+3. :data:`KERNEL_TIMER` (run in the kernel through the front end's own ``execute``; the times
+   come back in the reply, :data:`KERNEL_READ`) times every
    explorer draw inside the kernel (``Explorer._run``: the picture computed and its new value
    sent), so that kernel time, round trip and the page's own work can be told apart;
 4. Chromium's own counters (``Performance.getMetrics`` over CDP: script, style, layout time)
@@ -24,6 +25,7 @@ printed with them.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 from dataclasses import dataclass, field
@@ -120,8 +122,9 @@ PICTURE_JS = """
 }
 """
 
-#: Python run in the kernel before the presses: times every explorer draw.
+#: Python run in the kernel before the presses: times every explorer draw from now on.
 KERNEL_TIMER = """
+import json as _json
 import time as _time
 import cnnlib.widgets.base as _base
 if not hasattr(_base, "_draw_ms"):
@@ -133,43 +136,57 @@ if not hasattr(_base, "_draw_ms"):
         finally:
             _base._draw_ms.append((_time.perf_counter() - start) * 1000)
     _base.Explorer._run = _timed_run
+    def _take_draws():
+        taken = _json.dumps(_base._draw_ms)
+        _base._draw_ms.clear()
+        return taken
+    _base._take_draws = _take_draws
 _base._draw_ms.clear()
 """
-#: Python that prints the draw times since the last call as JSON, and forgets them.
-KERNEL_READ = """
-import json as _json
-import cnnlib.widgets.base as _base
-print(_json.dumps(_base._draw_ms)); _base._draw_ms.clear()
-"""
+#: An expression whose value is the draw times since the last call, as JSON (they are
+#: forgotten); it comes back in the reply itself (``user_expressions``), not as printed text.
+KERNEL_READ = "__import__('cnnlib.widgets.base', fromlist=['_'])._take_draws()"
 
-#: How a JupyterLab-based page (JupyterLab, JupyterLite) runs code in the notebook's kernel;
-#: returns what it printed.
+#: How a JupyterLab-based page (JupyterLab, JupyterLite) runs ``code`` in the notebook's kernel
+#: and then evaluates ``expression``; returns the expression's ``text/plain`` (or the error).
 LAB_EXECUTE_JS = """
-async (code) => {
+async ([code, expression]) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, store_history: false});
+  const future = kernel.requestExecute({code, store_history: false,
+                                        user_expressions: {value: expression}});
+  const reply = await future.done;
+  if (reply.content.status !== 'ok') return `${reply.content.ename}: ${reply.content.evalue}`;
+  const value = (reply.content.user_expressions || {}).value;
+  if (value) {
+    return value.status === 'ok' ? value.data['text/plain'] : `${value.ename}: ${value.evalue}`;
+  }
+  // JupyterLite's Pyodide kernel leaves user_expressions out: print the value instead (its
+  // output comes before the reply there: one worker, in order)
+  const printing = kernel.requestExecute({code: `print(repr(${expression}))`,
+                                          store_history: false});
   let out = '';
-  future.onIOPub = (msg) => {
+  printing.onIOPub = (msg) => {
     if (msg.header.msg_type === 'stream') out += msg.content.text;
     if (msg.header.msg_type === 'error') out += `${msg.content.ename}: ${msg.content.evalue}`;
   };
-  await future.done;
-  return out;
+  await printing.done;
+  return out.trim();
 }
 """
 #: The same in the classic Notebook (RISE's page).
 CLASSIC_EXECUTE_JS = """
-(code) => new Promise((resolve) => {
-  let out = '';
-  Jupyter.notebook.kernel.execute(code, {
-    iopub: {output: (msg) => {
-      if (msg.header.msg_type === 'stream') out += msg.content.text;
-      if (msg.header.msg_type === 'error') out += `${msg.content.ename}: ${msg.content.evalue}`;
-    }},
-    shell: {reply: () => setTimeout(() => resolve(out), 50)},
-  }, {silent: false, store_history: false});
+([code, expression]) => new Promise((resolve) => {
+  Jupyter.notebook.kernel.execute(code, {shell: {reply: (reply) => {
+    if (reply.content.status !== 'ok') {
+      resolve(`${reply.content.ename}: ${reply.content.evalue}`);
+      return;
+    }
+    const value = reply.content.user_expressions.value;
+    resolve(value.status === 'ok' ? value.data['text/plain'] : `${value.ename}: ${value.evalue}`);
+  }}}, {silent: false, store_history: false, user_expressions: {value: expression}});
 })
 """
+
 
 def expose_lite_app(page) -> None:
     """Let :data:`LAB_EXECUTE_JS` reach JupyterLite's app: every ``jupyter-lite.json`` the
@@ -263,7 +280,7 @@ def measure(page, explorer, name: str, execute_js: str | None = None, cdp=None,
         view = view.locator("img.widget-image").first
     view = view.element_handle()
     if execute_js:
-        page.evaluate(execute_js, KERNEL_TIMER)
+        page.evaluate(execute_js, [KERNEL_TIMER, "None"])
     handle = explorer.locator(".noUi-handle").first
     page.evaluate(LATENCY_JS, view)
     handle.focus()
@@ -282,7 +299,14 @@ def measure(page, explorer, name: str, execute_js: str | None = None, cdp=None,
     spent = {k: (v - counted[k]) * 1000 / presses
              for k, v in _counters(cdp).items()} if cdp else {}
     found = page.evaluate("window.__latency.stop()")
-    kernel = json.loads(page.evaluate(execute_js, KERNEL_READ)) if execute_js else []
+    kernel = []
+    if execute_js:
+        taken = page.evaluate(execute_js, ["", KERNEL_READ])
+        try:
+            kernel = json.loads(ast.literal_eval(taken))
+        except (ValueError, SyntaxError) as error:
+            raise AssertionError(f"{name}: the kernel's draw times could not be read: "
+                                 f"{taken!r}") from error
 
     def parts(start, end):
         return [p[end] - p[start] for p in found if start in p and end in p]
