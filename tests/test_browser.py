@@ -9,8 +9,9 @@ One JupyterLab, one browser, notebooks/explorers.ipynb:
 2. Run All at 1366x768 with the file browser open, then at 1024x768 and 150 % zoom (a CSS
    viewport of 683x512 at device scale 1.5, which is what browser zoom does): every slider
    track has a width and every control lies inside the viewport;
-3. each explorer's first slider moved with the keyboard: the picture changes, and the time
-   from key press to new picture is printed (reported, never asserted);
+3. each explorer's first slider moved with the keyboard: the picture changes at every press,
+   and the time from key press to new picture, split into its parts, is printed (reported,
+   never asserted; ``tests/latency.py``);
 4. the layer-stack table's total equals ``cnnlib.summary`` of ``cnnlib.models.alexnet``;
 5. saved (Ctrl+S) after the run, with the course's server settings (lab/): the file keeps every
    explorer's static picture and no widget view, so it opens again as in 1.
@@ -27,13 +28,13 @@ import os
 import re
 import secrets
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from latency import LAB_EXECUTE_JS, MESSAGES_JS, measure, table
 from servers import CHROMIUM, CHROMIUM_ARGS, free_port, need_browser, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +74,8 @@ def jupyterlab(tmp_path):
                "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               "--LabApp.extension_manager=readonly", "--allow-root"]
+               "--LabApp.extension_manager=readonly", "--allow-root",
+               "--LabApp.expose_app_in_browser=True"]     # tests/latency.py runs code with it
     base = f"http://127.0.0.1:{port}"
     with serving(command, env, tmp_path / "jupyterlab.log", f"{base}/api/status?token={token}",
                  "JupyterLab", 40):
@@ -121,27 +123,6 @@ def _open_and_run_all(page, base: str, token: str, notebook: str) -> None:
 EXPLORERS = 8                     # explorer cells in explorers.ipynb, in this order
 NAMES = ["output size", "receptive field", "stepper", "pooling", "activations", "batch norm",
          "layer stack", "trained network"]
-PRESSES = 8                       # key presses per explorer for the latency figures
-
-#: Runs in the page: time from a key press on a slider to the next change of the picture.
-LATENCY_JS = """
-(view) => {
-  const times = [];
-  let start = null;
-  const onKey = () => { start = performance.now(); };
-  document.addEventListener('keydown', onKey, true);
-  const observer = new MutationObserver(() => {
-    if (start !== null) { times.push(performance.now() - start); start = null; }
-  });
-  observer.observe(view, {subtree: true, childList: true, characterData: true,
-                          attributes: true});
-  window.__latency = {times, stop: () => {
-    observer.disconnect();
-    document.removeEventListener('keydown', onKey, true);
-    return times;
-  }};
-}
-"""
 
 
 def _explorers(page):
@@ -205,24 +186,6 @@ def _text_overflow(page) -> dict:
     return {"width": widest, "column": right - panel["x"], "outside": outside}
 
 
-def _measure_latency(page, index: int) -> list[float]:
-    """Press ArrowRight / ArrowLeft on the explorer's first slider; ms until the picture
-    changed, per press (a press that changes nothing is not counted)."""
-    explorer = _explorers(page).nth(index)
-    explorer.scroll_into_view_if_needed()
-    view = explorer.locator(".cnnlib-view").first
-    if view.locator("img.widget-image").count():    # a matplotlib explorer: its image widget
-        view = view.locator("img.widget-image").first
-    handle = explorer.locator(".noUi-handle").first
-    page.evaluate(LATENCY_JS, view.element_handle())
-    handle.focus()
-    for n in range(PRESSES):
-        page.keyboard.press("ArrowRight" if n % 2 == 0 else "ArrowLeft")
-        page.wait_for_function("n => window.__latency.times.length > n", arg=n,
-                               timeout=10_000)
-    return page.evaluate("window.__latency.stop()")
-
-
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -259,6 +222,7 @@ def test_explorers_in_jupyterlab(jupyterlab):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = _new_page(browser)
+        page.add_init_script(MESSAGES_JS)        # message times, for the latency figures
         try:
             # 1. before anything runs: a picture in every explorer output, no Python repr
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}&reset")
@@ -293,12 +257,11 @@ def test_explorers_in_jupyterlab(jupyterlab):
             handle.focus()
             page.keyboard.press("ArrowRight")                   # input height 7 -> 8
             expect(summary_line).to_contain_text("input 8 × 7 → output 6 × 5")
-            report = []
-            for i, name in enumerate(NAMES):
-                times = sorted(_measure_latency(page, i))
-                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-                report.append(f"{name}: median {statistics.median(times):.0f} ms, "
-                              f"p95 {p95:.0f} ms ({len(times)} presses)")
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            rows = [measure(page, _explorers(page).nth(i), name, LAB_EXECUTE_JS, cdp)
+                    for i, name in enumerate(NAMES)]
+            print(table("JupyterLab", rows))
             # a burst of moves (a fast drag): the kernel draws the latest only, so the
             # picture settles soon after the last key press
             ex = _explorers(page).first
@@ -313,9 +276,8 @@ def test_explorers_in_jupyterlab(jupyterlab):
                 "     .includes('input 16 × 7')",
                 arg=ex.element_handle(), polling="raf")
             settled = page.evaluate("performance.now()")
-            report.append(f"8 rapid presses on output size: sent in {pressed - start:.0f} ms, "
-                          f"picture settled {settled - pressed:.0f} ms after the last")
-            print("\nkey press -> picture in Chromium:\n  " + "\n  ".join(report))
+            print(f"8 rapid presses on output size: sent in {pressed - start:.0f} ms, "
+                  f"picture settled {settled - pressed:.0f} ms after the last")
 
             # 4. the layer stack's preset is torchvision's AlexNet, counted by cnnlib.summary
             model = alexnet()

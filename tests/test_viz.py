@@ -434,6 +434,29 @@ def test_batch_norm_figure_draws():
     assert len(figure.mean_line.get_xdata()) == 41
 
 
+def test_figure_png_has_the_canvas_pixels():
+    """An explorer's picture is sent as RGB PNG (less to encode) with exactly the pixels
+    matplotlib drew; a figure with see-through parts keeps its alpha channel."""
+    import io
+
+    from PIL import Image
+
+    figure = BatchNormFigure()
+    figure.update(BatchNormState(steps=40))
+    picture = Image.open(io.BytesIO(figure.image()))
+    drawn = np.asarray(figure.figure.canvas.buffer_rgba())
+    assert picture.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(picture), drawn[..., :3])
+    figure.figure.patch.set_alpha(0.0)
+    for ax in figure.figure.axes:
+        ax.patch.set_alpha(0.0)
+    figure.invalidate()
+    picture = Image.open(io.BytesIO(figure.image()))
+    drawn = np.asarray(figure.figure.canvas.buffer_rgba())
+    assert picture.mode == "RGBA" and drawn[..., 3].min() < 255
+    np.testing.assert_array_equal(np.asarray(picture), drawn)
+
+
 # --- layer stack ---------------------------------------------------------------------------
 
 from cnnlib.viz.layer_stack import (  # noqa: E402

@@ -79,7 +79,10 @@ class BlitFigure:
         """The current picture as PNG (or JPEG) bytes for ``ipywidgets.Image``.
 
         PNG keeps lines and text crisp; encoding it takes ~20 ms here. JPEG (quality 92, no
-        chroma subsampling) takes ~2 ms and looks nearly the same.
+        chroma subsampling) takes ~2 ms and looks nearly the same. An opaque figure (every
+        explorer's) goes out as RGB PNG, the same pixels as RGBA: a fifth less to encode (the
+        larger part of a figure explorer's update, 8 of 15 ms in JupyterLite's Pyodide) and
+        a tenth fewer bytes.
         """
         from PIL import Image
 
@@ -88,6 +91,8 @@ class BlitFigure:
         picture = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
         buffer = io.BytesIO()
         if fmt == "png":
+            if picture.getchannel("A").getextrema()[0] == 255:      # opaque: drop alpha
+                picture = picture.convert("RGB")
             picture.save(buffer, "png", compress_level=1)
         else:
             picture.convert("RGB").save(buffer, "jpeg", quality=92, subsampling=0)

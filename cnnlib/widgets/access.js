@@ -1,7 +1,8 @@
 // What ipywidgets leaves out for keyboard and screen-reader users, added to one explorer's
 // controls in the browser (cnnlib/widgets/access.py explains why each is needed):
 // names for slider handles, read-outs and Play buttons; disabled sliders out of the Tab order;
-// drop-downs whose arrow keys the notebook does not take; a polite live region that says the
+// drop-downs whose arrow keys the notebook does not take; slider and drop-down keys kept from
+// the slideshow; a polite live region that says the
 // explorer's new state and its refusals.
 
 const HIDDEN = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;" +
@@ -49,6 +50,22 @@ function nameControls(root, words) {
   }
 }
 
+// The keys a focused slider handle or drop-down uses stay with it: they do not bubble up to
+// the page, where RISE's slideshow (reveal.js listens on the document) would turn the slide.
+const CONTROL_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+                              "PageUp", "PageDown"]);
+const keeping = new WeakSet();
+
+function keepControlKeys(root) {
+  if (keeping.has(root)) return;
+  keeping.add(root);
+  root.addEventListener("keydown", (event) => {
+    if (CONTROL_KEYS.has(event.key) && event.target.matches(".noUi-handle, select")) {
+      event.stopPropagation();
+    }
+  });
+}
+
 function describeImages(root, text) {
   // a figure explorer's picture is an ipywidgets Image, which has no alt: it gets the
   // explorer's description (its caption's numbers)
@@ -85,6 +102,7 @@ function render({ model, el }) {
   const attach = () => {
     root = el.closest(".cnnlib-explorer-widget");
     if (root) {
+      keepControlKeys(root);
       fix();
       say();
     } else if (tries++ < 200) {
