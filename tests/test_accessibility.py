@@ -16,6 +16,10 @@ On notebooks 03 and 04 (course notebooks with figures and pictures) after Run Al
 the course's output, no critical or serious violation (before every figure had an alt, both
 failed image-alt).
 
+The static slides of lecture 03, English and Korean (``make slides-html``), at 1024 x 768:
+axe-core on the title slide and every slide with course output, no critical or serious
+violation.
+
 Skipped locally when chromium, playwright or axe-playwright-python is missing; a failure under
 CI (tests/servers.py).
 """
@@ -23,6 +27,8 @@ CI (tests/servers.py).
 from __future__ import annotations
 
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from servers import CHROMIUM, need_browser
@@ -297,6 +303,77 @@ def test_the_drawing_pad_with_the_mouse_and_the_keyboard(jupyterlab):
                   f"keyboard bar {prediction.inner_text()!r}")
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "pad-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+# --- the static slides (make slides-html): what students get after class -------------------
+
+#: Per slide of a static export: its "h.v" and whether the course's output on it is of a kind
+#: axe should see (an explorer's still picture, a sideways-scrolling box, a figure).
+STATIC_SLIDES_JS = """
+() => Reveal.getSlides().map(s => {
+  const i = Reveal.getIndices(s);
+  return {h: i.h, v: i.v || 0,
+          output: !!s.querySelector('.cnnlib-static, .cnnlib-scroll, .cnnlib-explorer, img')};
+})
+"""
+
+
+def _axe_here(page):
+    """axe on the page as it is now, injected once per page (faster than :func:`_axe` when a
+    page is checked many times)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(Axe().axe_script)
+    return page.evaluate("options => axe.run(document, options).then(r => r.violations)",
+                         {"runOnly": {"type": "tag", "values": WCAG},
+                          "resultTypes": ["violations"]})
+
+
+@pytest.mark.parametrize("lecture", ["03_padding_and_stride.ipynb",
+                                     "ko/03_padding_and_stride.ipynb"])
+def test_static_slides_with_axe(tmp_path, lecture):
+    """``make slides-html``'s page of a lecture, at 1024 x 768: axe on the title slide and on
+    every slide with course output (explorer stills, tables, figures), all fragments shown:
+    no critical or serious violation (the whole page is the course's). Before: the slide
+    number at 2.84:1 on every slide and the explorer still's scroll box out of Tab's reach."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_slides import LECTURE_VENV, _lecture_jupyter
+
+    _lecture_jupyter()
+    output = tmp_path / "slides"
+    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
+                          "--output", str(output), str(ROOT / "notebooks" / lecture)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = output / f"{Path(lecture).stem}.slides.html"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1024, 768)
+        try:
+            page.goto(html.as_uri())
+            page.wait_for_selector(".reveal.ready")
+            page.evaluate("() => new Promise(done => require(['assets/reveal.js/dist/reveal.js'],"
+                          " R => { window.Reveal = R; done(); }))")
+            slides = page.evaluate(STATIC_SLIDES_JS)
+            checked = [s for k, s in enumerate(slides) if k == 0 or s["output"]]
+            found = {}
+            for slide in checked:
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [slide["h"], slide["v"]])
+                for v in _axe_here(page):
+                    found.setdefault((v["id"], v["impact"]), []).append(
+                        f"{slide['h']}.{slide['v']} {[n['target'] for n in v['nodes'][:2]]}")
+            print(f"\nstatic slides {lecture}: axe on {len(checked)} of {len(slides)} slides: "
+                  + (", ".join(f"{k[0]} ({k[1]}, {len(s)} slides)" for k, s in found.items())
+                     or "none"))
+            failing = {k: s for k, s in found.items() if k[1] in FAILING}
+            assert not failing, failing
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / f"accessibility-static-{Path(lecture).stem}.png"))
             raise
         finally:
             browser.close()
