@@ -16,6 +16,11 @@ On notebooks 03 and 04 (course notebooks with figures and pictures) after Run Al
 the course's output, no critical or serious violation (before every figure had an alt, both
 failed image-alt).
 
+Lecture 03 live in the classic Notebook + RISE (``make lecture``): axe-core on the title slide
+and the explorer's slide (course output fails, the rest is printed), then the explorer by
+keyboard alone: a slider's arrow keys, a drop-down's ArrowDown, a tick box's Space change it
+while the slideshow stays on its slide (before, reveal.js took the arrow keys).
+
 The static slides of lecture 03, English and Korean (``make slides-html``), at 1024 x 768:
 axe-core on the title slide and every slide with course output, no critical or serious
 violation.
@@ -44,6 +49,7 @@ from test_browser import (
 )
 from test_browser import jupyterlab as jupyterlab  # noqa: F401 (the fixture, used by name)
 from test_class_report import hw1  # a graded homework 1, as the grader's companion has it
+from test_slides import lecture_server as lecture_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -374,6 +380,110 @@ def test_static_slides_with_axe(tmp_path, lecture):
             assert not failing, failing
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / f"accessibility-static-{Path(lecture).stem}.png"))
+            raise
+        finally:
+            browser.close()
+
+
+# --- the lecture: classic Notebook + RISE (make lecture) -----------------------------------
+
+#: What the course puts on a RISE slide (the rest is the Notebook's and reveal.js's).
+RISE_COURSE = [[".reveal .slides .output_area"], [".reveal .slides .text_cell_render"]]
+
+
+def _keys_in_explorer(page, explorer, on_slide, where: str) -> list[str]:
+    """Keyboard only, in the first explorer on screen: ArrowRight on its first slider's handle
+    changes the picture; Tab reaches the "padding" drop-down, ArrowDown changes it; Tab
+    reaches the "transposed view" tick box, Space ticks it. The focus stays in the explorer and
+    ``on_slide()`` (the slide, or the cell) stays the same. Returns the stops Tab passed."""
+    from playwright.sync_api import expect
+
+    view = explorer.locator(".cnnlib-view").first
+    live = explorer.locator(".cnnlib-live")
+    expect(live).to_have_count(1)
+    where_before = on_slide()
+    handle = explorer.locator(".noUi-handle").first
+    handle.focus()
+    before = view.inner_html()
+    picture = view.element_handle()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)                   # a slide change would be done by now
+    assert on_slide() == where_before, f"{where}: ArrowRight on a slider left the slide"
+    page.wait_for_function("([el, old]) => el.innerHTML !== old", arg=[picture, before],
+                           timeout=30_000)
+    stops = []
+    for kind, key in (("SELECT", "ArrowDown"), ("INPUT", "Space")):
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            info = page.evaluate(FOCUSED_JS)
+            assert info["explorer"] >= 0, f"{where}: Tab left the explorer before a {kind}"
+            assert info["name"].strip(), f"{where}: a stop without a name {info}"
+            stops.append(info["name"])
+            if info["tag"].upper() == kind:
+                break
+        else:
+            raise AssertionError(f"{where}: Tab never reached a {kind}: {stops}")
+        state = page.evaluate("() => [document.activeElement.value, "
+                              "document.activeElement.checked]")
+        before = live.text_content()
+        page.keyboard.press(key)
+        if kind == "SELECT":     # the tick box may change nothing said (a refusal stays)
+            expect(live).not_to_have_text(before, timeout=30_000)
+        assert page.evaluate("() => [document.activeElement.value, "
+                             "document.activeElement.checked]") != state, f"{where}: {key}"
+        assert page.evaluate("() => document.activeElement.tagName") == kind, \
+            f"{where}: {key} moved the focus off the {kind}"
+        assert on_slide() == where_before, f"{where}: {key} on a {kind} left the slide"
+    return stops
+
+
+def test_live_slides_with_axe_and_a_keyboard(lecture_server):
+    """Lecture 03 in the classic Notebook + RISE (what ``make lecture`` serves), all cells run,
+    in the slideshow at 1024 x 768: axe on the title slide and the explorer's slide finds no
+    critical or serious violation in the course's output (the Notebook's and reveal.js's own
+    are printed); then the explorer works by keyboard alone and the slideshow stays put."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_slides import ALL_RUN_JS, ERRORS_JS, EXPLORER_SLIDES_JS, PRESENT, _open_menu
+
+    base, token = lecture_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1024, 768)
+        try:
+            page.goto(f"{base}/notebooks/03_padding_and_stride.ipynb?token={token}")
+            page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
+                                   "Jupyter.notebook.kernel && "
+                                   "Jupyter.notebook.kernel.is_connected()")
+            _open_menu(page, "#celllink", "#run_all_cells")
+            page.click("#run_all_cells")
+            page.wait_for_function(ALL_RUN_JS, timeout=180_000)
+            assert page.evaluate(ERRORS_JS) == []
+            page.evaluate("() => { Jupyter.notebook.select(0); Jupyter.notebook.command_mode(); }")
+            page.keyboard.press("Alt+r")
+            page.wait_for_selector(PRESENT)
+            found = {}
+            h, v = page.evaluate(EXPLORER_SLIDES_JS)[0]
+            for slide in ([0, 0], [h, v]):
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", slide)
+                page.wait_for_timeout(300)
+                course = _axe(page, {"include": RISE_COURSE})
+                whole = _axe(page)
+                ours = {x["id"] for x in course}
+                found[f"{slide[0]}.{slide[1]}"] = (course,
+                                                   [x for x in whole if x["id"] not in ours])
+            print("\nRISE, lecture 03: " + "; ".join(
+                f"slide {k}: course output {_summary(c)}, Notebook/reveal.js {_summary(o)}"
+                for k, (c, o) in found.items()))
+            for course, _ in found.values():
+                _assert_nothing_serious(course)
+            explorer = page.locator(f"{PRESENT} .cnnlib-explorer-widget").first
+            stops = _keys_in_explorer(page, explorer,
+                                      lambda: page.evaluate("() => Reveal.getIndices()"),
+                                      "RISE")
+            print(f"RISE keyboard: {len(stops)} Tab stops from the first slider to the tick box")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "accessibility-rise-failure.png"))
             raise
         finally:
             browser.close()
