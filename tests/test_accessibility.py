@@ -49,6 +49,7 @@ from test_browser import (
 )
 from test_browser import jupyterlab as jupyterlab  # noqa: F401 (the fixture, used by name)
 from test_class_report import hw1  # a graded homework 1, as the grader's companion has it
+from test_site import site_url as site_url  # noqa: F401 (the fixture)
 from test_slides import lecture_server as lecture_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -484,6 +485,61 @@ def test_live_slides_with_axe_and_a_keyboard(lecture_server):
             print(f"RISE keyboard: {len(stops)} Tab stops from the first slider to the tick box")
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "accessibility-rise-failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+# --- the JupyterLite site (make site-offline) ----------------------------------------------
+
+#: The index of JupyterLab's active cell (a key the notebook took would move it).
+ACTIVE_CELL_JS = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+        .findIndex(c => c.classList.contains('jp-mod-active'))
+"""
+
+
+def test_site_with_axe_and_a_keyboard(site_url):
+    """The JupyterLite site offline: axe on the course map (00, stored outputs) and on
+    notebook 03 after Run All finds no critical or serious violation in the course's output
+    (JupyterLite's own is printed); then 03's explorer works by keyboard alone (slider,
+    drop-down, tick box), the focus staying in it and the active cell unchanged."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_site import _kernel_ready, _run_all
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1366, 900)
+        try:
+            found = {}
+            for notebook in ("00_index.ipynb", "03_padding_and_stride.ipynb"):
+                _kernel_ready(page, f"{site_url}/lab/index.html?path={notebook}")
+                page.wait_for_selector(".jp-OutputArea-output", state="attached")
+                if notebook.startswith("03"):
+                    _run_all(page)
+                    page.locator(".cnnlib-explorer-widget .cnnlib-live").first.wait_for(
+                        state="attached")
+                cells = page.locator(".jp-Notebook .jp-Cell")
+                for i in range(cells.count()):
+                    cells.nth(i).scroll_into_view_if_needed()
+                course = _axe(page, {"include": COURSE})
+                ours = {v["id"] for v in course}
+                found[notebook] = (course, [v for v in _axe(page) if v["id"] not in ours])
+            print("\nJupyterLite site: " + "; ".join(
+                f"{k}: course output {_summary(c)}, JupyterLite {_summary(o)}"
+                for k, (c, o) in found.items()))
+            for course, _ in found.values():
+                _assert_nothing_serious(course)
+            explorer = page.locator(".cnnlib-explorer-widget").first
+            explorer.scroll_into_view_if_needed()
+            explorer.locator(".noUi-handle").first.click()      # the cell becomes active
+            stops = _keys_in_explorer(page, explorer, lambda: page.evaluate(ACTIVE_CELL_JS),
+                                      "JupyterLite")
+            print(f"JupyterLite keyboard: {len(stops)} Tab stops from the first slider to the "
+                  "tick box")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "accessibility-site-failure.png"))
             raise
         finally:
             browser.close()
