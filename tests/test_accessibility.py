@@ -25,6 +25,10 @@ The static slides of lecture 03, English and Korean (``make slides-html``), at 1
 axe-core on the title slide and every slide with course output, no critical or serious
 violation.
 
+Every other course notebook, English and Korean (26), opened untrusted in JupyterLab with its
+stored outputs, as a student first sees it: axe-core on the course's output, no critical or
+serious violation.
+
 Skipped locally when chromium, playwright or axe-playwright-python is missing; a failure under
 CI (tests/servers.py).
 """
@@ -543,3 +547,60 @@ def test_site_with_axe_and_a_keyboard(site_url):
             raise
         finally:
             browser.close()
+
+
+# --- every other course notebook, as a student first sees it (stored outputs) --------------
+
+#: Every course notebook, English and Korean, but those run above (their outputs after Run
+#: All are checked there), as paths under notebooks/.
+STORED = [p.relative_to(ROOT / "notebooks").as_posix()
+          for p in sorted([*(ROOT / "notebooks").glob("[01][0-9]_*.ipynb"),
+                           *(ROOT / "notebooks" / "ko").glob("*.ipynb")])
+          if p.name not in ("03_padding_and_stride.ipynb", "04_receptive_fields.ipynb")
+          or p.parent.name == "ko"]
+
+
+def test_every_course_notebook_as_stored_with_axe(jupyterlab):
+    """Each course notebook (English and Korean) opened in JupyterLab as a student first sees
+    it, untrusted, with its stored outputs (explorer stills, figures, tables), scrolled through
+    so that every cell renders: axe finds no critical or serious violation in the course's
+    output. One page opens the notebooks in turn; each one's kernel is shut down after."""
+    need_browser(axe=True)
+    import json
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    base, token, root = jupyterlab
+    for name in STORED:
+        (root / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / "notebooks" / name, root / name)
+    found = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser)
+        name = STORED[0]
+        try:
+            for name in STORED:
+                page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+                page.wait_for_selector(".jp-Notebook .jp-Cell")
+                page.wait_for_selector(".jp-OutputArea-output", state="attached")
+                cells = page.locator(".jp-Notebook .jp-Cell")
+                for i in range(cells.count()):      # JupyterLab renders what is scrolled to
+                    cells.nth(i).scroll_into_view_if_needed()
+                found[name] = _axe(page, {"include": COURSE})
+                with urllib.request.urlopen(f"{base}/api/sessions?token={token}") as answer:
+                    sessions = json.load(answer)
+                for session in sessions:
+                    urllib.request.urlopen(urllib.request.Request(
+                        f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE"))
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / f"accessibility-{name.replace('/', '-')}.png"))
+            raise
+        finally:
+            browser.close()
+    print("\naxe on stored outputs, course output: "
+          + "; ".join(f"{n}: {_summary(v)}" for n, v in found.items()))
+    failing = {n: _summary([x for x in v if x["impact"] in FAILING]) for n, v in found.items()
+               if any(x["impact"] in FAILING for x in v)}
+    assert not failing, failing
