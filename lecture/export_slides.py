@@ -9,7 +9,10 @@ or any static host with no other host contacted:
 - jQuery, require.js and MathJax 2 from the PyPI package nbclassic (pinned in
   lecture/requirements.txt; the classic notebook ships them for itself);
 - for mermaid, which nbconvert's template imports from a CDN, an empty module written into the
-  page as a ``data:`` URL (no notebook here has a mermaid diagram).
+  page as a ``data:`` URL (no notebook here has a mermaid diagram);
+- ``notebooks/rise.css``, the live slideshow's style sheet, written into each page: its
+  slide-number colours pass WCAG's 4.5:1 contrast (reveal.js's default is 2.84:1), as they do
+  in the lecture.
 
 What the export loses: no kernel runs, so explorers show the static picture of their initial
 setting (the ``text/html`` of their ``_repr_mimebundle_``) and their sliders are gone; code
@@ -48,6 +51,8 @@ REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768
           "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
 MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"
 COURSE = re.compile(r"^\d\d_.*\.ipynb$")     # notebooks 00-12
+#: The live slideshow's style sheet (RISE loads it from the notebook's folder).
+RISE_CSS = ROOT / "notebooks" / "rise.css"
 
 
 def course_notebooks() -> list[Path]:
@@ -104,6 +109,9 @@ def export(notebook: Path, output: Path) -> Path:
     exporter = SlidesExporter(config=config)
     exporter.mermaid_js_url = MERMAID_STUB        # a plain attribute in nbconvert 7, not config
     body, _ = exporter.from_filename(str(notebook))
+    # after the theme's style sheets, so that its rules win as RISE's do in the lecture
+    style = f"<style>\n{RISE_CSS.read_text(encoding='utf-8')}</style>\n"
+    body = body.replace("</head>", style + "</head>", 1)
     target = output / f"{notebook.stem}.slides.html"
     target.write_text(body, encoding="utf-8")
     return target

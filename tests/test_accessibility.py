@@ -16,6 +16,19 @@ On notebooks 03 and 04 (course notebooks with figures and pictures) after Run Al
 the course's output, no critical or serious violation (before every figure had an alt, both
 failed image-alt).
 
+Lecture 03 live in the classic Notebook + RISE (``make lecture``): axe-core on the title slide
+and the explorer's slide (course output fails, the rest is printed), then the explorer by
+keyboard alone: a slider's arrow keys, a drop-down's ArrowDown, a tick box's Space change it
+while the slideshow stays on its slide (before, reveal.js took the arrow keys).
+
+The static slides of lecture 03, English and Korean (``make slides-html``), at 1024 x 768:
+axe-core on the title slide and every slide with course output, no critical or serious
+violation.
+
+Every other course notebook, English and Korean (26), opened untrusted in JupyterLab with its
+stored outputs, as a student first sees it: axe-core on the course's output, no critical or
+serious violation.
+
 Skipped locally when chromium, playwright or axe-playwright-python is missing; a failure under
 CI (tests/servers.py).
 """
@@ -23,6 +36,8 @@ CI (tests/servers.py).
 from __future__ import annotations
 
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from servers import CHROMIUM, need_browser
@@ -38,6 +53,8 @@ from test_browser import (
 )
 from test_browser import jupyterlab as jupyterlab  # noqa: F401 (the fixture, used by name)
 from test_class_report import hw1  # a graded homework 1, as the grader's companion has it
+from test_site import site_url as site_url  # noqa: F401 (the fixture)
+from test_slides import lecture_server as lecture_server  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.browser
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -300,3 +317,304 @@ def test_the_drawing_pad_with_the_mouse_and_the_keyboard(jupyterlab):
             raise
         finally:
             browser.close()
+
+
+# --- the static slides (make slides-html): what students get after class -------------------
+
+#: Per slide of a static export: its "h.v" and whether the course's output on it is of a kind
+#: axe should see (an explorer's still picture, a sideways-scrolling box, a figure).
+STATIC_SLIDES_JS = """
+() => Reveal.getSlides().map(s => {
+  const i = Reveal.getIndices(s);
+  return {h: i.h, v: i.v || 0,
+          output: !!s.querySelector('.cnnlib-static, .cnnlib-scroll, .cnnlib-explorer, img')};
+})
+"""
+
+
+def _axe_here(page):
+    """axe on the page as it is now, injected once per page (faster than :func:`_axe` when a
+    page is checked many times)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if not page.evaluate("() => !!window.axe"):
+        page.evaluate(Axe().axe_script)
+    return page.evaluate("options => axe.run(document, options).then(r => r.violations)",
+                         {"runOnly": {"type": "tag", "values": WCAG},
+                          "resultTypes": ["violations"]})
+
+
+@pytest.mark.parametrize("lecture", ["03_padding_and_stride.ipynb",
+                                     "ko/03_padding_and_stride.ipynb"])
+def test_static_slides_with_axe(tmp_path, lecture):
+    """``make slides-html``'s page of a lecture, at 1024 x 768: axe on the title slide and on
+    every slide with course output (explorer stills, tables, figures), all fragments shown:
+    no critical or serious violation (the whole page is the course's). Before: the slide
+    number at 2.84:1 on every slide and the explorer still's scroll box out of Tab's reach."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_slides import LECTURE_VENV, _lecture_jupyter
+
+    _lecture_jupyter()
+    output = tmp_path / "slides"
+    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
+                          "--output", str(output), str(ROOT / "notebooks" / lecture)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = output / f"{Path(lecture).stem}.slides.html"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1024, 768)
+        try:
+            page.goto(html.as_uri())
+            page.wait_for_selector(".reveal.ready")
+            page.evaluate("() => new Promise(done => require(['assets/reveal.js/dist/reveal.js'],"
+                          " R => { window.Reveal = R; done(); }))")
+            slides = page.evaluate(STATIC_SLIDES_JS)
+            checked = [s for k, s in enumerate(slides) if k == 0 or s["output"]]
+            found = {}
+            for slide in checked:
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [slide["h"], slide["v"]])
+                for v in _axe_here(page):
+                    found.setdefault((v["id"], v["impact"]), []).append(
+                        f"{slide['h']}.{slide['v']} {[n['target'] for n in v['nodes'][:2]]}")
+            print(f"\nstatic slides {lecture}: axe on {len(checked)} of {len(slides)} slides: "
+                  + (", ".join(f"{k[0]} ({k[1]}, {len(s)} slides)" for k, s in found.items())
+                     or "none"))
+            failing = {k: s for k, s in found.items() if k[1] in FAILING}
+            assert not failing, failing
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / f"accessibility-static-{Path(lecture).stem}.png"))
+            raise
+        finally:
+            browser.close()
+
+
+# --- the lecture: classic Notebook + RISE (make lecture) -----------------------------------
+
+#: What the course puts on a RISE slide (the rest is the Notebook's and reveal.js's).
+RISE_COURSE = [[".reveal .slides .output_area"], [".reveal .slides .text_cell_render"]]
+
+
+def _keys_in_explorer(page, explorer, on_slide, where: str) -> list[str]:
+    """Keyboard only, in the first explorer on screen: ArrowRight on its first slider's handle
+    changes the picture; Tab reaches the "padding" drop-down, ArrowDown changes it; Tab
+    reaches the "transposed view" tick box, Space ticks it. The focus stays in the explorer and
+    ``on_slide()`` (the slide, or the cell) stays the same. Returns the stops Tab passed."""
+    from playwright.sync_api import expect
+
+    view = explorer.locator(".cnnlib-view").first
+    live = explorer.locator(".cnnlib-live")
+    expect(live).to_have_count(1)
+    where_before = on_slide()
+    handle = explorer.locator(".noUi-handle").first
+    handle.focus()
+    before = view.inner_html()
+    picture = view.element_handle()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)                   # a slide change would be done by now
+    assert on_slide() == where_before, f"{where}: ArrowRight on a slider left the slide"
+    page.wait_for_function("([el, old]) => el.innerHTML !== old", arg=[picture, before],
+                           timeout=30_000)
+    stops = []
+    for kind, key in (("SELECT", "ArrowDown"), ("INPUT", "Space")):
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            info = page.evaluate(FOCUSED_JS)
+            assert info["explorer"] >= 0, f"{where}: Tab left the explorer before a {kind}"
+            assert info["name"].strip(), f"{where}: a stop without a name {info}"
+            stops.append(info["name"])
+            if info["tag"].upper() == kind:
+                break
+        else:
+            raise AssertionError(f"{where}: Tab never reached a {kind}: {stops}")
+        state = page.evaluate("() => [document.activeElement.value, "
+                              "document.activeElement.checked]")
+        before = live.text_content()
+        page.keyboard.press(key)
+        if kind == "SELECT":     # the tick box may change nothing said (a refusal stays)
+            expect(live).not_to_have_text(before, timeout=30_000)
+        assert page.evaluate("() => [document.activeElement.value, "
+                             "document.activeElement.checked]") != state, f"{where}: {key}"
+        assert page.evaluate("() => document.activeElement.tagName") == kind, \
+            f"{where}: {key} moved the focus off the {kind}"
+        assert on_slide() == where_before, f"{where}: {key} on a {kind} left the slide"
+    return stops
+
+
+def test_live_slides_with_axe_and_a_keyboard(lecture_server):
+    """Lecture 03 in the classic Notebook + RISE (what ``make lecture`` serves), all cells run,
+    in the slideshow at 1024 x 768: axe on the title slide and the explorer's slide finds no
+    critical or serious violation in the course's output (the Notebook's and reveal.js's own
+    are printed); then the explorer works by keyboard alone and the slideshow stays put."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_slides import ALL_RUN_JS, ERRORS_JS, EXPLORER_SLIDES_JS, PRESENT, _open_menu
+
+    base, token = lecture_server
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1024, 768)
+        try:
+            page.goto(f"{base}/notebooks/03_padding_and_stride.ipynb?token={token}")
+            page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
+                                   "Jupyter.notebook.kernel && "
+                                   "Jupyter.notebook.kernel.is_connected()")
+            _open_menu(page, "#celllink", "#run_all_cells")
+            page.click("#run_all_cells")
+            page.wait_for_function(ALL_RUN_JS, timeout=180_000)
+            assert page.evaluate(ERRORS_JS) == []
+            page.evaluate("() => { Jupyter.notebook.select(0); Jupyter.notebook.command_mode(); }")
+            page.keyboard.press("Alt+r")
+            page.wait_for_selector(PRESENT)
+            found = {}
+            h, v = page.evaluate(EXPLORER_SLIDES_JS)[0]
+            for slide in ([0, 0], [h, v]):
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", slide)
+                page.wait_for_timeout(300)
+                course = _axe(page, {"include": RISE_COURSE})
+                whole = _axe(page)
+                ours = {x["id"] for x in course}
+                found[f"{slide[0]}.{slide[1]}"] = (course,
+                                                   [x for x in whole if x["id"] not in ours])
+            print("\nRISE, lecture 03: " + "; ".join(
+                f"slide {k}: course output {_summary(c)}, Notebook/reveal.js {_summary(o)}"
+                for k, (c, o) in found.items()))
+            for course, _ in found.values():
+                _assert_nothing_serious(course)
+            explorer = page.locator(f"{PRESENT} .cnnlib-explorer-widget").first
+            stops = _keys_in_explorer(page, explorer,
+                                      lambda: page.evaluate("() => Reveal.getIndices()"),
+                                      "RISE")
+            print(f"RISE keyboard: {len(stops)} Tab stops from the first slider to the tick box")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "accessibility-rise-failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+# --- the JupyterLite site (make site-offline) ----------------------------------------------
+
+#: The index of JupyterLab's active cell (a key the notebook took would move it).
+ACTIVE_CELL_JS = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+        .findIndex(c => c.classList.contains('jp-mod-active'))
+"""
+
+
+def test_site_with_axe_and_a_keyboard(site_url):
+    """The JupyterLite site offline: axe on the course map (00, stored outputs) and on
+    notebook 03 after Run All finds no critical or serious violation in the course's output
+    (JupyterLite's own is printed); then 03's explorer works by keyboard alone (slider,
+    drop-down, tick box), the focus staying in it and the active cell unchanged."""
+    need_browser(axe=True)
+    from playwright.sync_api import sync_playwright
+    from test_site import _kernel_ready, _run_all
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser, 1366, 900)
+        try:
+            found = {}
+            for notebook in ("00_index.ipynb", "03_padding_and_stride.ipynb"):
+                _kernel_ready(page, f"{site_url}/lab/index.html?path={notebook}")
+                page.wait_for_selector(".jp-OutputArea-output", state="attached")
+                if notebook.startswith("03"):
+                    _run_all(page)
+                    page.locator(".cnnlib-explorer-widget .cnnlib-live").first.wait_for(
+                        state="attached")
+                cells = page.locator(".jp-Notebook .jp-Cell")
+                for i in range(cells.count()):
+                    cells.nth(i).scroll_into_view_if_needed()
+                course = _axe(page, {"include": COURSE})
+                ours = {v["id"] for v in course}
+                found[notebook] = (course, [v for v in _axe(page) if v["id"] not in ours])
+            print("\nJupyterLite site: " + "; ".join(
+                f"{k}: course output {_summary(c)}, JupyterLite {_summary(o)}"
+                for k, (c, o) in found.items()))
+            for course, _ in found.values():
+                _assert_nothing_serious(course)
+            explorer = page.locator(".cnnlib-explorer-widget").first
+            explorer.scroll_into_view_if_needed()
+            explorer.locator(".noUi-handle").first.click()      # the cell becomes active
+            stops = _keys_in_explorer(page, explorer, lambda: page.evaluate(ACTIVE_CELL_JS),
+                                      "JupyterLite")
+            print(f"JupyterLite keyboard: {len(stops)} Tab stops from the first slider to the "
+                  "tick box")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / "accessibility-site-failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+# --- every other course notebook, as a student first sees it (stored outputs) --------------
+
+#: Every course notebook, English and Korean, but those run above (their outputs after Run
+#: All are checked there), as paths under notebooks/.
+STORED = [p.relative_to(ROOT / "notebooks").as_posix()
+          for p in sorted([*(ROOT / "notebooks").glob("[01][0-9]_*.ipynb"),
+                           *(ROOT / "notebooks" / "ko").glob("*.ipynb")])
+          if p.name not in ("03_padding_and_stride.ipynb", "04_receptive_fields.ipynb")
+          or p.parent.name == "ko"]
+
+
+#: Scroll every cell of the notebook into view in turn, a frame each (JupyterLab renders what
+#: is scrolled to), in the page: one call instead of one per cell.
+SCROLL_THROUGH_JS = """
+async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  for (const cell of document.querySelectorAll('.jp-Notebook .jp-Cell')) {
+    cell.scrollIntoView();
+    await frame();
+  }
+}
+"""
+
+
+def test_every_course_notebook_as_stored_with_axe(jupyterlab):
+    """Each course notebook (English and Korean) opened in JupyterLab as a student first sees
+    it, untrusted, with its stored outputs (explorer stills, figures, tables), scrolled through
+    so that every cell renders: axe finds no critical or serious violation in the course's
+    output. One page opens the notebooks in turn; each one's kernel is shut down after."""
+    need_browser(axe=True)
+    import json
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    base, token, root = jupyterlab
+    for name in STORED:
+        (root / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / "notebooks" / name, root / name)
+    found, shown = {}, {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = _new_page(browser)
+        name = STORED[0]
+        try:
+            for name in STORED:
+                page.goto(f"{base}/lab/tree/{name}?token={token}&reset")
+                page.wait_for_selector(".jp-Notebook .jp-Cell")
+                page.wait_for_selector(".jp-OutputArea-output", state="attached")
+                page.evaluate(SCROLL_THROUGH_JS)
+                found[name] = _axe(page, {"include": COURSE})
+                shown[name] = page.locator(".jp-OutputArea-output img, "
+                                           ".jp-OutputArea-output svg").count()
+                with urllib.request.urlopen(f"{base}/api/sessions?token={token}") as answer:
+                    sessions = json.load(answer)
+                for session in sessions:
+                    urllib.request.urlopen(urllib.request.Request(
+                        f"{base}/api/sessions/{session['id']}?token={token}", method="DELETE"))
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / f"accessibility-{name.replace('/', '-')}.png"))
+            raise
+        finally:
+            browser.close()
+    print(f"\naxe on stored outputs ({sum(shown.values())} pictures rendered), course "
+          "output: " + "; ".join(f"{n}: {_summary(v)}" for n, v in found.items()))
+    assert sum(shown.values()) > 100, f"few stored pictures rendered: {shown}"
+    failing = {n: _summary([x for x in v if x["impact"] in FAILING]) for n, v in found.items()
+               if any(x["impact"] in FAILING for x in v)}
+    assert not failing, failing

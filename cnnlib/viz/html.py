@@ -69,14 +69,28 @@ def table(header, rows, highlight: int | None = None) -> str:
                       f"border-collapse:collapse'><tr><th></th>{head}</tr>{''.join(body)}</table>")
 
 
+#: The names of the boxes that scroll sideways, as assistive technology says them.
+_REGIONS = {"cnnlib-scroll": N_("wide table"), "cnnlib-explorer": N_("explorer picture")}
+
+
+def _scrolling(kind: str, style: str = "") -> str:
+    """The opening tag of a box of class ``kind`` that scrolls sideways when its content is
+    wider than the column: a named region that Tab reaches, so that a keyboard alone can
+    scroll it with the arrow keys (WCAG 2.1.1; axe's scrollable-region-focusable), and whose
+    keys JupyterLab's shortcuts leave alone (Lumino's ``data-lm-suppress-shortcuts``)."""
+    return (f'<div class="{kind}" role="region" tabindex="0" '
+            f'aria-label="{escape(tr(_REGIONS[kind]))}" data-lm-suppress-shortcuts="true" '
+            f'style="{style}max-width:100%;overflow-x:auto">')
+
+
 def scroll_box(markup: str) -> str:
     """A wide table in its own sideways-scrolling box, so that the text around it still
     reflows in a narrow column (WCAG 1.4.10 lets a data table scroll)."""
-    return f'<div class="cnnlib-scroll" style="max-width:100%;overflow-x:auto">{markup}</div>'
+    return f'{_scrolling("cnnlib-scroll")}{markup}</div>'
 
 
 def panel(*parts: str) -> str:
     """Stack HTML parts in one explorer panel; a picture wider than the notebook scrolls
     sideways inside it (at its own size: shrunk, its text would be too small to read)."""
-    return (f'<div class="cnnlib-explorer" style="font-family:{FONT_FAMILY};font-size:16px;'
-            f'max-width:100%;overflow-x:auto">{"".join(parts)}</div>')
+    return (f'{_scrolling("cnnlib-explorer", f"font-family:{FONT_FAMILY};font-size:16px;")}'
+            f'{"".join(parts)}</div>')

@@ -1,8 +1,8 @@
 // What ipywidgets leaves out for keyboard and screen-reader users, added to one explorer's
 // controls in the browser (cnnlib/widgets/access.py explains why each is needed):
 // names for slider handles, read-outs and Play buttons; disabled sliders out of the Tab order;
-// drop-downs whose arrow keys the notebook does not take; slider and drop-down keys kept from
-// the slideshow; a polite live region that says the
+// drop-downs whose arrow keys the notebook does not take; keys that RISE and the classic
+// Notebook do not take from any control either; a polite live region that says the
 // explorer's new state and its refusals.
 
 const HIDDEN = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;" +
@@ -50,19 +50,20 @@ function nameControls(root, words) {
   }
 }
 
-// The keys a focused slider handle or drop-down uses stay with it: they do not bubble up to
-// the page, where RISE's slideshow (reveal.js listens on the document) would turn the slide.
-const CONTROL_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
-                              "PageUp", "PageDown"]);
+// The keys a control uses itself: RISE (reveal.js) turns slides with them and the classic
+// Notebook moves between cells, both listening on the document, so a key pressed in a control
+// goes no further than the explorer (with a modifier it does: Shift+Enter, Alt+R still work).
+// JupyterLab's shortcuts listen before (capture) and are kept off by the attribute above.
+const OWN_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End",
+                          "PageUp", "PageDown", " ", "Enter"]);
 const keeping = new WeakSet();
 
-function keepControlKeys(root) {
-  if (keeping.has(root)) return;
+function keepKeys(root) {
+  if (keeping.has(root)) return;  // one listener per explorer, however many controls it has
   keeping.add(root);
   root.addEventListener("keydown", (event) => {
-    if (CONTROL_KEYS.has(event.key) && event.target.matches(".noUi-handle, select")) {
-      event.stopPropagation();
-    }
+    const modified = event.altKey || event.ctrlKey || event.metaKey || event.shiftKey;
+    if (OWN_KEYS.has(event.key) && !modified && event.target !== root) event.stopPropagation();
   });
 }
 
@@ -102,7 +103,7 @@ function render({ model, el }) {
   const attach = () => {
     root = el.closest(".cnnlib-explorer-widget");
     if (root) {
-      keepControlKeys(root);
+      keepKeys(root);
       fix();
       say();
     } else if (tries++ < 200) {

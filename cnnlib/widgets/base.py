@@ -335,7 +335,8 @@ class Explorer(widgets.VBox):
         picture = _SVG.sub(_svg_as_img, self.picture_html())
         intro = tr("A still picture of this explorer ({settings}). Run the cell to move its "
                    "sliders.", settings=settings)
-        return (f'<div class="cnnlib-static" style="max-width:100%;overflow-x:auto">'
+        # the picture's own panel scrolls sideways (a region Tab reaches), not this wrapper
+        return (f'<div class="cnnlib-static" style="max-width:100%">'
                 f'<div style="font-size:15px;color:#444"><i>{escape(intro)}</i></div>'
                 f"{self.message.value}{picture}</div>")
 
