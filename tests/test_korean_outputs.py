@@ -106,8 +106,8 @@ def test_a_copied_translation_is_found(tmp_path):
 # --- English words in the Korean edition's stored outputs ------------------------------------
 
 #: The most distinct English words (names and allowed terms set aside) one Korean notebook's
-#: outputs may show. Before issue 24 they showed up to 32 (184 in all); after it, 2 (5 in all).
-ENGLISH_WORDS_CEILING = 2
+#: outputs may show. Before issue 24 they showed up to 32 (184 in all); after it, none.
+ENGLISH_WORDS_CEILING = 0
 
 
 def shown_texts(nb) -> list[tuple[str, str]]:
@@ -180,3 +180,22 @@ def test_korean_outputs_hold_few_english_words(notebook):
         f"{len(found)} English words in the outputs of {notebook.name} (ceiling "
         f"{ENGLISH_WORDS_CEILING}): " + ", ".join(f"{w} (cell {', '.join(sorted(c))})"
                                                 for w, c in sorted(found.items())))
+
+
+def test_english_words_in_outputs_are_found(tmp_path):
+    """The count above sees English in printed text, HTML and errors, and sets aside names,
+    glossed terms and code."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("...")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout",
+                               text="3x3, stride 1:  합계 153,632\n"
+                                    "Conv2d(3, 8) 합성곱 (convolution)\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<td>total</td><td>값</td>"}),
+        nbformat.v4.new_output("error", ename="ValueError",
+                               evalue="채널이 맞지 않습니다: mismatch", traceback=[]),
+    ]
+    nb.cells = [cell]
+    path = tmp_path / "planted.ipynb"
+    nbformat.write(nb, path)
+    assert set(english_in_outputs(path)) == {"stride", "total", "mismatch"}

@@ -213,11 +213,13 @@ def test_an_also_seen_term_is_still_not_written_in_the_course():
 
 
 def test_a_network_is_신경망_and_네트워크_is_seen():
-    """Issue 24: "network" (a neural network, "the network") is 신경망, as Korean textbooks write
-    it. 네트워크 is what some other texts say, so the glossary lists it and the scan above refuses it
-    in the course's Korean text (homework and the checker's messages said 여러분의 네트워크)."""
+    """Issue 24: "network" (a neural network, "the network") is 신경망, as Korean textbooks
+    write it. 네트워크 is what some other texts say, so the glossary lists it and the scan above
+    refuses it in the course's Korean text (homework and the checker's messages said
+    여러분의 네트워크)."""
     terms = load_terms()
     network = {t["english"]: t for t in terms}["neural network (the network)"]
     assert network["korean"] == "신경망" and network["also_seen"] == ["네트워크"]
-    texts = [("i18n/ko/homework/x.po", "cell abc", "# conv1: 여러분 네트워크의 표에서 이 행을 보세요")]
+    texts = [("i18n/ko/homework/x.po", "cell abc",
+              "# conv1: 여러분 네트워크의 표에서 이 행을 보세요")]
     assert [p for p in rejected_uses(texts, terms) if "'네트워크'" in p and "'신경망'" in p]
