@@ -115,7 +115,7 @@ def test_an_empty_and_a_crashed_submission_say_why(graded):
     assert re.search(r"Your notebook stopped with an error in code cell \d+: AttributeError", text)
     assert "graded by your instructor" in text
     korean, _ = parse(read(top, "ko", "dave", "hw2"))   # the hint, from its id, in Korean
-    assert "여러분 네트워크의 표와 비교하세요. 각 합성곱의 입력 채널과 출력 채널" in korean
+    assert "여러분 신경망의 표와 비교하세요. 각 합성곱의 입력 채널과 출력 채널" in korean
 
 
 def test_pages_are_accessible_and_offline(graded):
@@ -135,7 +135,7 @@ def test_the_korean_page_is_korean(graded):
     assert "<html lang='ko'>" in page
     assert "자동 채점 합계: 25점 중 19점." in text
     assert "흔한 실수로 보입니다: 필터마다 편향도 하나씩 있습니다." in text
-    assert "담당 교수자가 채점" in text and text.count("✘ 오답") == 4
+    assert "강사가 채점" in text and text.count("✘ 오답") == 4
     assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"cnnlib", "PyTorch", "hw"}
 
 

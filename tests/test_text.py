@@ -98,8 +98,9 @@ def _fields(line: str) -> list[tuple[int, int]]:
 
 
 def _aligned_columns(lines: list[str]):
-    """Yield (first line, end line, column, "start" or "end") for each column that lines up in a
-    run of three or more consecutive lines with the same number of fields."""
+    """Yield (first line, end line, column, sides) for each column that lines up in a run of
+    three or more consecutive lines with the same number of fields; ``sides`` are the sides it
+    lines up on: 0 (starts), 1 (ends) or both (a column whose cells are all as wide)."""
     fields = [_fields(line) for line in lines]
     i = 0
     while i < len(fields):
@@ -108,10 +109,10 @@ def _aligned_columns(lines: list[str]):
             j += 1
         if len(fields[i]) >= 2 and j - i >= 2:
             for column in range(1, len(fields[i])):
-                for side, how in ((0, "start"), (1, "end")):
-                    if len({f[column][side] for f in fields[i:j]}) == 1:
-                        yield i, j, column, how
-                        break
+                sides = tuple(side for side in (0, 1)
+                              if len({f[column][side] for f in fields[i:j]}) == 1)
+                if sides:
+                    yield i, j, column, sides
         i = j
 
 
@@ -125,13 +126,15 @@ def ragged_columns(english: str, korean: str) -> list[str]:
     if len(english) != len(korean):
         return []
     problems = []
-    for i, j, column, how in _aligned_columns(english):
+    for i, j, column, sides in _aligned_columns(english):
         rows = [_fields(line) for line in korean[i:j]]
         if len({len(r) for r in rows}) != 1:
             continue
+        how = " and ".join(("start", "end")[side] for side in sides)
         if len(rows[0]) == len(_fields(english[i])):       # the same columns: align the same way
-            side = 0 if how == "start" else 1
-            ragged = len({r[column][side] for r in rows}) > 1
+            # on one of the sides English lines up on ("He std" over "0.0742" lines up on both;
+            # the wider "He 표준편차" over right-aligned numbers, on their ends only)
+            ragged = all(len({r[column][side] for r in rows}) > 1 for side in sides)
         else:          # a Korean cell split in two: each column must still start or end together
             ragged = any(len({r[c][0] for r in rows}) > 1 and len({r[c][1] for r in rows}) > 1
                          for c in range(1, len(rows[0])))
@@ -164,3 +167,15 @@ def test_a_ragged_korean_table_is_seen():
     assert ragged_columns(english, ragged)
     aligned = table([("계층", "크기"), ("conv1", 55), ("pool1", 27)], align="<>", sep=" ")
     assert not ragged_columns(english, aligned)
+
+
+def test_a_wider_korean_header_over_right_aligned_numbers_lines_up():
+    """In English "He std" is as wide as its numbers (starts and ends line up); in Korean the
+    header is wider and the numbers line up on its right edge: that is aligned, and numbers
+    that line up on neither side are not."""
+    english = table([("layer", "He std"), ("conv1", "0.0742"), ("fc6", "0.0147")], align="<>")
+    aligned = table([("계층", "He 표준편차"), ("conv1", "0.0742"), ("fc6", "0.0147")],
+                    align="<>")
+    assert not ragged_columns(english, aligned)
+    ragged = "계층    He 표준편차\nconv1     0.0742\nfc6        0.0147"
+    assert ragged_columns(english, ragged)
