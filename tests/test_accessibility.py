@@ -21,8 +21,8 @@ and the explorer's slide (course output fails, the rest is printed), then the ex
 keyboard alone: a slider's arrow keys, a drop-down's ArrowDown, a tick box's Space change it
 while the slideshow stays on its slide (before, reveal.js took the arrow keys).
 
-The static slides of lecture 03, English and Korean (``make slides-html``), at 1024 x 768:
-axe-core on the title slide and every slide with course output, no critical or serious
+The static slides of every lecture, English and Korean (``make slides-html``), at 1024 x 768:
+axe-core on each title slide and every slide with course output, no critical or serious
 violation.
 
 Every other course notebook, English and Korean (26), opened untrusted in JupyterLab with its
@@ -35,9 +35,9 @@ CI (tests/servers.py).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from servers import CHROMIUM, need_browser
@@ -80,7 +80,30 @@ FOCUSED_JS = """
           disabled: el.disabled === true || el.getAttribute('aria-disabled') === 'true'
                     || !!el.closest('[disabled]'),
           explorer: explorer ? all.indexOf(explorer) : -1,
-          value: el.getAttribute('aria-valuenow') || el.value || ''};
+          value: el.getAttribute('aria-valuetext') || el.getAttribute('aria-valuenow')
+                 || el.value || ''};
+}
+"""
+
+#: The key that operates the focused control, if it is a slider (ArrowRight, or ArrowLeft at
+#: its maximum; none when it has one value), a drop-down (ArrowDown, or ArrowUp at its last
+#: option) or a tick box (Space); ``null`` for anything else (buttons, read-outs, the drawing
+#: pad, scroll boxes).
+OPERATING_KEY_JS = """
+() => {
+  const el = document.activeElement;
+  if (el.getAttribute('role') === 'slider') {
+    const now = Number(el.getAttribute('aria-valuenow'));
+    const low = Number(el.getAttribute('aria-valuemin'));
+    const high = Number(el.getAttribute('aria-valuemax'));
+    if (low >= high) return null;                      // one value: nothing to move
+    return now >= high ? 'ArrowLeft' : 'ArrowRight';
+  }
+  if (el.tagName === 'SELECT') {
+    return el.selectedIndex >= el.options.length - 1 ? 'ArrowUp' : 'ArrowDown';
+  }
+  if (el.tagName === 'INPUT' && el.type === 'checkbox') return 'Space';
+  return null;
 }
 """
 
@@ -134,14 +157,17 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
                   f"{_summary([v for v in whole if v['id'] not in ours])}")
             _assert_nothing_serious(course)
 
-            # 2. keyboard only: Tab through each explorer from its first control
-            stops_per_explorer = []
+            # 2. keyboard only: Tab through each explorer from its first control, operating
+            # every slider, drop-down and tick box on the way with its own key; each key
+            # changes the control, keeps the focus and is said in the live region
+            stops_per_explorer, operated = [], []
             for i in range(count):
                 explorer = explorers.nth(i)
                 explorer.scroll_into_view_if_needed()
+                live = explorer.locator(".cnnlib-live")
                 first = explorer.locator("[tabindex='0'], select, button, input").first
                 first.focus()
-                stops, seen = [], 0
+                stops, seen, moved = [], 0, 0
                 while True:
                     info = page.evaluate(FOCUSED_JS)
                     if info["explorer"] != i:
@@ -151,11 +177,34 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
                     stops.append(info)
                     seen += 1
                     assert seen < 60, f"explorer {i}: Tab does not leave it (a trap?)"
+                    key = page.evaluate(OPERATING_KEY_JS)
+                    if key:
+                        before = live.text_content()
+                        page.keyboard.press(key)
+                        try:
+                            expect(live).not_to_have_text(before, timeout=30_000)
+                        except AssertionError as error:
+                            raise AssertionError(f"explorer {i}: {key} on {info} said nothing "
+                                                 f"new: {before!r}") from error
+                        if key != "Space":           # a tick box's value attribute stays "on"
+                            page.wait_for_function(
+                                "old => { const el = document.activeElement; return "
+                                "(el.getAttribute('aria-valuetext') || el.value) !== old; }",
+                                arg=info["value"], timeout=30_000)
+                        after = page.evaluate(FOCUSED_JS)
+                        assert (after["explorer"], after["name"]) == (i, info["name"]), \
+                            f"explorer {i}: {key} on {info['name']!r} moved the focus: {after}"
+                        assert not re.search(r"\d{7}", after["value"]), \
+                            f"explorer {i}: {info['name']!r} says its value as {after['value']!r}"
+                        moved += 1
                     page.keyboard.press("Tab")
                 stops_per_explorer.append(stops)
+                operated.append(moved)
                 assert stops, f"explorer {i}: nothing to reach with Tab"
+                assert moved >= 2, f"explorer {i}: only {moved} controls operated by keyboard"
             print("keyboard stops per explorer: "
-                  + ", ".join(str(len(s)) for s in stops_per_explorer))
+                  + ", ".join(str(len(s)) for s in stops_per_explorer)
+                  + "; controls operated by key and said: " + ", ".join(map(str, operated)))
 
             # a slider: ArrowRight moves it and the live region says the new state
             explorer = explorers.first
@@ -164,9 +213,15 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
             before = live.text_content()
             handle = explorer.locator(".noUi-handle").first
             handle.focus()
+            if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax"):
+                page.keyboard.press("ArrowLeft")
+                expect(live).not_to_have_text(before)
+                before = live.text_content()
+            height = round(float(handle.get_attribute("aria-valuenow"))) + 1
             page.keyboard.press("ArrowRight")
             expect(live).not_to_have_text(before)
-            assert "input 8 × 7" in live.text_content()
+            assert live.text_content().startswith(f"input height {height}: input {height} × "), \
+                live.text_content()
 
             # a drop-down: ArrowDown changes the choice and the focus stays on it
             select = page.locator(".cnnlib-explorer-widget .widget-dropdown select").first
@@ -344,50 +399,60 @@ def _axe_here(page):
                           "resultTypes": ["violations"]})
 
 
-@pytest.mark.parametrize("lecture", ["03_padding_and_stride.ipynb",
-                                     "ko/03_padding_and_stride.ipynb"])
-def test_static_slides_with_axe(tmp_path, lecture):
-    """``make slides-html``'s page of a lecture, at 1024 x 768: axe on the title slide and on
-    every slide with course output (explorer stills, tables, figures), all fragments shown:
-    no critical or serious violation (the whole page is the course's). Before: the slide
-    number at 2.84:1 on every slide and the explorer still's scroll box out of Tab's reach."""
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
+    """``make slides-html``'s pages of every lecture (00-12) in one language, at 1024 x 768:
+    axe on each title slide and on every slide with course output (explorer stills, tables,
+    figures), all fragments shown: no critical or serious violation (the whole page is the
+    course's). Before: the slide number at 2.84:1 on every slide, the explorer still's scroll
+    box out of Tab's reach, and the code's faded prompts (2.16:1), comments (4.17:1) and
+    numbers (4.26:1) under 4.5:1 on the slides with code."""
     need_browser(axe=True)
     from playwright.sync_api import sync_playwright
     from test_slides import LECTURE_VENV, _lecture_jupyter
 
     _lecture_jupyter()
+    folder = ROOT / "notebooks" / ("ko" if language == "ko" else "")
+    lectures = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    assert len(lectures) == 13, lectures
     output = tmp_path / "slides"
     run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
-                          "--output", str(output), str(ROOT / "notebooks" / lecture)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          "--output", str(output), *map(str, lectures)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    html = output / f"{Path(lecture).stem}.slides.html"
+    failing, report = {}, []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = _new_page(browser, 1024, 768)
         try:
-            page.goto(html.as_uri())
-            page.wait_for_selector(".reveal.ready")
-            page.evaluate("() => new Promise(done => require(['assets/reveal.js/dist/reveal.js'],"
-                          " R => { window.Reveal = R; done(); }))")
-            slides = page.evaluate(STATIC_SLIDES_JS)
-            checked = [s for k, s in enumerate(slides) if k == 0 or s["output"]]
-            found = {}
-            for slide in checked:
-                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [slide["h"], slide["v"]])
-                for v in _axe_here(page):
-                    found.setdefault((v["id"], v["impact"]), []).append(
-                        f"{slide['h']}.{slide['v']} {[n['target'] for n in v['nodes'][:2]]}")
-            print(f"\nstatic slides {lecture}: axe on {len(checked)} of {len(slides)} slides: "
-                  + (", ".join(f"{k[0]} ({k[1]}, {len(s)} slides)" for k, s in found.items())
-                     or "none"))
-            failing = {k: s for k, s in found.items() if k[1] in FAILING}
-            assert not failing, failing
+            for lecture in lectures:
+                page.goto((output / f"{lecture.stem}.slides.html").as_uri())
+                page.wait_for_selector(".reveal.ready")
+                page.evaluate("() => new Promise(done => require("
+                              "['assets/reveal.js/dist/reveal.js'],"
+                              " R => { window.Reveal = R; done(); }))")
+                slides = page.evaluate(STATIC_SLIDES_JS)
+                checked = [s for k, s in enumerate(slides) if k == 0 or s["output"]]
+                found = {}
+                for slide in checked:
+                    page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)",
+                                  [slide["h"], slide["v"]])
+                    for v in _axe_here(page):
+                        found.setdefault((v["id"], v["impact"]), []).append(
+                            f"{slide['h']}.{slide['v']} "
+                            f"{[n['target'] for n in v['nodes'][:2]]}")
+                report.append(f"{lecture.stem}: {len(checked)} of {len(slides)} slides: "
+                              + (", ".join(f"{k[0]} ({k[1]}, {len(s)} slides)"
+                                           for k, s in found.items()) or "none"))
+                failing.update({(lecture.stem, *k): s for k, s in found.items()
+                                if k[1] in FAILING})
         except BaseException:
-            page.screenshot(path=str(ARTIFACTS / f"accessibility-static-{Path(lecture).stem}.png"))
+            page.screenshot(path=str(ARTIFACTS / f"accessibility-static-{language}.png"))
             raise
         finally:
             browser.close()
+    print(f"\nstatic slides ({language}), axe on\n  " + "\n  ".join(report))
+    assert not failing, failing
 
 
 # --- the lecture: classic Notebook + RISE (make lecture) -----------------------------------

@@ -461,11 +461,44 @@ def test_the_live_region_says_the_new_state_and_the_refusal():
     assert explorer.access.announcement == "input 7 × 7 → output 5 × 5"
     explorer.stride.value = 2
     out = shapes.conv_output_size(7, 3, stride=2)
-    assert explorer.access.announcement == f"input 7 × 7 → output {out} × {out}"
+    assert explorer.access.announcement == f"stride s 2: input 7 × 7 → output {out} × {out}"
+    assert explorer.access.alt == f"input 7 × 7 → output {out} × {out}"
     explorer.stride.value, explorer.kernel_size.value = 1, 9  # bigger than the 7 x 7 input
     said = explorer.access.announcement
-    assert said.startswith("input 7 × 7 → output empty Not possible:"), said
+    assert said.startswith("kernel size 9: input 7 × 7 → output empty Not possible:"), said
     assert "kernel spans 9 cells" in said and "<" not in said
+
+
+def _another_value(control):
+    """A value of ``control`` other than its current one, or ``None`` (nothing else)."""
+    values = [v for v in dict.fromkeys(control_values(control, 4)) if v != control.value]
+    return values[0] if values else None
+
+
+@pytest.mark.parametrize("name", [*EXPLORERS, "trained network"])
+def test_every_change_of_every_control_is_said(name):
+    """Whatever control moves, the live region's text changes and starts with the control's
+    label and new value as the student sees them ("dilation 2: ...", "padding same: ...",
+    "transposed view 켬" in Korean), even when the picture's headline stays the same (before,
+    moving e.g. dilation or the trained network's controls left it silent)."""
+    if name == "trained network":
+        from cnnlib.widgets.trained_net import trained_net_explorer as make
+    else:
+        make = EXPLORERS[name][0]
+    explorer, said = make(), 0
+    for control in explorer.controls.values():
+        value = _another_value(control)
+        if control.disabled or value is None:
+            continue
+        before = explorer.access.announcement
+        set_value(explorer, control, value)
+        shown = base._shown(control)
+        now = explorer.access.announcement
+        assert now != before, f"{control.description} -> {value!r} said nothing new: {now!r}"
+        assert now.startswith(f"{control.description} {shown}: "), now
+        assert now.endswith(explorer.access.alt)
+        said += 1
+    assert said >= 3, f"only {said} controls were moved"
 
 
 @pytest.mark.parametrize("make", [output_size_explorer, receptive_field_explorer,

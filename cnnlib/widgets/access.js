@@ -1,6 +1,7 @@
 // What ipywidgets leaves out for keyboard and screen-reader users, added to one explorer's
 // controls in the browser (cnnlib/widgets/access.py explains why each is needed):
-// names for slider handles, read-outs and Play buttons; disabled sliders out of the Tab order;
+// names for slider handles, read-outs and Play buttons; a slider's value said as its read-out
+// shows it; disabled sliders out of the Tab order;
 // drop-downs whose arrow keys the notebook does not take; keys that RISE and the classic
 // Notebook do not take from any control either; a polite live region that says the
 // explorer's new state and its refusals.
@@ -33,6 +34,10 @@ function nameControls(root, words) {
     if (readout) {
       setAttr(readout, "aria-label", `${name}: ${words.readout}`);
       setAttr(readout, "tabindex", disabled ? "-1" : "0");
+      // the value as the read-out shows it ("0.11"), not noUiSlider's "0.11000000000000001"
+      for (const handle of slider.querySelectorAll(".noUi-handle")) {
+        setAttr(handle, "aria-valuetext", readout.textContent.trim());
+      }
     }
   }
   for (const select of root.querySelectorAll(".widget-dropdown select")) {
@@ -83,16 +88,17 @@ function render({ model, el }) {
   let root = null;
   const say = () => {
     live.textContent = model.get("announcement");
-    if (root) describeImages(root, model.get("announcement"));
+    if (root) describeImages(root, model.get("alt"));
   };
   model.on("change:announcement", say);
+  model.on("change:alt", say);
 
   let observer = null;
   const fix = () => {
     if (!root) return;
     observer.disconnect();
     nameControls(root, model.get("words"));
-    describeImages(root, model.get("announcement"));
+    describeImages(root, model.get("alt"));
     observer.observe(root, { subtree: true, childList: true, attributes: true,
                              attributeFilter: ["disabled", "class"] });
   };

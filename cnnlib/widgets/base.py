@@ -186,8 +186,10 @@ class Explorer(widgets.VBox):
     draws : int
         How many times the picture was drawn (coalescing tests count them).
     access : Access
-        Names the controls for assistive technology and announces :meth:`describe` after
-        every change in a polite live region (:mod:`cnnlib.widgets.access`).
+        Names the controls for assistive technology and announces every change in a polite
+        live region (:mod:`cnnlib.widgets.access`): the control moved and its new value, then
+        :meth:`describe` ("stride 2: input 7 × 7 → output 3 × 3"), so that a change that
+        leaves the headline as it was is said too.
     """
 
     def __init__(self, controls: dict, view: widgets.Widget, rows=None, extra=None):
@@ -211,6 +213,7 @@ class Explorer(widgets.VBox):
         self.rendered = None
         self.last_bug = None
         self.draws = 0
+        self._changed = None          # the control moved since the last draw, if any
         self._busy = False
         self._scheduled = False
         style = widgets.HTML(EXPLORER_CSS, layout=widgets.Layout(height="0px", margin="0px"))
@@ -229,6 +232,8 @@ class Explorer(widgets.VBox):
     def _on_change(self, change) -> None:
         if self._busy:
             return
+        if any(change["owner"] is control for control in self.controls.values()):
+            self._changed = change["owner"]
         if getattr(change["owner"], "_property_lock", None) and self._schedule():
             return          # a move in the browser: drawn once the queued moves are applied
         self.redraw()
@@ -284,7 +289,12 @@ class Explorer(widgets.VBox):
             self.message.value = note(tr(APOLOGY), "warning")
         finally:
             self._busy = False
-        self.access.announcement = self.describe()
+        description = self.describe()
+        changed, self._changed = self._changed, None
+        self.access.alt = description
+        if changed is not None:
+            description = f"{changed.description} {_shown(changed)}: {description}"
+        self.access.announcement = description
 
     def describe(self) -> str:
         """The state in one line of plain text, for the live region: the refusal or apology
