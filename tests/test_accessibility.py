@@ -35,11 +35,11 @@ CI (tests/servers.py).
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 
 import pytest
+from keyboard import ACTIVE_CELL_JS, FOCUSED_JS, operate_every_control, summary
 from servers import CHROMIUM, need_browser
 from test_browser import (
     ARTIFACTS,
@@ -61,52 +61,6 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: What the course puts on a JupyterLab page (the rest is JupyterLab's own interface).
 COURSE = [[".jp-OutputArea-output"], [".jp-MarkdownOutput"]]
 FAILING = ("critical", "serious")
-
-#: The accessible name of the focused element, as a screen reader would compute it for the
-#: elements the explorers use (aria-label, aria-labelledby, <label>, a button's text, title).
-FOCUSED_JS = """
-() => {
-  const el = document.activeElement;
-  const byId = (ids) => ids.split(/\\s+/).map(i => document.getElementById(i))
-                           .filter(Boolean).map(e => e.textContent.trim()).join(' ');
-  let name = el.getAttribute('aria-label') || '';
-  if (!name && el.getAttribute('aria-labelledby')) name = byId(el.getAttribute('aria-labelledby'));
-  if (!name && el.labels && el.labels.length) name = el.labels[0].textContent.trim();
-  if (!name && ['BUTTON', 'SUMMARY', 'A'].includes(el.tagName)) name = el.textContent.trim();
-  if (!name) name = el.getAttribute('title') || '';
-  const explorer = el.closest('.cnnlib-explorer-widget');
-  const all = [...document.querySelectorAll('.cnnlib-explorer-widget')];
-  return {tag: el.tagName.toLowerCase(), role: el.getAttribute('role') || '', name,
-          disabled: el.disabled === true || el.getAttribute('aria-disabled') === 'true'
-                    || !!el.closest('[disabled]'),
-          explorer: explorer ? all.indexOf(explorer) : -1,
-          value: el.getAttribute('aria-valuetext') || el.getAttribute('aria-valuenow')
-                 || el.value || ''};
-}
-"""
-
-#: The key that operates the focused control, if it is a slider (ArrowRight, or ArrowLeft at
-#: its maximum; none when it has one value), a drop-down (ArrowDown, or ArrowUp at its last
-#: option) or a tick box (Space); ``null`` for anything else (buttons, read-outs, the drawing
-#: pad, scroll boxes).
-OPERATING_KEY_JS = """
-() => {
-  const el = document.activeElement;
-  if (el.getAttribute('role') === 'slider') {
-    const now = Number(el.getAttribute('aria-valuenow'));
-    const low = Number(el.getAttribute('aria-valuemin'));
-    const high = Number(el.getAttribute('aria-valuemax'));
-    if (low >= high) return null;                      // one value: nothing to move
-    return now >= high ? 'ArrowLeft' : 'ArrowRight';
-  }
-  if (el.tagName === 'SELECT') {
-    return el.selectedIndex >= el.options.length - 1 ? 'ArrowUp' : 'ArrowDown';
-  }
-  if (el.tagName === 'INPUT' && el.type === 'checkbox') return 'Space';
-  return null;
-}
-"""
-
 
 def _axe(page, context=None):
     from axe_playwright_python.sync_playwright import Axe
@@ -158,53 +112,12 @@ def test_explorers_with_axe_and_a_keyboard(jupyterlab):
             _assert_nothing_serious(course)
 
             # 2. keyboard only: Tab through each explorer from its first control, operating
-            # every slider, drop-down and tick box on the way with its own key; each key
-            # changes the control, keeps the focus and is said in the live region
-            stops_per_explorer, operated = [], []
+            # every slider, drop-down and tick box on the way with its own key
+            walks = []
             for i in range(count):
-                explorer = explorers.nth(i)
-                explorer.scroll_into_view_if_needed()
-                live = explorer.locator(".cnnlib-live")
-                first = explorer.locator("[tabindex='0'], select, button, input").first
-                first.focus()
-                stops, seen, moved = [], 0, 0
-                while True:
-                    info = page.evaluate(FOCUSED_JS)
-                    if info["explorer"] != i:
-                        break                                  # Tab left the explorer
-                    assert not info["disabled"], f"explorer {i}: a disabled stop {info}"
-                    assert info["name"].strip(), f"explorer {i}: a stop without a name {info}"
-                    stops.append(info)
-                    seen += 1
-                    assert seen < 60, f"explorer {i}: Tab does not leave it (a trap?)"
-                    key = page.evaluate(OPERATING_KEY_JS)
-                    if key:
-                        before = live.text_content()
-                        page.keyboard.press(key)
-                        try:
-                            expect(live).not_to_have_text(before, timeout=30_000)
-                        except AssertionError as error:
-                            raise AssertionError(f"explorer {i}: {key} on {info} said nothing "
-                                                 f"new: {before!r}") from error
-                        if key != "Space":           # a tick box's value attribute stays "on"
-                            page.wait_for_function(
-                                "old => { const el = document.activeElement; return "
-                                "(el.getAttribute('aria-valuetext') || el.value) !== old; }",
-                                arg=info["value"], timeout=30_000)
-                        after = page.evaluate(FOCUSED_JS)
-                        assert (after["explorer"], after["name"]) == (i, info["name"]), \
-                            f"explorer {i}: {key} on {info['name']!r} moved the focus: {after}"
-                        assert not re.search(r"\d{7}", after["value"]), \
-                            f"explorer {i}: {info['name']!r} says its value as {after['value']!r}"
-                        moved += 1
-                    page.keyboard.press("Tab")
-                stops_per_explorer.append(stops)
-                operated.append(moved)
-                assert stops, f"explorer {i}: nothing to reach with Tab"
-                assert moved >= 2, f"explorer {i}: only {moved} controls operated by keyboard"
-            print("keyboard stops per explorer: "
-                  + ", ".join(str(len(s)) for s in stops_per_explorer)
-                  + "; controls operated by key and said: " + ", ".join(map(str, operated)))
+                explorers.nth(i).scroll_into_view_if_needed()
+                walks.append(operate_every_control(page, explorers.nth(i), i, "JupyterLab"))
+            print("JupyterLab keyboard: " + summary(walks))
 
             # a slider: ArrowRight moves it and the live region says the new state
             explorer = explorers.first
@@ -561,11 +474,6 @@ def test_live_slides_with_axe_and_a_keyboard(lecture_server):
 
 # --- the JupyterLite site (make site-offline) ----------------------------------------------
 
-#: The index of JupyterLab's active cell (a key the notebook took would move it).
-ACTIVE_CELL_JS = """
-() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
-        .findIndex(c => c.classList.contains('jp-mod-active'))
-"""
 
 
 def test_site_with_axe_and_a_keyboard(site_url):

@@ -1,5 +1,8 @@
 """Key press -> new picture for every explorer in the two other front ends of the course: the
-lecture's classic Notebook with RISE (in the slideshow) and the JupyterLite site (Pyodide).
+lecture's classic Notebook with RISE (in the slideshow) and the JupyterLite site (Pyodide);
+then, on the same run notebook, every explorer by keyboard alone (``tests/keyboard.py``: each
+slider, drop-down and tick box operated with its key and said in the live region, the slide or
+the active cell unchanged), as ``tests/test_accessibility.py`` does in JupyterLab.
 
 JupyterLab's figures come from ``tests/test_browser.py``; all three use ``tests/latency.py``:
 every explorer's first slider gets :data:`latency.PRESSES` arrow-key presses, each must change
@@ -24,6 +27,7 @@ import json
 import time
 
 import pytest
+from keyboard import ACTIVE_CELL_JS, operate_every_control, summary
 from latency import (
     CLASSIC_EXECUTE_JS,
     LAB_EXECUTE_JS,
@@ -100,9 +104,17 @@ def test_explorer_latency_in_rise_slides(lecture_server, tmp_path):  # noqa: F81
                 moved = page.evaluate("window.__moves") - moves
                 assert moved == 0, (f"{name}: the arrow keys on its slider also changed the "
                                     f"slide {moved} times")
+            print(table("classic Notebook + RISE slideshow, 1024 x 768", rows))
+            walks = []
+            for k, place in enumerate(places):
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", place)
+                page.wait_for_timeout(300)
+                walks.append(operate_every_control(
+                    page, explorers.nth(k), k, "RISE",
+                    lambda: page.evaluate("() => Reveal.getIndices()")))
+            print("RISE keyboard: " + summary(walks))
         finally:
             chromium.close()
-    print(table("classic Notebook + RISE slideshow, 1024 x 768", rows))
 
 
 @pytest.mark.site
@@ -127,4 +139,11 @@ def test_explorer_latency_in_jupyterlite(site_url, page):  # noqa: F811 - fixtur
     print(f"\nJupyterLite, {NOTEBOOK.name}: page open to kernel ready {ready:.1f} s, "
           f"all cells run {ran:.1f} s")
     print(table("JupyterLite (Pyodide kernel)", rows))
+    walks = []
+    for k in range(len(NAMES)):
+        explorers.nth(k).scroll_into_view_if_needed()
+        explorers.nth(k).locator(".noUi-handle").first.click()    # its cell becomes active
+        walks.append(operate_every_control(page, explorers.nth(k), k, "JupyterLite",
+                                           lambda: page.evaluate(ACTIVE_CELL_JS)))
+    print("JupyterLite keyboard: " + summary(walks))
     assert page.foreign == [], f"requests left 127.0.0.1: {page.foreign[:5]}"
