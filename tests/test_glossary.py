@@ -90,3 +90,17 @@ def test_the_check_tells_a_forward_reference_from_an_unexplained_use():
     assert first_unexplained_use("pooling", "05_pooling.ipynb", texts)[0] == "01_a.ipynb"
     texts["01_a.ipynb"] = ["Max-pooling and unpooling are other words."]
     assert first_unexplained_use("pooling", "05_pooling.ipynb", texts) is None
+
+
+@pytest.mark.parametrize("glossary", ["glossary.ipynb", "ko/glossary.ipynb"])
+def test_the_stored_self_check_finds_every_term(glossary):
+    """The glossary's own check (its last code cell: is each term in the notebook its row
+    links?) reports nothing missing in the output a student first sees, in both editions
+    (the Korean one listed 채널 순서 and same 패딩 as missing until its terms matched the
+    lectures' own words: 레이아웃, "same" 패딩)."""
+    cells = json.loads((NOTEBOOKS / glossary).read_text(encoding="utf-8"))["cells"]
+    printed = "".join("".join(output.get("text", "")) for cell in cells
+                      if cell["cell_type"] == "code" for output in cell.get("outputs", []))
+    verdict = {"glossary.ipynb": "not found where the glossary points: none",
+               "ko/glossary.ipynb": "용어집이 가리키는 노트북에 없는 용어: 없음"}[glossary]
+    assert verdict in printed, printed
