@@ -533,14 +533,18 @@ STORED = [p.relative_to(ROOT / "notebooks").as_posix()
           or p.parent.name == "ko"]
 
 
-#: Scroll every cell of the notebook into view in turn, a frame each (JupyterLab renders what
-#: is scrolled to), in the page: one call instead of one per cell.
+#: Scroll every cell of the notebook into view in turn, in the page (one call instead of one
+#: per cell): JupyterLab renders what is scrolled to, so after each scroll wait two frames and
+#: until the browser is idle (at most 0.5 s), which on a loaded machine is when the outputs are
+#: drawn; two frames alone left most pictures undrawn under load.
 SCROLL_THROUGH_JS = """
 async () => {
   const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const idle = () => new Promise(r => requestIdleCallback(r, {timeout: 500}));
   for (const cell of document.querySelectorAll('.jp-Notebook .jp-Cell')) {
     cell.scrollIntoView();
     await frame();
+    await idle();
   }
 }
 """

@@ -197,7 +197,13 @@ def _widget_outputs_once_saved(path: Path, written_before: int, timeout: float) 
     while path.stat().st_mtime_ns == written_before:
         assert time.monotonic() < deadline, f"{path.name} was not saved within {timeout} s"
         time.sleep(0.2)
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    while True:          # the server may still be writing it: read until it is whole JSON
+        try:
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+            break
+        except json.JSONDecodeError:
+            assert time.monotonic() < deadline, f"{path.name} is not whole JSON after {timeout} s"
+            time.sleep(0.2)
     return [o["data"] for c in notebook["cells"] for o in c.get("outputs", [])
             if WIDGET_VIEW in o.get("data", {})
             or "cnnlib-static" in "".join(o.get("data", {}).get("text/html", ""))]
