@@ -11,8 +11,10 @@ or any static host with no other host contacted:
 - for mermaid, which nbconvert's template imports from a CDN, an empty module written into the
   page as a ``data:`` URL (no notebook here has a mermaid diagram);
 - ``notebooks/rise.css``, the live slideshow's style sheet, written into each page: its
-  slide-number colours pass WCAG's 4.5:1 contrast (reveal.js's default is 2.84:1), as they do
-  in the lecture.
+  slide-number and code colours pass WCAG's 4.5:1 contrast (reveal.js's default slide number
+  is 2.84:1), as they do in the lecture;
+- a key guard (:data:`KEEP_SCROLL_KEYS`): the arrow keys in a sideways-scrolling box scroll it
+  instead of turning the slide.
 
 What the export loses: no kernel runs, so explorers show the static picture of their initial
 setting (the ``text/html`` of their ``_repr_mimebundle_``) and their sliders are gone; code
@@ -50,6 +52,18 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/cnn-basics.js");
 REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768",
           "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
 MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"
+#: The static slides' stand-in for the explorer companion's key guard (no kernel runs there):
+#: an arrow key pressed in a sideways-scrolling box (a wide table, an explorer's picture:
+#: cnnlib.viz.html) scrolls the box and goes no further, so reveal.js, which listens on the
+#: document, does not also turn the slide. Capturing on the window runs before reveal.js.
+KEEP_SCROLL_KEYS = """<script>
+window.addEventListener("keydown", function (event) {
+  var box = event.target.closest && event.target.closest(".cnnlib-scroll, .cnnlib-explorer");
+  var arrow = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"].indexOf(event.key) >= 0;
+  if (box && arrow && !event.altKey && !event.ctrlKey && !event.metaKey) event.stopPropagation();
+}, true);
+</script>
+"""
 COURSE = re.compile(r"^\d\d_.*\.ipynb$")     # notebooks 00-12
 #: The live slideshow's style sheet (RISE loads it from the notebook's folder).
 RISE_CSS = ROOT / "notebooks" / "rise.css"
@@ -111,7 +125,7 @@ def export(notebook: Path, output: Path) -> Path:
     body, _ = exporter.from_filename(str(notebook))
     # after the theme's style sheets, so that its rules win as RISE's do in the lecture
     style = f"<style>\n{RISE_CSS.read_text(encoding='utf-8')}</style>\n"
-    body = body.replace("</head>", style + "</head>", 1)
+    body = body.replace("</head>", style + KEEP_SCROLL_KEYS + "</head>", 1)
     target = output / f"{notebook.stem}.slides.html"
     target.write_text(body, encoding="utf-8")
     return target

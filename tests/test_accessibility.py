@@ -333,7 +333,7 @@ def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
                           "--output", str(output), *map(str, lectures)],
                          cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    failing, report = {}, []
+    failing, report, keys = {}, [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = _new_page(browser, 1024, 768)
@@ -357,6 +357,7 @@ def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
                 report.append(f"{lecture.stem}: {len(checked)} of {len(slides)} slides: "
                               + (", ".join(f"{k[0]} ({k[1]}, {len(s)} slides)"
                                            for k, s in found.items()) or "none"))
+                keys.append(_arrow_keys_in_first_box(page, lecture.stem))
                 failing.update({(lecture.stem, *k): s for k, s in found.items()
                                 if k[1] in FAILING})
         except BaseException:
@@ -365,7 +366,47 @@ def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
         finally:
             browser.close()
     print(f"\nstatic slides ({language}), axe on\n  " + "\n  ".join(report))
+    boxes = [k for k in keys if k]
+    print(f"arrow keys in a scrolling box: {len(boxes)} lectures, the slide stayed in each; "
+          f"{sum(k == 'scrolled' for k in boxes)} boxes scrolled (the others fit)")
     assert not failing, failing
+    assert len(boxes) >= 8, keys
+
+
+#: The first sideways-scrolling box (wide table, explorer picture) on the slides: its slide,
+#: and whether it is wider than it shows.
+FIRST_BOX_JS = """
+() => {
+  const box = document.querySelector(
+    '.reveal .slides .cnnlib-scroll, .reveal .slides .cnnlib-explorer');
+  if (!box) return null;
+  const i = Reveal.getIndices(box.closest('section'));
+  return {h: i.h, v: i.v || 0, wide: box.scrollWidth > box.clientWidth + 1};
+}
+"""
+
+
+def _arrow_keys_in_first_box(page, lecture: str) -> str | None:
+    """On the static slides: ArrowRight, then ArrowDown, in the first sideways-scrolling box
+    scroll the box (if it is wider than it shows) and never turn the slide (reveal.js took
+    them before export_slides.py's key guard). ``None`` when there is no box."""
+    box = page.evaluate(FIRST_BOX_JS)
+    if box is None:
+        return None
+    page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [box["h"], box["v"]])
+    focused = page.locator(".reveal .slides section.present .cnnlib-scroll, "
+                           ".reveal .slides section.present .cnnlib-explorer").first
+    focused.focus()
+    where = page.evaluate("() => Reveal.getIndices()")
+    for key in ("ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(100)
+        assert page.evaluate("() => Reveal.getIndices()") == where, \
+            f"{lecture}: {key} in a scrolling box turned the slide"
+    if box["wide"]:
+        assert focused.evaluate("el => el.scrollLeft") > 0, f"{lecture}: the box did not scroll"
+        return "scrolled"
+    return "stayed"
 
 
 # --- the lecture: classic Notebook + RISE (make lecture) -----------------------------------
