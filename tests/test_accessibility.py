@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from keyboard import ACTIVE_CELL_JS, FOCUSED_JS, operate_every_control, summary
@@ -365,12 +366,66 @@ def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
             raise
         finally:
             browser.close()
+        narrow = _drawn_sizes_in_narrow_windows(playwright, output / f"{lectures[3].stem}"
+                                                ".slides.html")
     print(f"\nstatic slides ({language}), axe on\n  " + "\n  ".join(report))
+    print(f"{lectures[3].stem}, text and code drawn (px) by window: {narrow}")
+    small = {size: drawn for size, drawn in narrow.items() if min(drawn.values()) < 16}
+    assert not small, f"text drawn under 16 px in a narrow window: {small}"
     boxes = [k for k in keys if k]
     print(f"arrow keys in a scrolling box: {len(boxes)} lectures, the slide stayed in each; "
           f"{sum(k == 'scrolled' for k in boxes)} boxes scrolled (the others fit)")
     assert not failing, failing
     assert len(boxes) >= 8, keys
+
+
+#: How high the smallest markdown text and code on the slide are drawn, in screen pixels: the
+#: height of an "M" put at the end of each (its line box as drawn, after reveal.js's scaling and
+#: rise.css's zoom; about 1.2 times the font size on screen).
+DRAWN_JS = """
+() => {
+  const drawn = {};
+  const kinds = {text: '.jp-RenderedMarkdown p, .text_cell_render p',
+                 code: '.jp-InputArea-editor pre, .highlight pre, .CodeMirror-line'};
+  for (const [kind, selector] of Object.entries(kinds)) {
+    for (const el of Reveal.getCurrentSlide().querySelectorAll(selector)) {
+      const probe = document.createElement('span');
+      probe.textContent = 'M';
+      el.appendChild(probe);
+      const height = probe.getBoundingClientRect().height;
+      probe.remove();
+      if (height > 0) drawn[kind] = Math.min(drawn[kind] ?? Infinity, height);
+    }
+  }
+  return drawn;
+}
+"""
+
+
+def _drawn_sizes_in_narrow_windows(playwright, html: Path) -> dict:
+    """The static slides of one lecture in a 640 x 480 window (a 1280 x 960 screen at 200 %
+    zoom) and a 640 x 360 one (a 1280 x 720 laptop at 200 %): how high text and code are drawn
+    on the first slides that have both, per window."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    found = {}
+    try:
+        for width, height in ((1024, 768), (640, 480), (640, 360)):
+            page = _new_page(browser, width, height)
+            page.goto(html.as_uri())
+            page.wait_for_selector(".reveal.ready")
+            page.evaluate("() => new Promise(done => require("
+                          "['assets/reveal.js/dist/reveal.js'],"
+                          " R => { window.Reveal = R; done(); }))")
+            drawn = {}
+            for slide in page.evaluate(STATIC_SLIDES_JS):
+                page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [slide["h"], slide["v"]])
+                for kind, size in page.evaluate(DRAWN_JS).items():
+                    drawn[kind] = round(min(drawn.get(kind, size), size), 1)
+            found[f"{width}x{height}"] = drawn
+            page.close()
+    finally:
+        browser.close()
+    return found
 
 
 #: The first sideways-scrolling box (wide table, explorer picture) on the slides: its slide,
