@@ -188,7 +188,7 @@ class Explorer(widgets.VBox):
     access : Access
         Names the controls for assistive technology and announces every change in a polite
         live region (:mod:`cnnlib.widgets.access`): the control moved and its new value, then
-        :meth:`describe` ("stride 2: input 7 × 7 → output 3 × 3"), so that a change that
+        :meth:`describe` ("stride s 2: input 7 × 7 → output 3 × 3"), so that a change that
         leaves the headline as it was is said too.
     """
 
