@@ -7,6 +7,7 @@ import importlib
 import itertools
 
 import ipywidgets as widgets
+import ipywidgets.widgets.widget as widget_module
 import numpy as np
 import pytest
 from matplotlib.font_manager import FontProperties
@@ -22,6 +23,7 @@ from cnnlib.widgets.output_size import output_size_explorer
 from cnnlib.widgets.pooling import pooling_explorer
 from cnnlib.widgets.receptive_field import receptive_field_explorer
 from cnnlib.widgets.stepper import stepper_explorer
+from cnnlib.widgets.trained_net import trained_net_explorer
 
 
 def control_values(control, limit: int = 30):
@@ -523,3 +525,45 @@ def test_the_companion_speaks_korean():
         cnnlib.set_language("en")
     assert explorer.access.words == {k: catalog("ko")[(None, v)] for k, v in WORDS.items()}
     assert "입력" in explorer.access.announcement or "스텝" in explorer.access.announcement
+
+
+# --- what the browser needs is in each widget's first state -------------------------------
+
+
+def first_states(monkeypatch) -> dict:
+    """Record the state each widget opens its comm with, by model id. The classic Notebook
+    drops a change that reaches a widget whose model is still being made (a loaded machine):
+    what the browser tests and access.js find the parts by must be in this first state."""
+    opened = {}
+    create = widget_module.comm.create_comm
+
+    def recording(**kwargs):
+        opened_comm = create(**kwargs)
+        opened[opened_comm.comm_id] = kwargs["data"]["state"]
+        return opened_comm
+
+    monkeypatch.setattr(widget_module.comm, "create_comm", recording)
+    return opened
+
+
+@pytest.mark.parametrize("name", [*EXPLORERS, "trained network"])
+def test_the_explorer_and_its_view_are_marked_when_created(monkeypatch, name):
+    opened = first_states(monkeypatch)
+    make = EXPLORERS[name][0] if name in EXPLORERS else trained_net_explorer
+    explorer = make()
+    assert "cnnlib-explorer-widget" in opened[explorer.model_id]["_dom_classes"]
+    assert base.VIEW_CLASS in opened[explorer.view.model_id]["_dom_classes"]
+    assert explorer.children[-1] is explorer.view
+
+
+def test_the_drawing_pad_is_named_when_created(monkeypatch):
+    opened = first_states(monkeypatch)
+    explorer = trained_net_explorer(pad="canvas")
+    assert "arrow keys" in opened[explorer.pad.model_id]["label"]
+    children = explorer.children
+    assert children.index(explorer.pad) == children.index(explorer.access) - 1
+
+
+def test_a_view_without_its_class_is_refused():
+    with pytest.raises(ValueError, match="cnnlib-view"):
+        base.Explorer({"n": widgets.IntSlider()}, widgets.HTML())

@@ -150,6 +150,17 @@ def checkbox(description: str, value: bool, name: str = "") -> widgets.Checkbox:
                             layout=control_layout())
 
 
+#: The class of an explorer's picture widget, which tests and ``access.js`` find it by.
+VIEW_CLASS = "cnnlib-view"
+
+
+def html_view() -> widgets.HTML:
+    """An explorer's picture as HTML (SVG). The class is part of the widget's first state: a
+    class added after creation reached the classic Notebook too late on a loaded machine (the
+    trained-network explorer, RISE, tests/test_latency.py)."""
+    return widgets.HTML(_dom_classes=(VIEW_CLASS,))
+
+
 def row(children) -> widgets.HBox:
     """Controls side by side that wrap onto the next line when the notebook is narrow."""
     return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap",
@@ -173,6 +184,8 @@ class Explorer(widgets.VBox):
     extra : dict of str to Widget, optional
         Widgets placed below the controls whose values are not read (buttons, Play); also
         available as attributes.
+    beside_view : list of Widget, optional
+        Widgets placed just above the view (the trained-network explorer's drawing pad).
 
     Attributes
     ----------
@@ -192,7 +205,8 @@ class Explorer(widgets.VBox):
         leaves the headline as it was is said too.
     """
 
-    def __init__(self, controls: dict, view: widgets.Widget, rows=None, extra=None):
+    def __init__(self, controls: dict, view: widgets.Widget, rows=None, extra=None,
+                 beside_view=()):
         extra = extra or {}
         for name in [*controls, *extra]:
             if hasattr(widgets.VBox, name):
@@ -217,10 +231,13 @@ class Explorer(widgets.VBox):
         self._busy = False
         self._scheduled = False
         style = widgets.HTML(EXPLORER_CSS, layout=widgets.Layout(height="0px", margin="0px"))
-        super().__init__([style, *boxes, self.message, self.access, view],
-                         layout=widgets.Layout(width="100%", max_width="100%"))
-        self.add_class("cnnlib-explorer-widget")   # how the browser test finds the parts
-        view.add_class("cnnlib-view")
+        if VIEW_CLASS not in view._dom_classes:
+            raise ValueError(f"the view needs the class {VIEW_CLASS!r} when it is created "
+                             f"(html_view()), not added later")
+        # the class is how the browser tests find the parts (in the first state, like the view's)
+        super().__init__([style, *boxes, self.message, *beside_view, self.access, view],
+                         layout=widgets.Layout(width="100%", max_width="100%"),
+                         _dom_classes=("cnnlib-explorer-widget",))
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.redraw()
@@ -413,7 +430,8 @@ class FigureExplorer(Explorer):
         self.image = widgets.Image(format="png", layout=widgets.Layout(
             max_width="100%", min_width="640px", height="auto"))
         box = widgets.Box([self.image], layout=widgets.Layout(overflow="auto", width="100%"))
-        super().__init__(controls, widgets.VBox([self.caption, box]), rows, extra)
+        view = widgets.VBox([self.caption, box], _dom_classes=(VIEW_CLASS,))
+        super().__init__(controls, view, rows, extra)
 
     def show(self, state) -> None:
         """Update the figure for ``state`` and put the picture and its text on screen."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-
 from ..viz.layer_stack import (
     KINDS,
     PRESETS,
@@ -12,7 +10,7 @@ from ..viz.layer_stack import (
     new_layer,
     render_layer_stack,
 )
-from .base import StackExplorer, dropdown, int_slider
+from .base import StackExplorer, dropdown, html_view, int_slider
 
 
 class LayerStackExplorer(StackExplorer):
@@ -51,4 +49,4 @@ def layer_stack_explorer(preset: str = "AlexNet (torchvision)") -> LayerStackExp
         "stride": int_slider("stride s", 1, 1, 4),
         "padding": int_slider("padding p", 0, 0, 5),
     }
-    return LayerStackExplorer(controls, widgets.HTML())
+    return LayerStackExplorer(controls, html_view())

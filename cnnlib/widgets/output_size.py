@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-
 from .._validate import SettingError
 from ..viz.output_size import OutputSizeState, render_output_size
-from .base import Explorer, check_in_range, checkbox, dropdown, int_slider
+from .base import Explorer, check_in_range, checkbox, dropdown, html_view, int_slider
 
 
 class OutputSizeExplorer(Explorer):
@@ -55,4 +53,4 @@ def output_size_explorer(height: int = 7, width: int = 7, kernel_size: int = 3, 
         "step": int_slider("output cell", 0, 0, 0),
         "transposed": checkbox("transposed view", transposed, "transposed"),
     }
-    return OutputSizeExplorer(controls, widgets.HTML())
+    return OutputSizeExplorer(controls, html_view())

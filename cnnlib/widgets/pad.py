@@ -109,6 +109,7 @@ function render({ model, el }) {
     } else { return; }
     e.preventDefault(); e.stopPropagation();   // not the notebook's or the slide's shortcuts
   });
+  model.on("change:label", () => canvas.setAttribute("aria-label", model.get("label")));
   model.on("change:pixels", () => { pixels = model.get("pixels").slice(); draw(); });
   model.on("change:cursor_row change:cursor_col", () => {
     cursor = [model.get("cursor_row"), model.get("cursor_col")]; draw();
@@ -207,9 +208,12 @@ def canvas_pad_class():
         locals().update(_PAD_TRAITS)
 
         def __init__(self, **kwargs):
+            # the name is in the widget's first state: a trait set after creation may reach
+            # a busy front end only after the pad is drawn (and read by a screen reader)
+            kwargs.setdefault("label", tr(
+                "drawing pad, 16 × 16: draw with the mouse, or move the cursor "
+                "with the arrow keys and paint with Space"))
             super().__init__(**kwargs)
-            self.label = tr("drawing pad, 16 × 16: draw with the mouse, or move the cursor "
-                            "with the arrow keys and paint with Space")
             self._setup_history()
 
     return CanvasPad

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-
 from ..viz.pooling import PoolingState, render_pooling
-from .base import Explorer, checkbox, dropdown, int_slider
+from .base import Explorer, checkbox, dropdown, html_view, int_slider
 
 #: Largest kernel and stride on the sliders (the photo is 96 x 96: 16 gives 6 x 6).
 MAX_KERNEL = 16
@@ -35,4 +33,4 @@ def pooling_explorer(mode: str = "max", kernel_size: int = 2, stride: int = 2, p
         "source": dropdown("input", ["grid", "image"], source, "source"),
         "step": int_slider("output cell", 0, 0, 0),
     }
-    return PoolingExplorer(controls, widgets.HTML())
+    return PoolingExplorer(controls, html_view())

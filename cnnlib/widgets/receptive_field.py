@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import ipywidgets as widgets
-
 from ..viz.receptive_field import (
     PRESETS,
     ReceptiveFieldState,
@@ -13,7 +11,7 @@ from ..viz.receptive_field import (
     preset,
     render_receptive_field,
 )
-from .base import StackExplorer, check_in_range, dropdown, int_slider
+from .base import StackExplorer, check_in_range, dropdown, html_view, int_slider
 
 
 class ReceptiveFieldExplorer(StackExplorer):
@@ -64,7 +62,7 @@ def receptive_field_explorer(preset_name: str = "two 3x3 vs one 5x5", row: int |
     }
     rows = [["preset", "input_size", "in_channels"], ["layer", "kind", "channels"],
             ["kernel_size", "stride", "padding"], ["dilation", "row", "col"]]
-    explorer = ReceptiveFieldExplorer(controls, widgets.HTML(), rows)
+    explorer = ReceptiveFieldExplorer(controls, html_view(), rows)
     top = explorer.rendered.stacks[0].fields[-1].size or 1
     for name, value in (("row", row), ("col", col)):
         if value is not None:

@@ -6,7 +6,7 @@ import ipywidgets as widgets
 
 from ..i18n import tr
 from ..viz.stepper import StepperState, multichannel_state, render_stepper
-from .base import Explorer, check_in_range, dropdown, int_slider
+from .base import Explorer, check_in_range, dropdown, html_view, int_slider
 
 MODES = {"lecture 5x5 (1 channel)": StepperState, "3 channels": multichannel_state}
 
@@ -36,4 +36,4 @@ def stepper_explorer(mode: str = "lecture 5x5 (1 channel)", padding: int = 1, st
     play = widgets.Play(value=step, min=0, max=24, interval=interval_ms,
                         description=tr("play"))
     widgets.link((play, "value"), (controls["step"], "value"))
-    return StepperExplorer(controls, widgets.HTML(), rows=[list(controls)], extra={"play": play})
+    return StepperExplorer(controls, html_view(), rows=[list(controls)], extra={"play": play})

@@ -22,6 +22,7 @@ from .base import (
     Explorer,
     checkbox,
     control_layout,
+    html_view,
     int_slider,
     refuse_choice,
 )
@@ -54,17 +55,17 @@ class TrainedNetExplorer(Explorer):
     def __init__(self, controls, pad, net: TrainedNet, keyboard: bool, extra):
         self.pad, self.net, self.keyboard = pad, net, keyboard
         self._loaded = None                # (test index, pixels) while the pad shows it as is
-        super().__init__(controls, widgets.HTML(), rows=[
+        super().__init__(controls, html_view(), rows=[
             ["digit", "layer", "channel"], ["row", "col", "occlude"],
             ["occluder_row", "occluder_col"], *([["cursor_row", "cursor_col"]]
-                                                if keyboard else [])], extra=extra)
+                                                if keyboard else [])], extra=extra,
+            beside_view=[] if keyboard else [pad])
         extra["clear_button"].on_click(lambda _: self._run(self._clear))
         extra["undo_button"].on_click(lambda _: self._run(self._undo))
         if keyboard:
             extra["paint_button"].on_click(lambda _: self._run(self._paint))
         pad.observe(self._on_change, names="pixels")
         if not keyboard:
-            self.children = (*self.children[:-2], pad, *self.children[-2:])
             pad.observe(self._cursor_moved, names=["cursor_row", "cursor_col"])
 
     # --- pad actions (buttons) --------------------------------------------------------------
