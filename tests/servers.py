@@ -31,6 +31,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--no-first-run"]
 
 
+#: The classic Notebook (the lecture's front end) has loaded the notebook, connected to its
+#: kernel and had the kernel's info: the widget manager exists and has started loading the
+#: kernel's widgets.
+CLASSIC_LOADED_JS = ("() => window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded"
+                     " && Jupyter.notebook.kernel && Jupyter.notebook.kernel.is_connected()"
+                     " && Jupyter.notebook.kernel.info_reply.status === 'ok'"
+                     " && Jupyter.notebook.kernel.widget_manager")
+#: Resolves once the widget manager's own first load from the kernel is done (a second load
+#: asks after it, and the kernel answers in order). Cells run before that race it: the manager
+#: asks the kernel which widgets exist, the kernel answers after the queued cells, and every
+#: widget whose creation the page has not handled yet gets a second model, so that its view
+#: vanishes or stops updating (ipywidgets 8.1, seen on a loaded machine in the RISE tests).
+CLASSIC_WIDGETS_LOADED_JS = ("async () => { "
+                             "await Jupyter.notebook.kernel.widget_manager._loadFromKernel(); }")
+
+
+def open_classic_notebook(page, url: str) -> None:
+    """Open ``url`` (a notebook in the classic Notebook) and wait until cells can be run."""
+    page.goto(url)
+    page.wait_for_function(CLASSIC_LOADED_JS)
+    page.evaluate(CLASSIC_WIDGETS_LOADED_JS)
+
+
 def need_browser(axe: bool = False) -> None:
     """Skip (fail under CI) unless Debian's chromium and Playwright-Python are here, and, with
     ``axe``, axe-playwright-python too."""

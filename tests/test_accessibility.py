@@ -41,7 +41,7 @@ from pathlib import Path
 
 import pytest
 from keyboard import ACTIVE_CELL_JS, FOCUSED_JS, operate_every_control, summary
-from servers import CHROMIUM, need_browser
+from servers import CHROMIUM, need_browser, open_classic_notebook
 from test_browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
@@ -530,10 +530,8 @@ def test_live_slides_with_axe_and_a_keyboard(lecture_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = _new_page(browser, 1024, 768)
         try:
-            page.goto(f"{base}/notebooks/03_padding_and_stride.ipynb?token={token}")
-            page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
-                                   "Jupyter.notebook.kernel && "
-                                   "Jupyter.notebook.kernel.is_connected()")
+            open_classic_notebook(page, f"{base}/notebooks/03_padding_and_stride.ipynb"
+                                        f"?token={token}")
             _open_menu(page, "#celllink", "#run_all_cells")
             page.click("#run_all_cells")
             page.wait_for_function(ALL_RUN_JS, timeout=180_000)

@@ -36,7 +36,7 @@ from latency import (
     measure,
     table,
 )
-from servers import CHROMIUM, CHROMIUM_ARGS, need_browser
+from servers import CHROMIUM, CHROMIUM_ARGS, need_browser, open_classic_notebook
 from test_browser import NAMES, NOTEBOOK
 from test_site import _errors, _run_all, browser, page, site_url  # noqa: F401 - fixtures
 from test_slides import (  # noqa: F401 - lecture_server is a fixture
@@ -75,10 +75,7 @@ def test_explorer_latency_in_rise_slides(lecture_server, tmp_path):  # noqa: F81
             page = chromium.new_page(viewport={"width": 1024, "height": 768})
             page.set_default_timeout(60_000)
             page.add_init_script(MESSAGES_JS)
-            page.goto(f"{base}/notebooks/{SLIDES_NOTEBOOK}?token={token}")
-            page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
-                                   "Jupyter.notebook._fully_loaded && Jupyter.notebook.kernel "
-                                   "&& Jupyter.notebook.kernel.is_connected()")
+            open_classic_notebook(page, f"{base}/notebooks/{SLIDES_NOTEBOOK}?token={token}")
             page.evaluate("() => Jupyter.notebook.execute_all_cells()")
             page.wait_for_function(ALL_RUN_JS, timeout=180_000)
             assert page.evaluate(ERRORS_JS) == []

@@ -34,7 +34,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from servers import CHROMIUM, CHROMIUM_ARGS, free_port, missing, need_browser, serving
+from servers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    missing,
+    need_browser,
+    open_classic_notebook,
+    serving,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -344,10 +352,7 @@ def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
         try:
             # 1. open the notebook, run every cell from the Cell menu, as an instructor would
             start = time.monotonic()
-            page.goto(f"{base}/notebooks/{lecture}?token={token}")
-            page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
-                                   "Jupyter.notebook.kernel && "
-                                   "Jupyter.notebook.kernel.is_connected()")
+            open_classic_notebook(page, f"{base}/notebooks/{lecture}?token={token}")
             kernel_ready = time.monotonic() - start
             _open_menu(page, "#celllink", "#run_all_cells")
             page.click("#run_all_cells")
