@@ -156,7 +156,7 @@ VIEW_CLASS = "cnnlib-view"
 
 def html_view() -> widgets.HTML:
     """An explorer's picture as HTML (SVG). The class is part of the widget's first state: a
-    class added after creation reached the classic Notebook too late on a loaded machine (the
+    class added after creation was missing in the classic Notebook on a loaded machine (the
     trained-network explorer, RISE, tests/test_latency.py)."""
     return widgets.HTML(_dom_classes=(VIEW_CLASS,))
 
