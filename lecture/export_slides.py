@@ -18,7 +18,9 @@ or any static host with no other host contacted:
 
 What the export loses: no kernel runs, so explorers show the static picture of their initial
 setting (the ``text/html`` of their ``_repr_mimebundle_``) and their sliders are gone; code
-cannot be run. Cells are laid out by their ``slideshow`` metadata, as in the live slideshow.
+cannot be run; a code cell tagged :data:`HIDE_INPUT_TAG` shows its output only (nbconvert's
+TagRemovePreprocessor), as it does on the live slides until the lecturer shows its code.
+Cells are laid out by their ``slideshow`` metadata, as in the live slideshow.
 
 Run with the lecture environment's Python (``.venv-lecture/bin/python``, where nbclassic is);
 ``--check FILE`` lists the http(s) scripts, styles and fonts a page would fetch (none, or exit 1).
@@ -51,6 +53,9 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/cnn-basics.js");
 #: The slideshow's size and look: the same as the live one (lecture/nbconfig/notebook.d).
 REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768",
           "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
+#: The tag of a code cell whose slide shows its output only (a long plotting cell: its code is a
+#: button press away in the live slideshow, lecture/nbextension/slides.js, and in the notebook).
+HIDE_INPUT_TAG = "hide-input-on-slides"
 MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"
 #: The static slides' stand-in for the explorer companion's key guard (no kernel runs there):
 #: an arrow key pressed in a sideways-scrolling box (a wide table, an explorer's picture:
@@ -119,7 +124,8 @@ def export(notebook: Path, output: Path) -> Path:
     config = Config({"SlidesExporter": {
         **REVEAL, "reveal_url_prefix": "assets/reveal.js",
         "jquery_url": "assets/jquery.min.js", "require_js_url": "assets/require.js",
-        "mathjax_url": f"assets/MathJax/MathJax.js?config={MATHJAX_CONFIG}"}})
+        "mathjax_url": f"assets/MathJax/MathJax.js?config={MATHJAX_CONFIG}"},
+        "TagRemovePreprocessor": {"enabled": True, "remove_input_tags": [HIDE_INPUT_TAG]}})
     exporter = SlidesExporter(config=config)
     exporter.mermaid_js_url = MERMAID_STUB        # a plain attribute in nbconvert 7, not config
     body, _ = exporter.from_filename(str(notebook))

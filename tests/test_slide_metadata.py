@@ -2,7 +2,8 @@
 
 Every cell has a slide type; the title and each ``##`` section shown open a slide; the Colab set-up
 and the imports are skipped; a lecture is at most ~22 slides and subslides (about 50 minutes);
-reading passages are skipped, tagged ``reading`` and announced by their first markdown cell.
+reading passages are skipped, tagged ``reading`` and announced by their first markdown cell; the
+tag ``hide-input-on-slides`` is only on code cells shown on a slide.
 Also checks ``lecture/slide_plan.py`` (``make slide-plan``) on a notebook with known counts.
 """
 
@@ -25,6 +26,8 @@ MAX_SLIDES = 22
 READING = "*Reading (not in the slides).*"
 #: The first line of every speaker note: all that a student sees of it, collapsed.
 NOTES = "*Instructor notes (for the lecturer).*"
+#: A code cell whose slide shows its output only (lecture/nbextension/slides.js).
+HIDE_INPUT = "hide-input-on-slides"
 
 
 def slide_cells(name: str):
@@ -66,6 +69,8 @@ def check_slides(cells) -> list[str]:
         if kind == "notes" and source.split("\n", 1)[0] != NOTES:
             problems.append(f"{where}: a speaker note's first line (all a student sees of it) "
                             f"must be {NOTES!r}")
+        if HIDE_INPUT in tags and (cell["cell_type"] != "code" or kind in ("skip", "notes")):
+            problems.append(f"{where}: tagged {HIDE_INPUT!r} but not a code cell on a slide")
         if kind != "notes":
             previous_reading = reading
     return problems
@@ -89,6 +94,9 @@ def test_the_check_finds_broken_metadata():
     assert any("must open a 'slide'" in p for p in problems)
     assert any("tagged reading but shown" in p for p in problems)
     assert any("instructor notes must be collapsed" in p for p in problems)
+    heading = {**cells[0][0], "metadata": {**cells[0][0]["metadata"], "tags": [HIDE_INPUT]}}
+    assert any("not a code cell on a slide" in p
+               for p in check_slides([(heading, cells[0][1], "slide", [HIDE_INPUT])]))
     too_long = cells[:1] + [(cells[1][0], "", "subslide", [])] * (MAX_SLIDES + 1)
     assert any("more than" in p for p in check_slides(too_long))
 
