@@ -53,7 +53,7 @@ MathJax.Ajax.loadComplete("[MathJax]/config/local/cnn-basics.js");
 #: The slideshow's size and look: the same as the live one (lecture/nbconfig/notebook.d).
 REVEAL = {"reveal_theme": "white", "reveal_width": "1024", "reveal_height": "768",
           "reveal_scroll": True, "reveal_number": "c/t", "reveal_transition": "none"}
-#: The tag of a code cell whose slide shows its output only (a long plotting cell: its code is a
+#: The tag of a code cell whose slide shows its output only (a long cell: its code is a
 #: button press away in the live slideshow, lecture/nbextension/slides.js, and in the notebook).
 HIDE_INPUT_TAG = "hide-input-on-slides"
 MERMAID_STUB = "data:text/javascript,export default { initialize() {} };"

@@ -417,6 +417,10 @@ def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
             page.keyboard.press("Alt+r")
             page.wait_for_selector(PRESENT)
             assert page.evaluate("() => Reveal.getIndices()")["h"] == 0
+            # RISE's exit and help buttons fade out (show_buttons_on_startup: false, lecture/
+            # nbconfig): left on screen, they covered a full slide's first heading and last line
+            for button in ("#exit_b", "#help_b"):
+                page.wait_for_selector(button, state="hidden", timeout=10_000)
             theme = page.get_attribute("link#theme", "href")
             assert theme and theme.split("?")[0].endswith("/white.css"), theme
             slides = page.locator(".reveal .slides section:not(.stack)").count()

@@ -2,9 +2,9 @@
 // enabled in lecture/nbconfig/notebook.d/cnn-basics-slides.json).
 //
 // A code cell tagged "hide-input-on-slides" shows only its output on the RISE slides, with a
-// "Show the code (N lines)" button in place of the code: a slide then holds the picture a long
-// plotting cell draws, where its 15-30 lines of matplotlib made the slide taller than a
-// 1024 x 768 projector. The lecturer presses the button (or Tab to it, then Enter) to show the
+// "Show the code (N lines)" button in place of the code: a slide then holds the picture or the
+// printed result of a long cell (most draw a figure), where its 13-37 lines of code made the
+// slide taller than a 1024 x 768 projector. The lecturer presses the button (or Tab to it, then Enter) to show the
 // code on the slide, and again to hide it. Outside the slideshow (the notebook itself,
 // JupyterLab, the browser site) nothing changes: the tag only affects the slides. The static
 // export (lecture/export_slides.py) drops those inputs with nbconvert's TagRemovePreprocessor.
