@@ -535,11 +535,7 @@ def test_korean_slides_fit_with_every_glyph(lecture_server):
         lecture = KOREAN_LECTURES[0]
         try:
             for lecture in KOREAN_LECTURES:
-                page.goto(f"{base}/notebooks/{lecture}?token={token}")
-                page.wait_for_function("() => window.Jupyter && Jupyter.notebook && "
-                                       "Jupyter.notebook._fully_loaded && "
-                                       "Jupyter.notebook.kernel && "
-                                       "Jupyter.notebook.kernel.is_connected()")
+                open_classic_notebook(page, f"{base}/notebooks/{lecture}?token={token}")
                 page.evaluate("() => { Jupyter.notebook.select(0); "
                               "Jupyter.notebook.command_mode(); }")
                 page.keyboard.press("Alt+r")
