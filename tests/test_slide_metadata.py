@@ -26,8 +26,19 @@ MAX_SLIDES = 22
 READING = "*Reading (not in the slides).*"
 #: The first line of every speaker note: all that a student sees of it, collapsed.
 NOTES = "*Instructor notes (for the lecturer).*"
+
+
+def lecture_module(name: str):
+    """``lecture/<name>.py`` as a module (the lecture scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "lecture" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)    # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 #: A code cell whose slide shows its output only (lecture/nbextension/slides.js).
-HIDE_INPUT = "hide-input-on-slides"
+HIDE_INPUT = lecture_module("export_slides").HIDE_INPUT_TAG
 
 
 def slide_cells(name: str):
@@ -102,11 +113,7 @@ def test_the_check_finds_broken_metadata():
 
 
 def _slide_plan():
-    spec = importlib.util.spec_from_file_location("slide_plan", ROOT / "lecture" / "slide_plan.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("slide_plan", module)    # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return lecture_module("slide_plan")
 
 
 def test_slide_plan_counts_a_known_notebook(tmp_path):

@@ -44,6 +44,7 @@ from servers import (
     open_classic_notebook,
     serving,
 )
+from test_slide_metadata import HIDE_INPUT, lecture_module
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -246,14 +247,7 @@ def test_foreign_request_filter():
 
 
 def _explorers_on_slides(notebook: Path) -> int:
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("slide_plan", ROOT / "lecture" / "slide_plan.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("slide_plan", module)    # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.plan(notebook).explorers
+    return lecture_module("slide_plan").plan(notebook).explorers
 
 
 def _open_menu(page, menu: str, item: str, tries: int = 3) -> None:
@@ -320,15 +314,10 @@ def _check_fit(page, lecture: str) -> str:
     return f"{len(sizes) - len(tall)} of {len(sizes)} slides fit 1024 x 768"
 
 
-#: A code cell with this tag shows only its output on the slides, with a "Show the code" button
-#: (lecture/nbextension/slides.js; the static export drops its input: lecture/export_slides.py).
-HIDE_INPUT_TAG = "hide-input-on-slides"
-
-
 def _hidden_inputs(notebook: Path) -> list[dict]:
     """The code cells of ``notebook`` whose input the slides hide."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    return [c for c in cells if HIDE_INPUT_TAG in c.get("metadata", {}).get("tags", [])]
+    return [c for c in cells if HIDE_INPUT in c.get("metadata", {}).get("tags", [])]
 
 
 #: Per "Show the code" button on the slides (document order): [h, v] of its slide, whether its
@@ -344,12 +333,12 @@ SHOW_CODE_JS = """
 
 
 def _check_show_code(page, lecture: str, hidden: int) -> str:
-    """Each cell tagged HIDE_INPUT_TAG shows its output without its code on its slide, and a
+    """Each cell tagged HIDE_INPUT shows its output without its code on its slide, and a
     button that says how many lines it hides; Enter on the first button shows the code and
     Enter again hides it, both on the same slide. Returns a one-line account."""
     buttons = page.evaluate(SHOW_CODE_JS)
     assert len(buttons) == hidden, (
-        f"{lecture}: {hidden} cells tagged {HIDE_INPUT_TAG}, {len(buttons)} buttons: {buttons}")
+        f"{lecture}: {hidden} cells tagged {HIDE_INPUT}, {len(buttons)} buttons: {buttons}")
     assert not any(b["code"] for b in buttons), f"{lecture}: code drawn on a slide: {buttons}"
     assert all(re.fullmatch(r"Show the code \(\d+ lines\)|코드 보기 \(\d+줄\)", b["text"])
                and b["expanded"] == "false" for b in buttons), buttons
@@ -639,11 +628,11 @@ def test_static_export_loads_nothing_from_another_host(tmp_path):
     assert any(p.suffix in (".woff", ".woff2", ".ttf") for p in checked), \
         "the theme's fonts were not followed"
     assert 'class="cnnlib-static"' in text            # the explorer's still picture
-    # a cell tagged HIDE_INPUT_TAG: its output is on the slides, its code is not (the
+    # a cell tagged HIDE_INPUT: its output is on the slides, its code is not (the
     # snake_case names that only its code uses are absent from the page)
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
     hidden = _hidden_inputs(NOTEBOOK)
-    assert hidden, f"{NOTEBOOK.name} has no cell tagged {HIDE_INPUT_TAG} to check"
+    assert hidden, f"{NOTEBOOK.name} has no cell tagged {HIDE_INPUT} to check"
     for cell in hidden:
         others = " ".join("".join(c["source"]) for c in cells if c["id"] != cell["id"])
         own = set(re.findall(r"\b[a-z]+_\w+\b", "".join(cell["source"])))   # snake_case
