@@ -8,6 +8,15 @@
 // code on the slide, and again to hide it. Outside the slideshow (the notebook itself,
 // JupyterLab, the browser site) nothing changes: the tag only affects the slides. The static
 // export (lecture/export_slides.py) drops those inputs with nbconvert's TagRemovePreprocessor.
+//
+// A slide still taller than the window (RISE scrolls the whole slide past 95 % of its height,
+// and the heading and an explorer's controls leave the screen): its tallest output that is not
+// a picture (an explorer's drawing and table, a long printed table) gets the room left on the
+// slide and scrolls in its own box, if that leaves it at least MIN_BOX px. The box takes the
+// keyboard focus (Tab, or a click) and then its own arrow, page and space keys until it reaches
+// its end in that direction (then Space turns the slide, as on any slide), and is labelled for
+// screen readers. It is worked out again whenever the slide changes or one of its cells changes size
+// (an explorer redrawn, a "Show the code" pressed), and undone outside the slideshow.
 define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, events) {
   "use strict";
 
@@ -17,6 +26,22 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
     en: function (n) { return ["Show the code (" + n + " lines)", "Hide the code"]; },
     ko: function (n) { return ["코드 보기 (" + n + "줄)", "코드 숨기기"]; },
   };
+  var BOX = "cnnlib-fit-box";
+  var BOX_LABELS = { en: "Output, scrolls in its own box", ko: "출력 (이 상자 안에서 스크롤)" };
+  var ROOM = 0.95;          // RISE's threshold: a slide taller than 95vh scrolls
+  var MIN_BOX = 200;        // px: a smaller box would hide too much; the slide scrolls instead
+  // Where a slide's tall output is: an output the Notebook itself shows in a scroll box (it does
+  // so for an output taller than 100 lines), an explorer's view (never the whole explorer: its
+  // controls stay outside the box), a table or printed text. A figure is never cut by a box
+  // (rise.css caps pictures instead): an output with a picture in it is not a candidate.
+  var NOT_FIGURE = ":not(:has(svg, img, canvas, .jupyter-widgets, .widget-area))";
+  var CANDIDATES = [
+    ".output_scroll",                 // a long output the Notebook already scrolls
+    ".cnnlib-view",
+    ".output_subarea.output_html" + NOT_FIGURE,
+    ".output_subarea.output_text" + NOT_FIGURE,
+  ].join(", ");
+  var SCROLL_KEYS = ["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "];
   // Only inside the slideshow (.reveal): the button is hidden elsewhere, and so is the code of
   // a tagged cell until its button is pressed.
   var CSS = [
@@ -27,6 +52,11 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
     "  border-radius: 4px; cursor: pointer; }",
     ".reveal .cnnlib-show-code:focus-visible { outline: 3px solid #1a56db; outline-offset: 1px; }",
     ".reveal .cell." + HIDDEN + " > .input { display: none; }",
+    ".reveal ." + BOX + " { box-sizing: border-box; overflow-y: auto;",
+    "  border-bottom: 1px solid #595959; }",
+    // a box that lays its parts out in a flex column (a VBox) would squeeze them to fit
+    ".reveal ." + BOX + " > * { flex-shrink: 0; }",
+    ".reveal ." + BOX + ":focus-visible { outline: 3px solid #1a56db; outline-offset: 1px; }",
   ].join("\n");
 
   function language() {
@@ -61,12 +91,99 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
     Jupyter.notebook.get_cells().forEach(hideOnSlides);
   }
 
+  function unbox(element) {
+    $(element).removeClass(BOX).css("max-height", "").removeAttr("tabindex role aria-label")
+      .off(".cnnlibFit");
+  }
+
+  function canScroll(element, event) {
+    var up = ["ArrowUp", "PageUp", "Home"].indexOf(event.key) >= 0
+      || (event.key === " " && event.shiftKey);
+    return up ? element.scrollTop > 0
+      : element.scrollTop + element.clientHeight < element.scrollHeight - 1;
+  }
+
+  function box(element, height) {
+    $(element).addClass(BOX).css("max-height", Math.floor(height) + "px")
+      .attr({ tabindex: "0", role: "region", "aria-label": BOX_LABELS[language()] })
+      .on("keydown.cnnlibFit", function (event) {
+        // a scroll key scrolls the box while the box can move that way; at its end the key
+        // goes on to the slideshow (Space then turns the slide, as on any slide)
+        if (SCROLL_KEYS.indexOf(event.key) >= 0 && canScroll(this, event)) {
+          event.stopPropagation();
+        }
+      });
+  }
+
+  // RISE draws a slide taller than 95vh in a section of that height that scrolls (its "scroll"
+  // setting, applied as the slide is shown). fit() measures the slide without it, and puts it
+  // back only on a slide that is still too tall.
+  var RISE_SCROLL = ["height", "overflow-y", "margin-top"];
+
+  // Give the present slide's tallest non-picture output the room left on it, if that is enough.
+  function fit() {
+    var section = document.querySelector(".reveal .slides section.present:not(.stack)");
+    if (!section || !document.body.classList.contains("rise-enabled")) { return; }
+    var riseScroll = {};
+    RISE_SCROLL.forEach(function (name) {
+      riseScroll[name] = section.style.getPropertyValue(name);
+      section.style.removeProperty(name);
+    });
+    section.querySelectorAll("." + BOX).forEach(unbox);
+    var room = Math.floor(ROOM * window.innerHeight);
+    var over = section.scrollHeight - room;
+    var tallest = null;
+    if (over > 0) {
+      section.querySelectorAll(CANDIDATES).forEach(function (element) {
+        if (element.parentElement.closest(".output_scroll")) { return; }   // already boxed
+        if (!tallest || element.offsetHeight > tallest.offsetHeight) { tallest = element; }
+      });
+    }
+    if (tallest && tallest.offsetHeight - over - 2 >= MIN_BOX) {
+      box(tallest, tallest.offsetHeight - over - 2);
+      if (tallest.scrollHeight <= tallest.clientHeight + 1) {
+        unbox(tallest);                 // the overflow was elsewhere: a box would not scroll
+      }
+    }
+    if (section.scrollHeight > room) {
+      RISE_SCROLL.forEach(function (name) {
+        if (riseScroll[name]) { section.style.setProperty(name, riseScroll[name]); }
+      });
+    }
+  }
+
+  // Fit the present slide now and whenever one of its cells changes size, until the next slide.
+  var watcher = window.ResizeObserver ? new ResizeObserver(function () {
+    window.requestAnimationFrame(fit);
+  }) : null;
+
+  function watch() {
+    fit();
+    var section = document.querySelector(".reveal .slides section.present:not(.stack)");
+    if (watcher && section) {
+      watcher.disconnect();
+      section.querySelectorAll(".cell").forEach(function (cell) { watcher.observe(cell); });
+    }
+  }
+
+  function stopWatching() {
+    if (watcher) { watcher.disconnect(); }
+    document.querySelectorAll("." + BOX).forEach(unbox);
+  }
+
   function load_ipython_extension() {
     $("<style id='cnnlib-slides-style'/>").text(CSS).appendTo("head");
     if (Jupyter.notebook && Jupyter.notebook._fully_loaded) {
       hideAll();
     }
     events.on("notebook_loaded.Notebook", hideAll);
+    // reveal.js's events bubble up from the slideshow to the document
+    document.addEventListener("ready", watch);
+    document.addEventListener("slidechanged", watch);
+    window.addEventListener("resize", function () { window.requestAnimationFrame(fit); });
+    new MutationObserver(function () {
+      if (!document.body.classList.contains("rise-enabled")) { stopWatching(); }
+    }).observe(document.body, { attributes: true, attributeFilter: ["class"] });
   }
 
   return { load_ipython_extension: load_ipython_extension };
