@@ -11,12 +11,14 @@
 //
 // A slide still taller than the window (RISE scrolls the whole slide past 95 % of its height,
 // and the heading and an explorer's controls leave the screen): its tallest output that is not
-// a picture (an explorer's drawing and table, a long printed table) gets the room left on the
-// slide and scrolls in its own box, if that leaves it at least MIN_BOX px. The box takes the
-// keyboard focus (Tab, or a click) and then its own arrow, page and space keys until it reaches
-// its end in that direction (then Space turns the slide, as on any slide), and is labelled for
-// screen readers. It is worked out again whenever the slide changes or one of its cells changes size
-// (an explorer redrawn, a "Show the code" pressed), and undone outside the slideshow.
+// a figure (an explorer's picture, live or still, a long table or printout) gets the room left
+// on the slide and scrolls in its own box, if that leaves it at least MIN_BOX px; if the slide is
+// still too tall, its tallest figure is drawn a little smaller (shrinkFigure). The box takes
+// the keyboard focus (Tab, or a click) and then its own arrow, page and space keys until it
+// reaches its end in that direction (there a key does what it does elsewhere on the slide), and
+// it is a region named for screen readers. It is worked out again whenever the slide changes or
+// one of its cells changes size (an explorer redrawn, a "Show the code" pressed), and undone
+// outside the slideshow.
 define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, events) {
   "use strict";
 
@@ -38,9 +40,16 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
   var CANDIDATES = [
     ".output_scroll",                 // a long output the Notebook already scrolls
     ".cnnlib-view",
+    ".cnnlib-static .cnnlib-explorer",  // an explorer's still picture (no kernel yet)
     ".output_subarea.output_html" + NOT_FIGURE,
     ".output_subarea.output_text" + NOT_FIGURE,
   ].join(", ");
+  // A figure (a matplotlib picture, a drawing) on a slide still too tall is drawn smaller
+  // instead, but never below MIN_SCALE of the size rise.css gives it, nor below half its own
+  // size (rise.css's floor for drawings). Explorers' pictures are left to the box.
+  var FIGURES = ".output_area img, .output_area svg:not(svg svg)";
+  var SHRUNK = "cnnlib-fit-shrunk";
+  var MIN_SCALE = 0.8;
   var SCROLL_KEYS = ["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "];
   // Only inside the slideshow (.reveal): the button is hidden elsewhere, and so is the code of
   // a tagged cell until its button is pressed.
@@ -91,9 +100,12 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
     Jupyter.notebook.get_cells().forEach(hideOnSlides);
   }
 
+  // A box is a focusable, named region: the attributes it lacks are added, and removed again
+  // with the box (an explorer's still picture is such a region already and keeps its own).
   function unbox(element) {
-    $(element).removeClass(BOX).css("max-height", "").removeAttr("tabindex role aria-label")
+    $(element).removeClass(BOX).css("max-height", "").removeAttr(element.dataset.cnnlibFitAdded)
       .off(".cnnlibFit");
+    delete element.dataset.cnnlibFitAdded;
   }
 
   function canScroll(element, event) {
@@ -104,15 +116,37 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
   }
 
   function box(element, height) {
+    var region = { tabindex: "0", role: "region", "aria-label": BOX_LABELS[language()] };
+    var added = Object.keys(region).filter(function (name) {
+      return !element.hasAttribute(name);
+    });
+    added.forEach(function (name) { element.setAttribute(name, region[name]); });
+    element.dataset.cnnlibFitAdded = added.join(" ");
     $(element).addClass(BOX).css("max-height", Math.floor(height) + "px")
-      .attr({ tabindex: "0", role: "region", "aria-label": BOX_LABELS[language()] })
       .on("keydown.cnnlibFit", function (event) {
         // a scroll key scrolls the box while the box can move that way; at its end the key
-        // goes on to the slideshow (Space then turns the slide, as on any slide)
+        // goes on as if there were no box
         if (SCROLL_KEYS.indexOf(event.key) >= 0 && canScroll(this, event)) {
           event.stopPropagation();
         }
       });
+  }
+
+  function shrinkFigure(section, over) {
+    var tallest = null;
+    var height = function (figure) { return figure.getBoundingClientRect().height; };
+    section.querySelectorAll(FIGURES).forEach(function (figure) {
+      if (figure.closest(".cnnlib-explorer-widget, .cnnlib-static")) { return; }
+      if (!tallest || height(figure) > height(tallest)) { tallest = figure; }
+    });
+    if (!tallest) { return; }
+    var drawn = height(tallest);
+    var own = tallest.naturalHeight || parseFloat(tallest.getAttribute("height")) || drawn;
+    var target = Math.floor(drawn - over - 1);
+    if (target >= MIN_SCALE * drawn && target >= own / 2) {
+      tallest.classList.add(SHRUNK);
+      tallest.style.setProperty("max-height", target + "px");
+    }
   }
 
   // RISE draws a slide taller than 95vh in a section of that height that scrolls (its "scroll"
@@ -130,6 +164,10 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
       section.style.removeProperty(name);
     });
     section.querySelectorAll("." + BOX).forEach(unbox);
+    section.querySelectorAll("." + SHRUNK).forEach(function (figure) {
+      figure.classList.remove(SHRUNK);
+      figure.style.removeProperty("max-height");
+    });
     var room = Math.floor(ROOM * window.innerHeight);
     var over = section.scrollHeight - room;
     var tallest = null;
@@ -144,6 +182,9 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
       if (tallest.scrollHeight <= tallest.clientHeight + 1) {
         unbox(tallest);                 // the overflow was elsewhere: a box would not scroll
       }
+    }
+    if (section.scrollHeight > room) {
+      shrinkFigure(section, section.scrollHeight - room);
     }
     if (section.scrollHeight > room) {
       RISE_SCROLL.forEach(function (name) {
