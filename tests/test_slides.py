@@ -531,6 +531,14 @@ def test_notebook_as_slides_with_a_live_slider(lecture_server, lecture):
                 fit += "; " + _check_show_code(page, lecture, hidden)
             if lecture.startswith("ko/"):
                 _check_glyphs(page, lecture)
+
+            # 6. leaving the slideshow (Alt+R again) undoes every scroll box and smaller figure
+            page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            page.keyboard.press("Alt+r")
+            page.wait_for_function("() => !document.body.classList.contains('rise-enabled')")
+            left = page.evaluate("() => document.querySelectorAll("
+                                 "'.cnnlib-fit-box, .cnnlib-fit-shrunk').length")
+            assert left == 0, f"{left} boxes or smaller figures left in the notebook"
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / f"slides-{name}-failure.png"), full_page=True)
             raise

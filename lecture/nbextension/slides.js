@@ -132,15 +132,33 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
       });
   }
 
+  // The element of `elements` drawn tallest, or null.
+  function tallestOf(elements) {
+    var height = function (element) { return element.getBoundingClientRect().height; };
+    return elements.reduce(function (tallest, element) {
+      return tallest && height(tallest) >= height(element) ? tallest : element;
+    }, null);
+  }
+
+  // Give the slide's tallest output that is not a figure the room left on it, if that is enough.
+  function boxOutput(section, over) {
+    var outputs = Array.prototype.filter.call(section.querySelectorAll(CANDIDATES),
+      function (output) { return !output.parentElement.closest(".output_scroll"); });
+    var tallest = tallestOf(outputs);
+    if (!tallest || tallest.offsetHeight - over - 2 < MIN_BOX) { return; }
+    box(tallest, tallest.offsetHeight - over - 2);
+    if (tallest.scrollHeight <= tallest.clientHeight + 1) {
+      unbox(tallest);                   // the overflow was elsewhere: a box would not scroll
+    }
+  }
+
+  // Draw the slide's tallest figure smaller by `over` px, if that keeps it large enough.
   function shrinkFigure(section, over) {
-    var tallest = null;
-    var height = function (figure) { return figure.getBoundingClientRect().height; };
-    section.querySelectorAll(FIGURES).forEach(function (figure) {
-      if (figure.closest(".cnnlib-explorer-widget, .cnnlib-static")) { return; }
-      if (!tallest || height(figure) > height(tallest)) { tallest = figure; }
-    });
+    var figures = Array.prototype.filter.call(section.querySelectorAll(FIGURES),
+      function (figure) { return !figure.closest(".cnnlib-explorer-widget, .cnnlib-static"); });
+    var tallest = tallestOf(figures);
     if (!tallest) { return; }
-    var drawn = height(tallest);
+    var drawn = tallest.getBoundingClientRect().height;
     var own = tallest.naturalHeight || parseFloat(tallest.getAttribute("height")) || drawn;
     var target = Math.floor(drawn - over - 1);
     if (target >= MIN_SCALE * drawn && target >= own / 2) {
@@ -149,12 +167,21 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
     }
   }
 
+  // Every box and smaller figure under `root` back as it was.
+  function undoFit(root) {
+    root.querySelectorAll("." + BOX).forEach(unbox);
+    root.querySelectorAll("." + SHRUNK).forEach(function (figure) {
+      figure.classList.remove(SHRUNK);
+      figure.style.removeProperty("max-height");
+    });
+  }
+
   // RISE draws a slide taller than 95vh in a section of that height that scrolls (its "scroll"
   // setting, applied as the slide is shown). fit() measures the slide without it, and puts it
   // back only on a slide that is still too tall.
   var RISE_SCROLL = ["height", "overflow-y", "margin-top"];
 
-  // Give the present slide's tallest non-picture output the room left on it, if that is enough.
+  // Make the present slide fit the window: a box for its tallest output, else a smaller figure.
   function fit() {
     var section = document.querySelector(".reveal .slides section.present:not(.stack)");
     if (!section || !document.body.classList.contains("rise-enabled")) { return; }
@@ -163,29 +190,10 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
       riseScroll[name] = section.style.getPropertyValue(name);
       section.style.removeProperty(name);
     });
-    section.querySelectorAll("." + BOX).forEach(unbox);
-    section.querySelectorAll("." + SHRUNK).forEach(function (figure) {
-      figure.classList.remove(SHRUNK);
-      figure.style.removeProperty("max-height");
-    });
+    undoFit(section);
     var room = Math.floor(ROOM * window.innerHeight);
-    var over = section.scrollHeight - room;
-    var tallest = null;
-    if (over > 0) {
-      section.querySelectorAll(CANDIDATES).forEach(function (element) {
-        if (element.parentElement.closest(".output_scroll")) { return; }   // already boxed
-        if (!tallest || element.offsetHeight > tallest.offsetHeight) { tallest = element; }
-      });
-    }
-    if (tallest && tallest.offsetHeight - over - 2 >= MIN_BOX) {
-      box(tallest, tallest.offsetHeight - over - 2);
-      if (tallest.scrollHeight <= tallest.clientHeight + 1) {
-        unbox(tallest);                 // the overflow was elsewhere: a box would not scroll
-      }
-    }
-    if (section.scrollHeight > room) {
-      shrinkFigure(section, section.scrollHeight - room);
-    }
+    if (section.scrollHeight > room) { boxOutput(section, section.scrollHeight - room); }
+    if (section.scrollHeight > room) { shrinkFigure(section, section.scrollHeight - room); }
     if (section.scrollHeight > room) {
       RISE_SCROLL.forEach(function (name) {
         if (riseScroll[name]) { section.style.setProperty(name, riseScroll[name]); }
@@ -209,7 +217,7 @@ define(["jquery", "base/js/namespace", "base/js/events"], function ($, Jupyter, 
 
   function stopWatching() {
     if (watcher) { watcher.disconnect(); }
-    document.querySelectorAll("." + BOX).forEach(unbox);
+    undoFit(document);
   }
 
   function load_ipython_extension() {
