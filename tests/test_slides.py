@@ -9,11 +9,12 @@ slideshow (Alt+R) and advances slide by slide. In a notebook whose slides show a
 stops at the first such slide, drags that explorer's first slider with the mouse (what a
 lecturer does) and checks that the picture changes while the slideshow stays on that slide,
 then goes to every other explorer's slide and drags it too; in the others it goes on to the
-last slide. Then every slide (all fragments shown) must fit 1024 x 768 without scrolling,
-except the slides listed in ``TOO_TALL_SLIDES``; the Korean lectures are checked the same way
-with their stored outputs, and for Hangul drawn without a glyph (fonts-nanum). Every request
-the page makes is recorded; any that leaves 127.0.0.1 fails the test (RISE's default theme, for
-one, fetches web fonts: the environment selects "white", whose fonts are local).
+last slide. Then every slide (all fragments shown) must fit 1024 x 768 without scrolling (a
+long output may scroll in its own box: lecture/nbextension/slides.js); the Korean lectures are
+checked the same way with their stored outputs, and for Hangul drawn without a glyph
+(fonts-nanum). Every request the page makes is recorded; any that leaves 127.0.0.1 fails the
+test (RISE's default theme, for one, fetches web fonts: the environment selects "white", whose
+fonts are local).
 
 Builds ``.venv-lecture/`` with ``make lecture-env`` when it is missing. Skipped locally when
 chromium, playwright or the lecture environment is missing; under CI (``CI`` set) that is a
@@ -198,28 +199,6 @@ GLYPHS_JS = """
 }
 """
 
-#: Slides known to be taller than 1024 x 768 at notebooks/rise.css's type sizes (issue 25: still
-#: to split or shrink), per lecture as RISE's slide numbers "h.v" (English and ko/03 measured
-#: after Run All, the other Korean lectures with their stored outputs): 14, was 47 before a
-#: slide's tallest table, printout or explorer picture scrolled in its own box (or its figure
-#: was drawn a little smaller), and 90 before the long code cells showed their code only on a
-#: button press. What makes these too tall is prose, and figures already drawn as small as
-#: lecture/nbextension/slides.js lets them be. A slide not listed that
-#: is more than TOLERANCE_PX too tall fails the test, and so does a listed slide that fits with
-#: TOLERANCE_PX to spare (then remove it here): the list only shrinks.
-TOO_TALL_SLIDES = {
-    "00_index.ipynb": "0.0",
-    "02_convolution.ipynb": "5.2",
-    "03_padding_and_stride.ipynb": "3.1 5.1 7.0",
-    "04_receptive_fields.ipynb": "2.2 5.0",
-    "06_activations_and_initialisation.ipynb": "4.4",
-    "ko/00_index.ipynb": "0.0",
-    "ko/03_padding_and_stride.ipynb": "3.1 5.1 7.0",
-    "ko/04_receptive_fields.ipynb": "5.0",
-    "ko/06_activations_and_initialisation.ipynb": "4.4",
-}
-TOO_TALL = {f"{lecture}: {slide}" for lecture, slides in TOO_TALL_SLIDES.items()
-            for slide in slides.split()}
 #: Font rendering may differ by a few pixels between machines.
 TOLERANCE_PX = 8
 
@@ -299,18 +278,12 @@ def _drag_first_slider(page, explorer) -> None:
 
 
 def _check_fit(page, lecture: str) -> str:
-    """Every slide of the slideshow on ``page`` fits the window, except those listed in
-    :data:`TOO_TALL`; returns a one-line account."""
+    """Every slide of the slideshow on ``page`` fits the window (within TOLERANCE_PX); returns
+    a one-line account."""
     sizes = page.evaluate(FIT_JS)
-    tall = {f"{lecture}: {s['slide']}": s for s in sizes if s["content"] > s["room"] + 1}
-    new = sorted(k for k in set(tall) - TOO_TALL
-                 if tall[k]["content"] > tall[k]["room"] + TOLERANCE_PX)
-    fitting = {f"{lecture}: {s['slide']}" for s in sizes
-               if s["content"] <= s["room"] - TOLERANCE_PX}
-    fixed = sorted(TOO_TALL & fitting)
-    assert not new, "slides taller than 1024 x 768 (split them or shrink a picture): " + "; ".join(
-        f"{k} is {tall[k]['content']} px, room {tall[k]['room']} px" for k in new)
-    assert not fixed, f"these slides fit now; remove them from TOO_TALL: {fixed}"
+    tall = [s for s in sizes if s["content"] > s["room"] + TOLERANCE_PX]
+    assert not tall, "slides taller than 1024 x 768 (split them or shrink a picture): " + "; ".join(
+        f"{lecture}: {s['slide']} is {s['content']} px, room {s['room']} px" for s in tall)
     boxed = [s["slide"] for s in sizes if s["boxed"]]
     if boxed:       # the box that scrolls furthest: the keys must move it
         _check_scroll_box(page, lecture, max(sizes, key=lambda s: s["scrolls"])["slide"])
@@ -563,9 +536,8 @@ KOREAN_LECTURES = [p.relative_to(NOTEBOOKS_DIR).as_posix()
 
 def test_korean_slides_fit_with_every_glyph(lecture_server):
     """Every Korean lecture but ko/03 (run live above) as RISE slides with its stored outputs
-    (no cell runs: the explorers show their still pictures): every slide fits 1024 x 768 (or
-    is listed in TOO_TALL) and every Hangul syllable on it has a glyph. One browser page opens
-    the lectures in turn."""
+    (no cell runs: the explorers show their still pictures): every slide fits 1024 x 768 and
+    every Hangul syllable on it has a glyph. One browser page opens the lectures in turn."""
     need_browser()
     from playwright.sync_api import sync_playwright
 
