@@ -292,7 +292,7 @@ def _check_fit(page, lecture: str) -> str:
     small = {k: f for k, figures in shrunk.items() for f in figures
              if not f["own"] or f["drawn"] < f["own"] / 2 - 1}
     assert not small, f"{lecture}: figures drawn below half their size: {small}"
-    return (f"{len(sizes) - len(tall)} of {len(sizes)} slides fit 1024 x 768 "
+    return (f"all {len(sizes)} slides fit 1024 x 768 "
             f"(with an output in its own scroll box: {' '.join(boxed) or 'none'}; "
             f"with a figure drawn smaller: {' '.join(shrunk) or 'none'})")
 
