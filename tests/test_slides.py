@@ -311,10 +311,17 @@ SCROLL_BOX_JS = """
 """
 
 
+#: Where each key leaves a scroll box ``b`` whose scrollTop was ``before``, as a JS condition.
+SCROLL_KEYS = {"ArrowDown": "b.top > before", "Home": "b.top === 0",
+               "End": "b.top >= b.scrolls - 1"}
+
+
 def _check_scroll_box(page, lecture: str, slide: str) -> None:
     """On ``slide``, which fits thanks to an output's own scroll box: the box is a labelled
     region that takes the focus, the slide fits with it, and ArrowDown, Home and End scroll the
     box (not the slideshow, which stays on that slide)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     h, v = (int(n) for n in slide.split("."))
     page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [h, v])
     page.wait_for_timeout(300)
@@ -327,11 +334,18 @@ def _check_scroll_box(page, lecture: str, slide: str) -> None:
     page.locator(f"{PRESENT} .cnnlib-fit-box").focus()
     for key in ("ArrowDown", "Home", "End"):
         page.keyboard.press(key)
-        page.wait_for_timeout(200)
+        # Chromium scrolls smoothly: a long jump (End) is an animation that a busy machine
+        # takes longer than any fixed pause over, so wait for where the key should land
+        try:
+            page.wait_for_function(f"(before) => {{ const b = ({SCROLL_BOX_JS})().boxes[0]; "
+                                   f"return {SCROLL_KEYS[key]}; }}", arg=box["top"],
+                                   timeout=5_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"{lecture} {slide}: {key} did not scroll the box to "
+                        f"{SCROLL_KEYS[key]} (before = {box['top']}): "
+                        f"{page.evaluate(SCROLL_BOX_JS)['boxes'][0]}")
         after = page.evaluate(SCROLL_BOX_JS)["boxes"][0]
-        moved = {"ArrowDown": after["top"] > box["top"], "Home": after["top"] == 0,
-                 "End": after["top"] >= after["scrolls"] - 1}[key]
-        assert after["focused"] and moved, (key, box, after)
+        assert after["focused"], (key, after)
         indices = page.evaluate("() => Reveal.getIndices()")
         assert (indices["h"], indices["v"] or 0) == (h, v), (key, indices)
         box = after
