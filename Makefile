@@ -114,16 +114,18 @@ release:
 # Notebook 6.5 + RISE 5.7, kept apart in .venv-lecture/ (pinned: lecture/requirements.txt;
 # cnnlib from this checkout). RISE's settings (theme "white": the default theme fetches web
 # fonts; 1024x768; scrolling), "no Notebook 7 banner" and the cnn-basics/slides extension (a cell
-# tagged hide-input-on-slides shows its output only, with a "Show the code" button: see
-# lecture/nbextension/slides.js) live in that environment's etc/jupyter/ and share/jupyter/,
-# copied from lecture/, never in your home folder or in the notebooks.
+# tagged hide-input-on-slides shows its output only, with a "Show the code" button, and a slide
+# too tall gets a scroll box: lecture/nbextension/slides.js and fit.js) live in that
+# environment's etc/jupyter/ and share/jupyter/, copied from lecture/, never in your home folder
+# or in the notebooks.
 LECTURE_VENV := .venv-lecture
 LECTURE_STAMP := $(LECTURE_VENV)/.installed
 LECTURE_ETC := $(LECTURE_VENV)/etc/jupyter
 
 $(LECTURE_STAMP): lecture/requirements.txt pyproject.toml lecture/jupyter_notebook_config.json \
 		lecture/nbconfig/notebook.d/cnn-basics-rise.json \
-		lecture/nbconfig/notebook.d/cnn-basics-slides.json lecture/nbextension/slides.js
+		lecture/nbconfig/notebook.d/cnn-basics-slides.json lecture/nbextension/slides.js \
+		lecture/nbextension/fit.js
 	rm -rf $(LECTURE_VENV)
 	$(PYTHON) -m venv $(LECTURE_VENV)
 	$(LECTURE_VENV)/bin/python -m pip install -r lecture/requirements.txt
@@ -132,7 +134,8 @@ $(LECTURE_STAMP): lecture/requirements.txt pyproject.toml lecture/jupyter_notebo
 	cp lecture/nbconfig/notebook.d/cnn-basics-rise.json \
 		lecture/nbconfig/notebook.d/cnn-basics-slides.json $(LECTURE_ETC)/nbconfig/notebook.d/
 	mkdir -p $(LECTURE_VENV)/share/jupyter/nbextensions/cnn-basics
-	cp lecture/nbextension/slides.js $(LECTURE_VENV)/share/jupyter/nbextensions/cnn-basics/
+	cp lecture/nbextension/slides.js lecture/nbextension/fit.js \
+		$(LECTURE_VENV)/share/jupyter/nbextensions/cnn-basics/
 	cp lecture/jupyter_notebook_config.json $(LECTURE_ETC)/
 	touch $@
 

@@ -14,7 +14,10 @@ or any static host with no other host contacted:
   slide-number and code colours pass WCAG's 4.5:1 contrast (reveal.js's default slide number
   is 2.84:1), as they do in the lecture;
 - a key guard (:data:`KEEP_SCROLL_KEYS`): the arrow keys in a sideways-scrolling box scroll it
-  instead of turning the slide.
+  instead of turning the slide;
+- the live slideshow's fit (``lecture/nbextension/fit.js``, copied to ``assets/``): a slide
+  taller than the window shows its tallest table, printout or explorer picture in a scroll box
+  of its own, or else its tallest figure a little smaller, as in the lecture.
 
 What the export loses: no kernel runs, so explorers show the static picture of their initial
 setting (the ``text/html`` of their ``_repr_mimebundle_``) and their sliders are gone; code
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -72,6 +76,14 @@ window.addEventListener("keydown", function (event) {
 COURSE = re.compile(r"^\d\d_.*\.ipynb$")     # notebooks 00-12
 #: The live slideshow's style sheet (RISE loads it from the notebook's folder).
 RISE_CSS = ROOT / "notebooks" / "rise.css"
+#: Fits a slide too tall for the window (the live slideshow's: slides.js starts it there).
+FIT_JS = ROOT / "lecture" / "nbextension" / "fit.js"
+#: Starts it on a static page, its boxes named in the notebook's language.
+START_FIT = """<script>
+require(["assets/cnnlib-fit"], function (fit) {{ fit.start({{ language: function () {{
+  return "{language}"; }} }}); }});
+</script>
+"""
 
 
 def course_notebooks() -> list[Path]:
@@ -114,6 +126,7 @@ def install_assets(assets: Path) -> None:
         shutil.copytree(components / "MathJax", assets / "MathJax", dirs_exist_ok=True)
     (assets / "MathJax" / "config" / "local").mkdir(parents=True, exist_ok=True)
     (assets / "MathJax" / "config" / "local" / "cnn-basics.js").write_text(MATHJAX_LOCAL)
+    shutil.copyfile(FIT_JS, assets / "cnnlib-fit.js")
 
 
 def export(notebook: Path, output: Path) -> Path:
@@ -125,13 +138,19 @@ def export(notebook: Path, output: Path) -> Path:
         **REVEAL, "reveal_url_prefix": "assets/reveal.js",
         "jquery_url": "assets/jquery.min.js", "require_js_url": "assets/require.js",
         "mathjax_url": f"assets/MathJax/MathJax.js?config={MATHJAX_CONFIG}"},
-        "TagRemovePreprocessor": {"enabled": True, "remove_input_tags": [HIDE_INPUT_TAG]}})
+        "TagRemovePreprocessor": {"enabled": True, "remove_input_tags": [HIDE_INPUT_TAG]},
+        # one printout per cell, as the Notebook shows it, where a cell printed in several
+        # stream outputs (each would be a block of its own, with its own padding)
+        "CoalesceStreamsPreprocessor": {"enabled": True}})
     exporter = SlidesExporter(config=config)
     exporter.mermaid_js_url = MERMAID_STUB        # a plain attribute in nbconvert 7, not config
     body, _ = exporter.from_filename(str(notebook))
     # after the theme's style sheets, so that its rules win as RISE's do in the lecture
     style = f"<style>\n{RISE_CSS.read_text(encoding='utf-8')}</style>\n"
-    body = body.replace("</head>", style + KEEP_SCROLL_KEYS + "</head>", 1)
+    metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
+    language = metadata.get("cnnlib", {}).get("translation", {}).get("language", "en")
+    start_fit = START_FIT.format(language=language)
+    body = body.replace("</head>", style + KEEP_SCROLL_KEYS + start_fit + "</head>", 1)
     target = output / f"{notebook.stem}.slides.html"
     target.write_text(body, encoding="utf-8")
     return target

@@ -36,7 +36,6 @@ CI (tests/servers.py).
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -323,28 +322,20 @@ def test_static_slides_of_every_lecture_with_axe(tmp_path, language):
     numbers (4.26:1) under 4.5:1 on the slides with code."""
     need_browser(axe=True)
     from playwright.sync_api import sync_playwright
-    from test_slides import LECTURE_VENV, _lecture_jupyter
+    from test_slides import export_static, open_static
 
-    _lecture_jupyter()
     folder = ROOT / "notebooks" / ("ko" if language == "ko" else "")
     lectures = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     assert len(lectures) == 13, lectures
     output = tmp_path / "slides"
-    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
-                          "--output", str(output), *map(str, lectures)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stderr[-3000:]
+    export_static(lectures, output)
     failing, report, keys = {}, [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = _new_page(browser, 1024, 768)
         try:
             for lecture in lectures:
-                page.goto((output / f"{lecture.stem}.slides.html").as_uri())
-                page.wait_for_selector(".reveal.ready")
-                page.evaluate("() => new Promise(done => require("
-                              "['assets/reveal.js/dist/reveal.js'],"
-                              " R => { window.Reveal = R; done(); }))")
+                open_static(page, output / f"{lecture.stem}.slides.html")
                 slides = page.evaluate(STATIC_SLIDES_JS)
                 checked = [s for k, s in enumerate(slides) if k == 0 or s["output"]]
                 found = {}
@@ -406,16 +397,14 @@ def _drawn_sizes_in_narrow_windows(playwright, html: Path) -> dict:
     """The static slides of one lecture in a 640 x 480 window (a 1280 x 960 screen at 200 %
     zoom) and a 640 x 360 one (a 1280 x 720 laptop at 200 %): how high text and code are drawn
     on the first slides that have both, per window."""
+    from test_slides import open_static
+
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     found = {}
     try:
         for width, height in ((1024, 768), (640, 480), (640, 360)):
             page = _new_page(browser, width, height)
-            page.goto(html.as_uri())
-            page.wait_for_selector(".reveal.ready")
-            page.evaluate("() => new Promise(done => require("
-                          "['assets/reveal.js/dist/reveal.js'],"
-                          " R => { window.Reveal = R; done(); }))")
+            open_static(page, html)
             drawn = {}
             for slide in page.evaluate(STATIC_SLIDES_JS):
                 page.evaluate("([h, v]) => Reveal.slide(h, v, 1e6)", [slide["h"], slide["v"]])

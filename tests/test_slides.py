@@ -1,6 +1,6 @@
 """Lecture mode: every course notebook (and the Korean 03) as RISE slides in a real browser,
 offline, with a live slider where the lecture shows an explorer; and the static export
-(``make slides-html``) loads nothing from another host.
+(``make slides-html``) fits the same window and loads nothing from another host.
 
 Starts the lecture server exactly as ``make lecture`` does (classic Notebook + RISE from
 ``.venv-lecture/``, with that environment's RISE settings) on 127.0.0.1, opens each notebook in
@@ -10,7 +10,7 @@ stops at the first such slide, drags that explorer's first slider with the mouse
 lecturer does) and checks that the picture changes while the slideshow stays on that slide,
 then goes to every other explorer's slide and drags it too; in the others it goes on to the
 last slide. Then every slide (all fragments shown) must fit 1024 x 768 without scrolling (a
-long output may scroll in its own box: lecture/nbextension/slides.js); the Korean lectures are
+long output may scroll in its own box: lecture/nbextension/fit.js); the Korean lectures are
 checked the same way with their stored outputs, and for Hangul drawn without a glyph
 (fonts-nanum). Every request the page makes is recorded; any that leaves 127.0.0.1 fails the
 test (RISE's default theme, for one, fetches web fonts: the environment selects "white", whose
@@ -23,6 +23,7 @@ failure instead. Screenshots go to ``test-artifacts/`` (ignored by git).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import html.parser
 import json
@@ -149,13 +150,13 @@ async () => {
     // the section's own height: RISE draws a slide that fits in a section exactly as tall as
     // its contents, so comparing with the section's height could never fail). A DOM Range
     // over the contents would also count text clipped inside an output's own scroll box
-    // (lecture/nbextension/slides.js) and the editors' hidden measuring nodes.
+    // (lecture/nbextension/fit.js) and the editors' hidden measuring nodes.
     const room = Math.floor(0.95 * window.innerHeight);
     const content = section.scrollHeight;
-    // outputs given their own scroll box (lecture/nbextension/slides.js), and how far the
+    // outputs given their own scroll box (lecture/nbextension/fit.js), and how far the
     // furthest of them scrolls
     const boxes = [...section.querySelectorAll('.cnnlib-fit-box')];
-    // figures drawn smaller to fit (slides.js), with their drawn and their own heights
+    // figures drawn smaller to fit (fit.js), with their drawn and their own heights
     const shrunk = [...section.querySelectorAll('.cnnlib-fit-shrunk')].map(f => ({
       drawn: f.getBoundingClientRect().height,
       own: f.naturalHeight || parseFloat(f.getAttribute('height'))}));
@@ -277,6 +278,21 @@ def _drag_first_slider(page, explorer) -> None:
                            arg=[view.element_handle(), before], timeout=20_000)
 
 
+@contextlib.contextmanager
+def _projector_page():
+    """A page of headless Chromium at 1024 x 768, a projector's size."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            page.set_default_timeout(TIMEOUT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
 def _check_fit(page, lecture: str) -> str:
     """Every slide of the slideshow on ``page`` fits the window (within TOLERANCE_PX); returns
     a one-line account."""
@@ -297,7 +313,7 @@ def _check_fit(page, lecture: str) -> str:
             f"with a figure drawn smaller: {' '.join(shrunk) or 'none'})")
 
 
-#: The present slide's scroll boxes (lecture/nbextension/slides.js) and how far the slide reaches.
+#: The present slide's scroll boxes (lecture/nbextension/fit.js) and how far the slide reaches.
 SCROLL_BOX_JS = """
 () => {
   const section = document.querySelector('.reveal .slides section.present:not(.stack)');
@@ -553,17 +569,12 @@ def test_korean_slides_fit_with_every_glyph(lecture_server):
     (no cell runs: the explorers show their still pictures): every slide fits 1024 x 768 and
     every Hangul syllable on it has a glyph. One browser page opens the lectures in turn."""
     need_browser()
-    from playwright.sync_api import sync_playwright
-
     assert len(KOREAN_LECTURES) == len(LECTURES) - 2, KOREAN_LECTURES
 
     base, token = lecture_server
     ARTIFACTS.mkdir(exist_ok=True)
     report = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1024, "height": 768})
-        page.set_default_timeout(TIMEOUT_MS)
+    with _projector_page() as page:
         lecture = KOREAN_LECTURES[0]
         try:
             for lecture in KOREAN_LECTURES:
@@ -583,8 +594,6 @@ def test_korean_slides_fit_with_every_glyph(lecture_server):
             name = lecture.replace("/", "-").removesuffix(".ipynb")
             page.screenshot(path=str(ARTIFACTS / f"slides-{name}-failure.png"))
             raise
-        finally:
-            browser.close()
     print("\nKorean slides (stored outputs):\n  " + "\n  ".join(report))
 
 
@@ -623,18 +632,59 @@ def _css_urls(css: str) -> list[str]:
     return [a or b for a, b in _CSS_URL.findall(css)]
 
 
+def export_static(notebooks: list[Path], output: Path) -> None:
+    """Write ``make slides-html``'s pages of ``notebooks`` (and their assets) into ``output``."""
+    _lecture_jupyter()
+    if not shutil.which("npm") and not any(CACHE.glob("reveal.js-*.tgz")):
+        missing("npm not found (apt-get install npm): reveal.js comes from the npm registry")
+    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
+                          "--output", str(output), *map(str, notebooks)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+
+def open_static(page, html: Path) -> None:
+    """Open an exported page; its reveal.js (a require.js module there) as ``window.Reveal``."""
+    page.goto(html.as_uri())
+    page.wait_for_selector(".reveal.ready")
+    page.evaluate("() => new Promise(done => require(['assets/reveal.js/dist/reveal.js'],"
+                  " R => { window.Reveal = R; done(); }))")
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_static_slides_fit(tmp_path, language):
+    """``make slides-html``'s pages of every lecture (stored outputs, no kernel) at 1024 x 768:
+    every slide fits, by the live slideshow's rule and with its means (rise.css's sizes, on
+    JupyterLab's class names there; lecture/nbextension/fit.js's scroll box for a tall table,
+    printout or explorer picture, or a figure drawn smaller), and the box that scrolls furthest
+    takes the focus and scrolls with the keys while the slide stays. Before: 86 of the 271
+    English static slides were taller than the window."""
+    need_browser()
+    folder = NOTEBOOKS_DIR / ("ko" if language == "ko" else "")
+    lectures = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    assert len(lectures) == 13, lectures
+    output = tmp_path / "slides"
+    export_static(lectures, output)
+    report = []
+    with _projector_page() as page:
+        lecture = lectures[0]
+        try:
+            for lecture in lectures:
+                open_static(page, output / f"{lecture.stem}.slides.html")
+                report.append(f"{lecture.stem}: {_check_fit(page, lecture.name)}")
+        except BaseException:
+            page.screenshot(path=str(ARTIFACTS / f"slides-static-{language}-{lecture.stem}"
+                                     "-failure.png"))
+            raise
+    print(f"\nstatic slides ({language}), 1024 x 768:\n  " + "\n  ".join(report))
+
+
 def test_static_export_loads_nothing_from_another_host(tmp_path):
     """Export notebook 03 as `make slides-html` does: every script, style sheet, module import
     and CSS url() (fonts included, followed into the local style sheets) is a local file that
     exists; the explorer shows its still picture, not a widget that needs a kernel."""
-    _lecture_jupyter()
-    if not shutil.which("npm") and not any(CACHE.glob("reveal.js-*.tgz")):
-        missing("npm not found (apt-get install npm): reveal.js comes from the npm registry")
     output = tmp_path / "slides"
-    run = subprocess.run([str(LECTURE_VENV / "bin" / "python"), "lecture/export_slides.py",
-                          "--output", str(output), str(NOTEBOOK)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
+    export_static([NOTEBOOK], output)
     page = output / f"{NOTEBOOK.stem}.slides.html"
     text = page.read_text(encoding="utf-8")
 
