@@ -81,7 +81,7 @@ FIT_JS = ROOT / "lecture" / "nbextension" / "fit.js"
 #: Starts it on a static page, its boxes named in the notebook's language.
 START_FIT = """<script>
 require(["assets/cnnlib-fit"], function (fit) {{ fit.start({{ language: function () {{
-  return "{language}"; }} }}); }});
+  return {language}; }} }}); }});
 </script>
 """
 
@@ -149,7 +149,7 @@ def export(notebook: Path, output: Path) -> Path:
     style = f"<style>\n{RISE_CSS.read_text(encoding='utf-8')}</style>\n"
     metadata = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]
     language = metadata.get("cnnlib", {}).get("translation", {}).get("language", "en")
-    start_fit = START_FIT.format(language=language)
+    start_fit = START_FIT.format(language=json.dumps(language))
     body = body.replace("</head>", style + KEEP_SCROLL_KEYS + start_fit + "</head>", 1)
     target = output / f"{notebook.stem}.slides.html"
     target.write_text(body, encoding="utf-8")
