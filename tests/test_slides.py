@@ -643,6 +643,16 @@ def export_static(notebooks: list[Path], output: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
 
 
+def export_every_lecture(language: str, output: Path) -> list[Path]:
+    """Export the 13 lectures (00-12) in ``language`` ("en" or "ko") into ``output`` as
+    ``make slides-html`` does; returns their notebooks."""
+    folder = NOTEBOOKS_DIR / ("ko" if language == "ko" else "")
+    lectures = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    assert len(lectures) == 13, lectures
+    export_static(lectures, output)
+    return lectures
+
+
 def open_static(page, html: Path) -> None:
     """Open an exported page; its reveal.js (a require.js module there) as ``window.Reveal``."""
     page.goto(html.as_uri())
@@ -660,11 +670,8 @@ def test_static_slides_fit(tmp_path, language):
     takes the focus and scrolls with the keys while the slide stays. Before: 86 of the 271
     English static slides were taller than the window."""
     need_browser()
-    folder = NOTEBOOKS_DIR / ("ko" if language == "ko" else "")
-    lectures = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
-    assert len(lectures) == 13, lectures
     output = tmp_path / "slides"
-    export_static(lectures, output)
+    lectures = export_every_lecture(language, output)
     report = []
     with _projector_page() as page:
         lecture = lectures[0]
